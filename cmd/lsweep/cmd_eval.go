@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/loss"
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// dataOptions are the flags that choose what of a data file is evaluated.
+type dataOptions struct {
+	xKey, yKey string
+	samples    int
+	batchSize  int
+	lossName   string
+	output     string
+}
+
+func (o *dataOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.xKey, "x", "x", "npz entry (or .npy file in a folder) holding the inputs")
+	f.StringVar(&o.yKey, "y", "y", "npz entry holding the labels or regression targets")
+	f.IntVar(&o.samples, "samples", 0, "evaluate a deterministic subset of this many samples (evenly spaced; 0: all)")
+	f.IntVar(&o.batchSize, "batch-size", engine.DefaultBatchSize, "samples per run for models with a dynamic batch")
+	f.StringVar(&o.lossName, "loss", "", "loss head: logits, logprobs, probs, sigmoid, binary_logit or mse (default: detected from the graph)")
+	f.StringVar(&o.output, "output", "", "graph output to compute the loss on (default: the first float output)")
+}
+
+type evalOptions struct {
+	runtime runtimeOptions
+	data    dataOptions
+	json    bool
+}
+
+func newEvalCommand() *cobra.Command {
+	var opts evalOptions
+	cmd := &cobra.Command{
+		Use:   "eval MODEL DATA",
+		Short: "Evaluate a model's mean loss and accuracy on a dataset",
+		Long: `Evaluate the mean loss and the accuracy of MODEL over every sample of DATA (an
+.npz file, or a folder holding x.npy and y.npy), in inference mode.
+
+The loss follows the model's head, detected from the graph: softmax
+cross-entropy on logits, negative log-likelihood on log-probabilities, -log p
+on probabilities, binary cross-entropy on a single sigmoid output or logit,
+and mean squared error for regression targets. --loss forces one.
+
+JSON fields (--json): model, data, n, loss, accuracy (a fraction in 0..1, null
+for regression), head, output, batch_size, seconds, runtime, notes.` + "\n" + exitStatusHelp,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEval(cmd, opts, args[0], args[1])
+		},
+	}
+	opts.runtime.AddFlags(cmd)
+	opts.data.AddFlags(cmd)
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON object")
+	return cmd
+}
+
+// openEvaluator loads a model and a dataset and prepares an Evaluator.
+func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptions, do dataOptions) (*engine.Evaluator, *dataset.Dataset, error) {
+	m, err := onnx.Load(modelPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := m.Perturbable(); err != nil {
+		return nil, nil, err
+	}
+	d, err := dataset.Load(dataPath, dataset.Options{XKey: do.xKey, YKey: do.yKey, Samples: do.samples})
+	if err != nil {
+		return nil, nil, err
+	}
+	if bad := d.CountNaN(); bad > 0 {
+		fmt.Fprintf(stderr, "lsweep: warning: %s: entry %q has %d NaN or infinite values; losses may be NaN\n", dataPath, d.XKey, bad)
+	}
+	var head loss.Head
+	if do.lossName != "" {
+		if head, err = loss.ParseHead(do.lossName); err != nil {
+			return nil, nil, err
+		}
+	}
+	if do.batchSize <= 0 {
+		return nil, nil, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
+	}
+	ev, err := engine.New(m, d, engine.Options{
+		Library: ro.library, Device: ro.device, Threads: ro.threads,
+		BatchSize: do.batchSize, Output: do.output, Head: head,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev, d, nil
+}
+
+type evalJSON struct {
+	Model     string       `json:"model"`
+	Data      string       `json:"data"`
+	N         int          `json:"n"`
+	Loss      float64      `json:"loss"`
+	Accuracy  *float64     `json:"accuracy"`
+	Head      string       `json:"head"`
+	Output    string       `json:"output"`
+	BatchSize int          `json:"batch_size"`
+	Seconds   float64      `json:"seconds"`
+	Runtime   *runtimeJSON `json:"runtime"`
+	Notes     []string     `json:"notes"`
+}
+
+type runtimeJSON struct {
+	Version string `json:"version"`
+	Library string `json:"library"`
+}
+
+func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) error {
+	ev, _, err := openEvaluator(cmd.ErrOrStderr(), modelPath, dataPath, opts.runtime, opts.data)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	res, err := ev.Evaluate(cmd.Context(), nil)
+	if err != nil {
+		return err
+	}
+	rt, _ := engine.Init("")
+	out := evalJSON{
+		Model: modelPath, Data: dataPath, N: res.N, Loss: res.Loss,
+		Head: string(ev.Head()), Output: ev.Output().Name, BatchSize: ev.BatchSize(),
+		Seconds: res.Seconds, Runtime: &runtimeJSON{Version: rt.Version, Library: rt.Path},
+		Notes: ev.Notes(),
+	}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	if !math.IsNaN(res.Accuracy) {
+		out.Accuracy = &res.Accuracy
+	}
+	w := cmd.OutOrStdout()
+	if opts.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	for _, n := range out.Notes {
+		fmt.Fprintln(cmd.ErrOrStderr(), "lsweep: note:", n)
+	}
+	fmt.Fprintf(w, "n         %d\n", out.N)
+	fmt.Fprintf(w, "loss      %.6g (%s on output %q)\n", out.Loss, out.Head, out.Output)
+	if out.Accuracy != nil {
+		fmt.Fprintf(w, "accuracy  %.4f\n", *out.Accuracy)
+	}
+	fmt.Fprintf(w, "seconds   %.3f\n", out.Seconds)
+	return nil
+}
+

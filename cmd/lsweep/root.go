@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/lsweep/lsweep/engine"
+)
+
+// runtimeOptions are the flags every command that runs a model shares.
+type runtimeOptions struct {
+	library string
+	device  string
+	threads int
+}
+
+func (o *runtimeOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.library, "onnxruntime", "", "path of libonnxruntime.so (default: $"+engine.LibraryEnv+", then "+engine.DefaultLibraryDir()+", then the system loader path)")
+	f.StringVar(&o.device, "device", "cpu", "execution provider: cpu or cuda")
+	f.IntVar(&o.threads, "threads", 0, "intra-op threads (0: one per core)")
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lsweep",
+		Short: "Loss landscapes of neural networks exported to ONNX",
+		Long: `lsweep computes the loss landscape of a neural network exported to ONNX from any
+framework, with the method of "Visualizing the Loss Landscape of Neural Nets"
+(filter-normalised random directions), evaluated by ONNX Runtime.` + "\n" + exitStatusHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newInspectCommand(), newEvalCommand())
+	return root
+}

@@ -1,0 +1,328 @@
+package dataset
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+)
+
+// Options says which entries to read and how many samples to keep.
+// The zero value reads "x" and "y" and keeps every sample.
+type Options struct {
+	// XKey names the entry holding the inputs; "" means "x".
+	XKey string
+	// YKey names the entry holding the labels or targets; "" means "y".
+	YKey string
+	// Samples, if greater than 0 and less than the number of samples n,
+	// keeps the Samples samples at indices i*n/Samples (rounded down) for i
+	// in [0, Samples): evenly spaced over the file, starting at sample 0, so
+	// that a file sorted by class still gives every class that fills at
+	// least n/Samples consecutive samples. The subset depends only on n and
+	// Samples. Samples 0 or >= n keeps all samples; a negative Samples is an
+	// error.
+	Samples int
+}
+
+// Dataset holds evaluation inputs X and labels or targets Y, converted to
+// float64 in C (row-major) order. Sample i of X is
+// X[i*SampleLen() : (i+1)*SampleLen()] and its label or target is row i of Y.
+type Dataset struct {
+	Path       string // file or folder it was read from
+	XKey, YKey string // entries read
+
+	XShape []int     // [n, ...] after any conversion to C order and subsetting
+	XDType string    // NumPy dtype name as stored: "float32", "float16", "uint8", "int64", "bool", ...
+	X      []float64 // input values converted without scaling
+
+	YShape     []int     // [n] or [n, ...]
+	YDType     string    // NumPy dtype name as stored
+	Y          []float64 // labels or regression targets
+	YIsInteger bool      // YDType is an integer type or bool
+
+	// Index holds the index in the file of each kept sample when
+	// Options.Samples selected a subset; it is nil when all are kept.
+	Index []int
+
+	xName, yName string // how messages name the entries
+}
+
+// Load reads inputs and labels from path, which is either an .npz archive
+// (as np.savez and np.savez_compressed write, entries named with or
+// without ".npy") or a folder holding <XKey>.npy and <YKey>.npy.
+//
+// Arrays may hold bool, signed or unsigned integers of any width, or
+// float16, float32 or float64 values, in either byte order and in C or
+// Fortran order; values are converted to float64 without scaling (integers
+// beyond 2^53 lose precision). X and Y must have the same number of
+// samples along their first axis, and at least one.
+func Load(path string, opts Options) (*Dataset, error) {
+	xk, yk := cmp.Or(opts.XKey, "x"), cmp.Or(opts.YKey, "y")
+	if opts.Samples < 0 {
+		return nil, fmt.Errorf("dataset: %s: %d samples requested, want 0 (all) or more", path, opts.Samples)
+	}
+	src, err := openSource(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	for _, k := range []string{xk, yk} {
+		if !src.has(k) {
+			return nil, src.missing(k)
+		}
+	}
+	d := &Dataset{Path: path, XKey: xk, YKey: yk, xName: src.name(xk), yName: src.name(yk)}
+	xa, err := src.read(xk)
+	if err != nil {
+		return nil, err
+	}
+	ya, err := src.read(yk)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range []struct {
+		name string
+		a    *array
+	}{{d.xName, xa}, {d.yName, ya}} {
+		if len(e.a.shape) == 0 {
+			return nil, errorf(ErrShape, "dataset: %s: %s is a 0-d array (a single value); want samples along the first axis", path, e.name)
+		}
+	}
+	n := xa.shape[0]
+	if n == 0 {
+		return nil, errorf(ErrEmpty, "dataset: %s: %s has no samples (shape %v)", path, d.xName, xa.shape)
+	}
+	if ya.shape[0] != n {
+		return nil, errorf(ErrShape, "dataset: %s: %s has %d samples but %s has %d (shapes %v and %v)",
+			path, d.xName, n, d.yName, ya.shape[0], xa.shape, ya.shape)
+	}
+	if s := opts.Samples; s > 0 && s < n {
+		d.Index = make([]int, s)
+		for i := range d.Index {
+			hi, lo := bits.Mul64(uint64(i), uint64(n))
+			q, _ := bits.Div64(hi, lo, uint64(s)) // i < s, so no overflow
+			d.Index[i] = int(q)
+		}
+	}
+
+	d.XDType, d.YDType = xa.dt.name, ya.dt.name
+	d.YIsInteger = ya.dt.integer
+	d.X, d.Y = xa.rows(d.Index), ya.rows(d.Index)
+	d.XShape, d.YShape = append([]int(nil), xa.shape...), append([]int(nil), ya.shape...)
+	if d.Index != nil {
+		d.XShape[0], d.YShape[0] = len(d.Index), len(d.Index)
+	}
+	return d, nil
+}
+
+// N returns the number of samples.
+func (d *Dataset) N() int {
+	if len(d.XShape) == 0 {
+		return 0
+	}
+	return d.XShape[0]
+}
+
+// SampleShape returns the shape of one sample, XShape[1:], in a new slice.
+func (d *Dataset) SampleShape() []int {
+	if len(d.XShape) == 0 {
+		return nil
+	}
+	return append([]int{}, d.XShape[1:]...)
+}
+
+// SampleLen returns the number of values in one sample, the product of
+// SampleShape.
+func (d *Dataset) SampleLen() int {
+	m := 1
+	for _, v := range d.SampleShape() {
+		m *= v
+	}
+	return m
+}
+
+// CountNaN returns how many values of X are NaN or infinite.
+func (d *Dataset) CountNaN() int {
+	c := 0
+	for _, v := range d.X {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			c++
+		}
+	}
+	return c
+}
+
+func (d *Dataset) names() (x, y string) {
+	x, y = d.xName, d.yName
+	if x == "" {
+		x = fmt.Sprintf("entry %q", d.XKey)
+	}
+	if y == "" {
+		y = fmt.Sprintf("entry %q", d.YKey)
+	}
+	return x, y
+}
+
+// CheckInput checks the sample shape against modelShape, the shape of the
+// model input named inputName. The first model dimension is the batch
+// dimension and is not checked; the others are fixed if > 0 and dynamic
+// (matching any size) if <= 0. The error, matching ErrShape, names the
+// file, the entry and the expected shape (dynamic dimensions shown as ?),
+// and suggests the NumPy call that fixes the data when a transpose between
+// channels-last (NHWC) and channels-first (NCHW) layouts, or a reshape,
+// would make the shapes agree.
+func (d *Dataset) CheckInput(inputName string, modelShape []int64) error {
+	xName, _ := d.names()
+	if len(modelShape) == 0 {
+		return errorf(ErrShape, "dataset: %s: model input %q has shape [] with no batch dimension", d.Path, inputName)
+	}
+	sample := d.SampleShape()
+	want := modelShape[1:]
+	if fits(sample, want) {
+		return nil
+	}
+	msg := fmt.Sprintf("dataset: %s: %s has samples of shape %v, model input %q expects %s",
+		d.Path, xName, sample, inputName, dimString(want))
+	if hint := layoutHint(sample, want, d.XKey); hint != "" {
+		msg += " (" + hint + ")"
+	}
+	return errorf(ErrShape, "%s", msg)
+}
+
+// fits reports whether shape matches want, whose dims <= 0 match anything.
+func fits(shape []int, want []int64) bool {
+	if len(shape) != len(want) {
+		return false
+	}
+	for i, w := range want {
+		if w > 0 && int64(shape[i]) != w {
+			return false
+		}
+	}
+	return true
+}
+
+func dimString(want []int64) string {
+	s := make([]string, len(want))
+	for i, w := range want {
+		if w > 0 {
+			s[i] = strconv.FormatInt(w, 10)
+		} else {
+			s[i] = "?"
+		}
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// layoutHint suggests how to turn samples of shape sample into want, or
+// returns "".
+func layoutHint(sample []int, want []int64, key string) string {
+	permuted := func(perm ...int) []int {
+		p := make([]int, len(perm))
+		for i, j := range perm {
+			p[i] = sample[j]
+		}
+		return p
+	}
+	if len(sample) == len(want) {
+		type layout struct {
+			perm []int  // sample axes in the order the model wants
+			np   string // the same transpose on the batched array
+			what string
+		}
+		var cands []layout
+		switch len(sample) {
+		case 3:
+			cands = []layout{
+				{[]int{2, 0, 1}, "(0, 3, 1, 2)", "the data look NHWC while the model takes NCHW"},
+				{[]int{1, 2, 0}, "(0, 2, 3, 1)", "the data look NCHW while the model takes NHWC"},
+			}
+		case 2:
+			cands = []layout{
+				{[]int{1, 0}, "(0, 2, 1)", "the two sample axes look swapped (channels-last data, channels-first model or the reverse)"},
+			}
+		}
+		var found []layout
+		for _, c := range cands {
+			if fits(permuted(c.perm...), want) {
+				found = append(found, c)
+			}
+		}
+		if len(found) == 1 {
+			return fmt.Sprintf("%s: transpose %s with %s.transpose%s", found[0].what, key, key, found[0].np)
+		}
+	}
+	have, need := 1, int64(1)
+	dims := make([]string, len(want))
+	for _, v := range sample {
+		have *= v
+	}
+	for i, w := range want {
+		if w <= 0 {
+			return ""
+		}
+		need *= w
+		dims[i] = strconv.FormatInt(w, 10)
+	}
+	if int64(have) == need {
+		return fmt.Sprintf("the sizes agree: reshape %s with %s.reshape(-1, %s)", key, key, strings.Join(dims, ", "))
+	}
+	return ""
+}
+
+// CheckLabels checks that Y holds class labels for a model with classes
+// outputs: Y must have shape [n] or [n, 1] and hold integers (whatever the
+// dtype) in [0, classes). The error, matching ErrLabels or ErrShape, names
+// the index in the file and the value of the first bad label.
+func (d *Dataset) CheckLabels(classes int) error {
+	_, yName := d.names()
+	if classes < 1 {
+		return errorf(ErrLabels, "dataset: %s: the model has %d classes, want at least 1", d.Path, classes)
+	}
+	n := d.N()
+	if !(len(d.YShape) == 1 || len(d.YShape) == 2 && d.YShape[1] == 1) {
+		hint := ""
+		if len(d.YShape) == 2 && d.YShape[1] == classes {
+			hint = fmt.Sprintf(" (one-hot labels? store %s.argmax(1))", d.YKey)
+		}
+		return errorf(ErrShape, "dataset: %s: %s has shape %v; class labels need shape [%d] or [%d 1]%s",
+			d.Path, yName, d.YShape, n, n, hint)
+	}
+	for i, v := range d.Y {
+		at := i
+		if d.Index != nil && i < len(d.Index) {
+			at = d.Index[i]
+		}
+		vs := strconv.FormatFloat(v, 'g', -1, 64)
+		if v != math.Trunc(v) || math.IsInf(v, 0) {
+			return errorf(ErrLabels, "dataset: %s: %s: %s[%d] = %s is not an integer class index", d.Path, yName, d.YKey, at, vs)
+		}
+		if v < 0 || v >= float64(classes) {
+			return errorf(ErrLabels, "dataset: %s: %s: %s[%d] = %s is outside [0, %d) for a model with %d classes",
+				d.Path, yName, d.YKey, at, vs, classes, classes)
+		}
+	}
+	return nil
+}
+
+// BatchFloat32 copies samples [lo, hi) of X, converted to float32, into dst
+// and returns dst[:(hi-lo)*SampleLen()]; values beyond float32's range
+// become ±Inf. If dst is nil or too short a new slice is allocated. It
+// panics if 0 <= lo <= hi <= N() does not hold.
+func (d *Dataset) BatchFloat32(dst []float32, lo, hi int) []float32 {
+	if lo < 0 || hi < lo || hi > d.N() {
+		panic(fmt.Sprintf("dataset: batch [%d, %d) out of range [0, %d)", lo, hi, d.N()))
+	}
+	m := d.SampleLen()
+	src := d.X[lo*m : hi*m]
+	if cap(dst) < len(src) {
+		dst = make([]float32, len(src))
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float32(v)
+	}
+	return dst
+}

@@ -1,0 +1,55 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. The errors this package returns match one of these with
+// errors.Is, or an underlying file-system error such as fs.ErrNotExist.
+var (
+	// ErrFormat means the file is not an .npz archive or .npy array, or is
+	// malformed or truncated.
+	ErrFormat = errors.New("dataset: malformed file")
+	// ErrDType means an array holds values other than bool, integer or float.
+	ErrDType = errors.New("dataset: unsupported dtype")
+	// ErrMissingKey means the archive or folder has no entry of the requested name.
+	ErrMissingKey = errors.New("dataset: no such entry")
+	// ErrEmpty means the arrays hold no samples.
+	ErrEmpty = errors.New("dataset: no samples")
+	// ErrShape means array shapes disagree with each other or with the model.
+	ErrShape = errors.New("dataset: shape mismatch")
+	// ErrLabels means labels are not integer class indices in range.
+	ErrLabels = errors.New("dataset: bad labels")
+)
+
+// kindError is an error with its own message that also matches a sentinel
+// (and, if set, a cause) with errors.Is.
+type kindError struct {
+	msg   string
+	kind  error
+	cause error
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+func (e *kindError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.kind, e.cause}
+	}
+	return []error{e.kind}
+}
+
+// errorf formats a message that matches kind.
+func errorf(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// within prefixes err with "dataset: " and where it happened, keeping what
+// it matches.
+func within(where string, err error) error {
+	if ke, ok := err.(*kindError); ok {
+		return &kindError{msg: "dataset: " + where + ": " + ke.msg, kind: ke.kind, cause: ke.cause}
+	}
+	return fmt.Errorf("dataset: %s: %w", where, err)
+}

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// plainInference runs the untouched model over the Evaluator's batches with
+// one session made beforehand: what ONNX Runtime alone costs per pass, the
+// baseline a perturbed point is compared with.
+type plainInference struct {
+	sess *ort.DynamicAdvancedSession
+	e    *Evaluator
+}
+
+func newPlainInference(tb testing.TB, e *Evaluator, m *onnx.Model) *plainInference {
+	data, err := m.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{e.input.Name}, []string{e.output.Name}, e.opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sess.Destroy() })
+	return &plainInference{sess: sess, e: e}
+}
+
+func (p *plainInference) run(tb testing.TB) {
+	outs := []ort.Value{nil}
+	for _, in := range p.e.inputs {
+		outs[0] = nil
+		if err := p.sess.Run([]ort.Value{in}, outs); err != nil {
+			tb.Fatal(err)
+		}
+		outs[0].Destroy()
+	}
+}
+
+// perturbed returns weights th + 0.1 d for a fixed Gaussian d.
+func perturbed(e *Evaluator) map[string][]float64 {
+	r := rand.New(rand.NewPCG(1, 2))
+	w := make(map[string][]float64)
+	for _, p := range e.Params() {
+		if p.Role != onnx.RoleWeight {
+			continue
+		}
+		base := e.Base(p.Name)
+		v := make([]float64, len(base))
+		for i := range v {
+			v[i] = base[i] + 0.1*r.NormFloat64()*abs(base[i])
+		}
+		w[p.Name] = v
+	}
+	return w
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// randomImages is a deterministic CIFAR-shaped dataset.
+func randomImages(n int) *dataset.Dataset {
+	r := rand.New(rand.NewPCG(3, 4))
+	d := &dataset.Dataset{Path: "random", XKey: "x", YKey: "y", XShape: []int{n, 3, 32, 32}, XDType: "float32", YShape: []int{n}, YDType: "int64", YIsInteger: true}
+	d.X = make([]float64, n*3*32*32)
+	for i := range d.X {
+		d.X[i] = r.NormFloat64()
+	}
+	d.Y = make([]float64, n)
+	for i := range d.Y {
+		d.Y[i] = float64(r.IntN(10))
+	}
+	return d
+}
+
+// BenchmarkPoint compares, in one run, plain ONNX Runtime inference of the
+// untouched model over the dataset (a) with lsweep's evaluation of one
+// perturbed point, every per-point cost included (b). It reports b/a as
+// "point/inference"; the target is <= 1.10. Iterations alternate a and b so
+// that drift of a shared machine hits both alike.
+func BenchmarkPoint(b *testing.B) {
+	cases := []struct {
+		name  string
+		model string
+		data  func(tb testing.TB) *dataset.Dataset
+		batch int
+	}{
+		{"digits-resnet", "../fixtures/testdata/digits/resnet_skip.onnx", func(tb testing.TB) *dataset.Dataset {
+			d, err := dataset.Load("../fixtures/testdata/digits/data.npz", dataset.Options{})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return d
+		}, 256},
+		{"cifar-resnet20", "../fixtures/testdata/cifar/resnet20.onnx", func(testing.TB) *dataset.Dataset { return randomImages(1024) }, 128},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			requireRuntime(b)
+			m, err := onnx.Load(filepath.FromSlash(c.model))
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := c.data(b)
+			e, err := New(m, d, Options{BatchSize: c.batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			plain := newPlainInference(b, e, m)
+			w := perturbed(e)
+			plain.run(b) // warm-up
+			if _, err := e.Evaluate(context.Background(), w); err != nil {
+				b.Fatal(err)
+			}
+			var ta, tb time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				plain.run(b)
+				t1 := time.Now()
+				if _, err := e.Evaluate(context.Background(), w); err != nil {
+					b.Fatal(err)
+				}
+				ta += t1.Sub(t0)
+				tb += time.Since(t1)
+			}
+			b.ReportMetric(float64(tb)/float64(ta), "point/inference")
+			b.ReportMetric(float64(d.N()*b.N)/tb.Seconds(), "samples/s")
+			b.ReportMetric(ta.Seconds()/float64(b.N)*1e3, "ms-inference")
+			b.ReportMetric(tb.Seconds()/float64(b.N)*1e3, "ms-point")
+		})
+	}
+}

@@ -1,0 +1,200 @@
+package loss
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Head is the kind of output a model ends in, which decides the loss.
+type Head string
+
+// The heads lsweep knows.
+const (
+	Logits      Head = "logits"       // unnormalised scores: softmax cross-entropy
+	LogProbs    Head = "logprobs"     // log-probabilities (LogSoftmax): negative log-likelihood
+	Probs       Head = "probs"        // probabilities (Softmax): -log p[label]
+	Sigmoid     Head = "sigmoid"      // one probability per sample: binary cross-entropy
+	BinaryLogit Head = "binary_logit" // one logit per sample: binary cross-entropy on sigmoid(z)
+	MSE         Head = "mse"          // regression: mean squared error
+)
+
+// Heads lists every head, in the order help texts show them.
+var Heads = []Head{Logits, LogProbs, Probs, Sigmoid, BinaryLogit, MSE}
+
+// ParseHead returns the head named s. It accepts the head names and the
+// common names of their losses (ce, cross-entropy, nll, bce, regression).
+func ParseHead(s string) (Head, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "logits", "ce", "cross-entropy", "crossentropy", "softmax-ce":
+		return Logits, nil
+	case "logprobs", "log-probs", "logsoftmax", "nll":
+		return LogProbs, nil
+	case "probs", "probabilities", "softmax":
+		return Probs, nil
+	case "sigmoid", "bce":
+		return Sigmoid, nil
+	case "binary_logit", "binary-logit", "bce-logits":
+		return BinaryLogit, nil
+	case "mse", "regression":
+		return MSE, nil
+	}
+	names := make([]string, len(Heads))
+	for i, h := range Heads {
+		names[i] = string(h)
+	}
+	return "", fmt.Errorf("loss: unknown head %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// Classification reports whether the head's targets are class labels.
+func (h Head) Classification() bool { return h != MSE }
+
+// Classes returns the number of classes a head with cols output columns
+// distinguishes (2 for the single-column binary heads), or 0 for regression.
+func (h Head) Classes(cols int) int {
+	switch h {
+	case MSE:
+		return 0
+	case Sigmoid, BinaryLogit:
+		return 2
+	}
+	return cols
+}
+
+// Refine settles the head of a graph whose output is not followed by a
+// normalising op (detected as Logits): a single column is a binary logit when
+// the targets are integers and a regression output otherwise.
+func Refine(h Head, cols int, integerTargets bool) Head {
+	if h != Logits || cols != 1 {
+		return h
+	}
+	if integerTargets {
+		return BinaryLogit
+	}
+	return MSE
+}
+
+// CheckShape reports whether outputs with cols columns can carry head h.
+func CheckShape(h Head, cols int) error {
+	switch h {
+	case Sigmoid, BinaryLogit:
+		if cols != 1 {
+			return fmt.Errorf("loss: head %s needs one output per sample, the output has %d", h, cols)
+		}
+	case Logits, LogProbs, Probs:
+		if cols < 2 {
+			return fmt.Errorf("loss: head %s needs at least 2 classes, the output has %d column(s)", h, cols)
+		}
+	}
+	return nil
+}
+
+// probFloor keeps -log p finite when a probability head outputs exactly 0;
+// it caps one sample's loss at about 27.6.
+const probFloor = 1e-12
+
+// Sum accumulates per-sample losses and correct predictions.
+// Its zero value is not usable: make one with NewSum.
+type Sum struct {
+	head    Head
+	cols    int
+	loss    float64
+	correct float64
+	n       int
+	row     []float64 // scratch: one row in float64
+}
+
+// NewSum returns an empty Sum for outputs of cols columns.
+func NewSum(h Head, cols int) *Sum { return &Sum{head: h, cols: cols} }
+
+// Add adds a batch: out holds rows x cols outputs row-major, targets holds
+// one label per row (classification) or rows x cols targets (regression).
+func Add[T float32 | float64](s *Sum, out []T, targets []float64) error {
+	if s.cols <= 0 || len(out)%s.cols != 0 {
+		return fmt.Errorf("loss: %d outputs do not make rows of %d", len(out), s.cols)
+	}
+	rows := len(out) / s.cols
+	want := rows
+	if s.head == MSE {
+		want = len(out)
+	}
+	if len(targets) != want {
+		return fmt.Errorf("loss: %d targets for %d outputs of head %s", len(targets), rows, s.head)
+	}
+	if cap(s.row) < s.cols {
+		s.row = make([]float64, s.cols)
+	}
+	row := s.row[:s.cols]
+	for r := 0; r < rows; r++ {
+		for j, v := range out[r*s.cols : (r+1)*s.cols] {
+			row[j] = float64(v)
+		}
+		if s.head == MSE {
+			var se float64
+			for j, v := range row {
+				d := v - targets[r*s.cols+j]
+				se += d * d
+			}
+			s.loss += se / float64(s.cols)
+			continue
+		}
+		l, ok := s.sample(row, int(targets[r]))
+		s.loss += l
+		if ok {
+			s.correct++
+		}
+	}
+	s.n += rows
+	return nil
+}
+
+// sample returns one sample's loss and whether its prediction is right.
+// label has been checked to lie in [0, classes).
+func (s *Sum) sample(row []float64, label int) (float64, bool) {
+	switch s.head {
+	case Sigmoid:
+		p := row[0]
+		y := float64(label)
+		return -(y*math.Log(max(p, probFloor)) + (1-y)*math.Log(max(1-p, probFloor))), (p > 0.5) == (label == 1)
+	case BinaryLogit:
+		z := row[0]
+		// log(1+exp(-|z|)) + max(z,0) - y z: stable for any z.
+		l := math.Log1p(math.Exp(-math.Abs(z))) + max(z, 0) - float64(label)*z
+		return l, (z > 0) == (label == 1)
+	}
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	correct := best == label
+	switch s.head {
+	case LogProbs:
+		return -row[label], correct
+	case Probs:
+		return -math.Log(max(row[label], probFloor)), correct
+	}
+	// Logits: log-sum-exp shifted by the maximum.
+	m := row[best]
+	var sum float64
+	for _, v := range row {
+		sum += math.Exp(v - m)
+	}
+	return m + math.Log(sum) - row[label], correct
+}
+
+// N returns the number of samples added.
+func (s *Sum) N() int { return s.n }
+
+// Loss returns the mean loss over the samples added (NaN if none).
+func (s *Sum) Loss() float64 { return s.loss / float64(s.n) }
+
+// Accuracy returns the fraction of correct predictions in [0, 1]; NaN for
+// regression or when no sample was added.
+func (s *Sum) Accuracy() float64 {
+	if s.head == MSE {
+		return math.NaN()
+	}
+	return s.correct / float64(s.n)
+}

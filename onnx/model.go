@@ -1,0 +1,178 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lsweep/lsweep/internal/onnxpb"
+)
+
+// ErrNotONNX is returned (wrapped) when a file does not parse as an ONNX model.
+var ErrNotONNX = errors.New("onnx: not an ONNX model")
+
+// Model is a parsed ONNX model together with the folder its external data is
+// resolved against.
+type Model struct {
+	// Path is the file the model was read from, or a caller-chosen name.
+	Path string
+	// Dir is the folder external data locations are relative to. Empty means
+	// that external data cannot be read.
+	Dir string
+	// Proto is the parsed model. Callers that change it must not keep a
+	// Patcher made before the change.
+	Proto *onnxpb.ModelProto
+}
+
+// Load reads and parses the model file at path.
+func Load(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	return Parse(data, path, filepath.Dir(path))
+}
+
+// Parse parses model bytes. name is used in errors; dir is the folder that
+// external data is resolved against.
+func Parse(data []byte, name, dir string) (*Model, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: %s is empty", ErrNotONNX, name)
+	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v (truncated or not a model file)", ErrNotONNX, name, err)
+	}
+	if mp.GetGraph() == nil || mp.GetIrVersion() == 0 {
+		return nil, fmt.Errorf("%w: %s has no graph or no IR version", ErrNotONNX, name)
+	}
+	return &Model{Path: name, Dir: dir, Proto: &mp}, nil
+}
+
+// Graph returns the model's main graph.
+func (m *Model) Graph() *onnxpb.GraphProto { return m.Proto.GetGraph() }
+
+// Opset returns the version of the default ("" or "ai.onnx") operator set, or
+// 0 if the model imports none.
+func (m *Model) Opset() int64 {
+	for _, o := range m.Proto.GetOpsetImport() {
+		if d := o.GetDomain(); d == "" || d == "ai.onnx" {
+			return o.GetVersion()
+		}
+	}
+	return 0
+}
+
+// Dim is one dimension of a value's shape: a fixed size, or a symbolic or
+// unknown one (Value < 0).
+type Dim struct {
+	Value int64  // the size, or -1 when not fixed
+	Param string // the symbolic name, if any
+}
+
+func (d Dim) String() string {
+	switch {
+	case d.Value >= 0:
+		return fmt.Sprint(d.Value)
+	case d.Param != "":
+		return d.Param
+	}
+	return "?"
+}
+
+// ValueInfo describes a graph input or output.
+type ValueInfo struct {
+	Name     string
+	ElemType DataType // UNDEFINED for non-tensor values
+	Shape    []Dim    // nil when the rank is unknown
+}
+
+// Dims returns the shape as sizes, with -1 for dimensions that are not fixed.
+func (v ValueInfo) Dims() []int64 {
+	out := make([]int64, len(v.Shape))
+	for i, d := range v.Shape {
+		out[i] = d.Value
+	}
+	return out
+}
+
+func valueInfo(vi *onnxpb.ValueInfoProto) ValueInfo {
+	out := ValueInfo{Name: vi.GetName()}
+	tt := vi.GetType().GetTensorType()
+	if tt == nil {
+		return out
+	}
+	out.ElemType = DataType(tt.GetElemType())
+	if tt.GetShape() == nil {
+		return out
+	}
+	out.Shape = make([]Dim, 0, len(tt.GetShape().GetDim()))
+	for _, d := range tt.GetShape().GetDim() {
+		dim := Dim{Value: -1, Param: d.GetDimParam()}
+		if _, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); ok {
+			dim.Value = d.GetDimValue()
+		}
+		out.Shape = append(out.Shape, dim)
+	}
+	return out
+}
+
+// Inputs returns the graph inputs that must be fed: those that are not also
+// initializers (IR 3 exporters list every initializer as an input too).
+func (m *Model) Inputs() []ValueInfo {
+	inits := make(map[string]bool)
+	for _, t := range m.Graph().GetInitializer() {
+		inits[t.GetName()] = true
+	}
+	var out []ValueInfo
+	for _, vi := range m.Graph().GetInput() {
+		if !inits[vi.GetName()] {
+			out = append(out, valueInfo(vi))
+		}
+	}
+	return out
+}
+
+// Outputs returns the graph outputs.
+func (m *Model) Outputs() []ValueInfo {
+	var out []ValueInfo
+	for _, vi := range m.Graph().GetOutput() {
+		out = append(out, valueInfo(vi))
+	}
+	return out
+}
+
+// Marshal returns the model's bytes, deterministically ordered.
+func (m *Model) Marshal() ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.Proto)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: marshal: %w", m.Path, err)
+	}
+	return b, nil
+}
+
+// Clone returns a deep copy of the model.
+func (m *Model) Clone() *Model {
+	return &Model{Path: m.Path, Dir: m.Dir, Proto: proto.Clone(m.Proto).(*onnxpb.ModelProto)}
+}
+
+// attr returns the attribute of node n with the given name, or nil.
+func attr(n *onnxpb.NodeProto, name string) *onnxpb.AttributeProto {
+	for _, a := range n.GetAttribute() {
+		if a.GetName() == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// attrInt returns an integer attribute, or def when it is absent.
+func attrInt(n *onnxpb.NodeProto, name string, def int64) int64 {
+	if a := attr(n, name); a != nil {
+		return a.GetI()
+	}
+	return def
+}

@@ -1,0 +1,574 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lsweep/lsweep/internal/onnxpb"
+)
+
+// ErrNoWeights is returned (wrapped) by Perturbable when a model has no
+// weight the method can perturb (an integer-only or tree model, say).
+var ErrNoWeights = errors.New("onnx: no perturbable weights")
+
+// Role says what a stored tensor is for.
+type Role string
+
+// Roles of stored tensors.
+const (
+	RoleWeight    Role = "weight"     // a Conv, ConvTranspose, Gemm or MatMul weight: perturbed filter-wise
+	RoleBias      Role = "bias"       // a rank-1 bias of those ops, or added to their output
+	RoleBNScale   Role = "bn_scale"   // BatchNormalization scale (gamma)
+	RoleBNBias    Role = "bn_bias"    // BatchNormalization shift (beta)
+	RoleBNMean    Role = "bn_mean"    // BatchNormalization running mean: a state, not trained
+	RoleBNVar     Role = "bn_var"     // BatchNormalization running variance: a state, not trained
+	RoleNormScale Role = "norm_scale" // Instance/LayerNormalization scale
+	RoleNormBias  Role = "norm_bias"  // Instance/LayerNormalization shift
+	RoleOther     Role = "other"      // any other float tensor (a constant multiplier, say)
+	RoleInteger   Role = "integer"    // a non-float tensor (shapes, indices): never perturbed
+)
+
+// IsState reports whether a tensor of this role is a running statistic
+// rather than a trained parameter.
+func (r Role) IsState() bool { return r == RoleBNMean || r == RoleBNVar }
+
+// Param is one stored tensor of a model: an initializer or the value of a
+// Constant node (some exporters keep weights there).
+type Param struct {
+	Name  string // the name the graph uses for the value
+	Shape []int64
+	DType DataType
+	Role  Role
+	// Consumer is the op type that gives the tensor its role ("Conv", "Gemm",
+	// "BatchNormalization", ...), empty when nothing classifies it.
+	Consumer string
+	// ConsumerNode is that node's name (or its first output when unnamed).
+	ConsumerNode string
+	// Via lists the op types between the stored tensor and its consumer
+	// (Transpose, Reshape, Cast, ...), in graph order.
+	Via []string
+	// FilterAxis is, for weights, the axis of the stored tensor whose slices
+	// each produce one output unit (METHOD.md); -1 when no single axis does (a
+	// reshape that mixes the output axis with others), in which case the
+	// tensor is normalised as one filter. -1 for every other role.
+	FilterAxis int
+	// FilterView is nil unless the weight reaches its consumer through a
+	// reshape that leaves the stored tensor without an axis of its own (a flat
+	// vector reshaped to a matrix, say); then the filters are the slices along
+	// FilterAxis of the stored data read row-major in this shape.
+	FilterView []int64
+	// Constant is true when the value lives in a Constant node.
+	Constant bool
+	// External is true when the value is stored in an external data file.
+	External bool
+}
+
+// Size returns the number of elements.
+func (p Param) Size() int64 { return numel(p.Shape) }
+
+// graphIndex is the lookups the analyses need over a graph.
+type graphIndex struct {
+	m         *Model
+	inits     map[string]*onnxpb.TensorProto
+	constants map[string]*onnxpb.TensorProto // Constant-node outputs
+	consumers map[string][]use
+}
+
+type use struct {
+	node  *onnxpb.NodeProto
+	input int
+}
+
+func newGraphIndex(m *Model) *graphIndex {
+	g := m.Graph()
+	ix := &graphIndex{
+		m:         m,
+		inits:     make(map[string]*onnxpb.TensorProto),
+		constants: make(map[string]*onnxpb.TensorProto),
+		consumers: make(map[string][]use),
+	}
+	for _, t := range g.GetInitializer() {
+		ix.inits[t.GetName()] = t
+	}
+	for _, n := range g.GetNode() {
+		for i, in := range n.GetInput() {
+			if in != "" {
+				ix.consumers[in] = append(ix.consumers[in], use{n, i})
+			}
+		}
+		if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutput()) == 1 {
+			if a := attr(n, "value"); a != nil && a.GetT() != nil {
+				ix.constants[n.GetOutput()[0]] = a.GetT()
+			}
+		}
+	}
+	return ix
+}
+
+// stored returns the tensor stored under a value name, or nil.
+func (ix *graphIndex) stored(name string) *onnxpb.TensorProto {
+	if t, ok := ix.inits[name]; ok {
+		return t
+	}
+	return ix.constants[name]
+}
+
+// ints returns the values of a stored integer tensor, or nil if name is not
+// a readable stored tensor.
+func (ix *graphIndex) ints(name string) []int64 {
+	t := ix.stored(name)
+	if t == nil {
+		return nil
+	}
+	v, err := ix.m.ReadTensor(t)
+	if err != nil {
+		return nil
+	}
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
+}
+
+func nodeName(n *onnxpb.NodeProto) string {
+	if n.GetName() != "" {
+		return n.GetName()
+	}
+	if len(n.GetOutput()) > 0 {
+		return n.GetOutput()[0]
+	}
+	return n.GetOpType()
+}
+
+// Params returns every stored tensor of the main graph with its role:
+// initializers in file order, then Constant-node values in node order.
+func (m *Model) Params() []Param {
+	ix := newGraphIndex(m)
+	var out []Param
+	add := func(name string, t *onnxpb.TensorProto, constant bool) {
+		p := Param{
+			Name:       name,
+			Shape:      append([]int64(nil), t.GetDims()...),
+			DType:      DataType(t.GetDataType()),
+			FilterAxis: -1,
+			Constant:   constant,
+			External:   t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL,
+		}
+		ix.classify(&p)
+		out = append(out, p)
+	}
+	for _, t := range m.Graph().GetInitializer() {
+		add(t.GetName(), t, false)
+	}
+	for _, n := range m.Graph().GetNode() {
+		if n.GetOpType() != "Constant" || len(n.GetOutput()) != 1 {
+			continue
+		}
+		if t := ix.constants[n.GetOutput()[0]]; t != nil {
+			add(n.GetOutput()[0], t, true)
+		}
+	}
+	return out
+}
+
+// Perturbable returns the weights (RoleWeight) of the model, in Params order.
+// It returns an error wrapping ErrNoWeights when there are none.
+func (m *Model) Perturbable() ([]Param, error) {
+	var out []Param
+	for _, p := range m.Params() {
+		if p.Role == RoleWeight {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s has no float tensor feeding the weight input of a Conv, ConvTranspose, Gemm or MatMul", ErrNoWeights, m.Path)
+	}
+	return out, nil
+}
+
+// viewStep is one pass-through op between a stored tensor and its consumer,
+// with the shape before and after it.
+type viewStep struct {
+	op      string
+	in, out []int64
+	perm    []int64 // Transpose only
+}
+
+// passThrough lists the ops a weight may pass through on its way to its
+// consumer without ceasing to be that weight.
+var passThrough = map[string]bool{
+	"Identity": true, "Cast": true, "Transpose": true, "Reshape": true,
+	"Squeeze": true, "Unsqueeze": true, "Flatten": true,
+}
+
+// classify fills p's role, consumer and filter axis by following the value
+// forward through pass-through ops to the first op that gives it a role.
+func (ix *graphIndex) classify(p *Param) {
+	if !p.DType.IsFloat() {
+		p.Role = RoleInteger
+		return
+	}
+	var best *Param
+	var walk func(name string, shape []int64, steps []viewStep, depth int)
+	walk = func(name string, shape []int64, steps []viewStep, depth int) {
+		if depth > 16 {
+			return
+		}
+		for _, u := range ix.consumers[name] {
+			op := u.node.GetOpType()
+			if u.node.GetDomain() != "" && u.node.GetDomain() != "ai.onnx" {
+				continue
+			}
+			if passThrough[op] && u.input == 0 && len(u.node.GetOutput()) > 0 {
+				step, ok := ix.viewStep(u.node, shape)
+				if !ok {
+					// The shape after this op is unknown: follow it, but no
+					// filter axis can be mapped back through it.
+					step = viewStep{op: op, in: shape}
+				}
+				walk(u.node.GetOutput()[0], step.out, append(steps[:len(steps):len(steps)], step), depth+1)
+				continue
+			}
+			cand := *p
+			cand.Consumer, cand.ConsumerNode = op, nodeName(u.node)
+			cand.Role = ix.roleAt(u, len(shape))
+			if cand.Role == "" {
+				continue
+			}
+			for _, s := range steps {
+				cand.Via = append(cand.Via, s.op)
+			}
+			if cand.Role == RoleWeight {
+				cand.FilterAxis, cand.FilterView = mapAxisBack(weightAxis(u, len(shape)), p.Shape, steps)
+			}
+			if best == nil || rank(cand.Role) < rank(best.Role) {
+				best = &cand
+			}
+		}
+	}
+	walk(p.Name, p.Shape, nil, 0)
+	if best == nil {
+		p.Role = RoleOther
+		return
+	}
+	*p = *best
+}
+
+// rank orders roles when a tensor has several uses: a weight use wins.
+func rank(r Role) int {
+	if r == RoleWeight {
+		return 0
+	}
+	if r == RoleOther {
+		return 2
+	}
+	return 1
+}
+
+// roleAt returns the role a value gets from being input u, given its rank
+// there; "" when the use says nothing.
+func (ix *graphIndex) roleAt(u use, rankAtUse int) Role {
+	n := u.node
+	switch n.GetOpType() {
+	case "Conv", "ConvTranspose":
+		switch u.input {
+		case 1:
+			return RoleWeight
+		case 2:
+			return RoleBias
+		}
+	case "Gemm":
+		switch u.input {
+		case 1:
+			return RoleWeight
+		case 0:
+			// A stored A with a computed B: the weight is on the left.
+			if ix.stored(n.GetInput()[1]) == nil {
+				return RoleWeight
+			}
+		case 2:
+			return RoleBias
+		}
+	case "MatMul":
+		if u.input == 1 || ix.stored(n.GetInput()[1]) == nil && !ix.isComputedFromStored(n.GetInput()[1]) {
+			return RoleWeight
+		}
+	case "BatchNormalization":
+		return [...]Role{"", RoleBNScale, RoleBNBias, RoleBNMean, RoleBNVar}[min(u.input, 4)]
+	case "InstanceNormalization", "LayerNormalization", "GroupNormalization":
+		switch u.input {
+		case 1:
+			return RoleNormScale
+		case 2:
+			return RoleNormBias
+		}
+	case "Add", "Sub":
+		if rankAtUse <= 1 || rankAtUse == 4 && ix.isBroadcastBias(u) {
+			return RoleBias
+		}
+		return RoleOther
+	}
+	return RoleOther
+}
+
+// isComputedFromStored is a conservative check used for MatMul operands: it
+// reports whether name is produced by a pass-through op from a stored tensor.
+func (ix *graphIndex) isComputedFromStored(name string) bool {
+	for _, n := range ix.m.Graph().GetNode() {
+		for _, out := range n.GetOutput() {
+			if out == name {
+				if !passThrough[n.GetOpType()] || len(n.GetInput()) == 0 {
+					return false
+				}
+				in := n.GetInput()[0]
+				return ix.stored(in) != nil || ix.isComputedFromStored(in)
+			}
+		}
+	}
+	return false
+}
+
+// isBroadcastBias reports whether a rank-4 value added at u is a per-channel
+// bias (shape [1, C, 1, 1] or [1, 1, 1, C]).
+func (ix *graphIndex) isBroadcastBias(u use) bool {
+	t := ix.stored(u.node.GetInput()[u.input])
+	if t == nil {
+		return true
+	}
+	big := 0
+	for _, d := range t.GetDims() {
+		if d > 1 {
+			big++
+		}
+	}
+	return big <= 1
+}
+
+// weightAxis returns the filter axis of a weight in the shape its consumer
+// sees (rank r): the axis whose index is the output unit.
+func weightAxis(u use, r int) int {
+	n := u.node
+	switch n.GetOpType() {
+	case "Conv":
+		return 0
+	case "ConvTranspose":
+		// W is [C, M/group, k...]: the output channel is axis 1.
+		return 1
+	case "Gemm":
+		if u.input == 1 {
+			if attrInt(n, "transB", 0) != 0 {
+				return 0 // B is [N, K]
+			}
+			return 1 // B is [K, N]
+		}
+		if attrInt(n, "transA", 0) != 0 {
+			return 1 // A is [K, M]
+		}
+		return 0
+	case "MatMul":
+		if r < 2 {
+			return -1
+		}
+		if u.input == 1 {
+			return r - 1 // [..., K, N]: one column per output unit
+		}
+		return r - 2 // a stored left operand [M, K]: one row per output unit
+	}
+	return -1
+}
+
+// mapAxisBack maps an axis of the consumer's view back through the
+// pass-through steps to an axis of the stored tensor. When a reshape mixes
+// the axis with others but every step before it keeps the row-major order of
+// the data, the filters are still well defined: it returns the axis in the
+// shape after that reshape, and that shape as view. Otherwise it returns -1.
+func mapAxisBack(axis int, stored []int64, steps []viewStep) (int, []int64) {
+	for i := len(steps) - 1; i >= 0 && axis >= 0; i-- {
+		s := steps[i]
+		switch {
+		case s.out == nil || s.in == nil:
+			return -1, nil
+		case s.op == "Identity" || s.op == "Cast":
+		case s.op == "Transpose":
+			if axis >= len(s.perm) {
+				return -1, nil
+			}
+			axis = int(s.perm[axis])
+		default:
+			b := reshapeAxis(axis, s.in, s.out)
+			if b < 0 {
+				for _, before := range steps[:i] {
+					if before.op == "Transpose" || before.out == nil {
+						return -1, nil
+					}
+				}
+				return axis, s.out
+			}
+			axis = b
+		}
+	}
+	if axis >= len(stored) {
+		return -1, nil
+	}
+	return axis, nil
+}
+
+// reshapeAxis finds the axis of in whose indices select the same elements
+// as the indices of axis a of out, when in is reshaped (row-major) to out.
+func reshapeAxis(a int, in, out []int64) int {
+	if a < 0 || a >= len(out) {
+		return -1
+	}
+	before := numel(out[:a])
+	for b := range in {
+		if numel(in[:b]) == before && in[b] == out[a] {
+			return b
+		}
+	}
+	return -1
+}
+
+// viewStep computes the output shape of pass-through node n given the input
+// shape; ok is false when it cannot be known statically.
+func (ix *graphIndex) viewStep(n *onnxpb.NodeProto, in []int64) (viewStep, bool) {
+	s := viewStep{op: n.GetOpType(), in: in}
+	if in == nil {
+		return s, false
+	}
+	switch s.op {
+	case "Identity", "Cast":
+		s.out = in
+	case "Transpose":
+		perm := []int64(nil)
+		if a := attr(n, "perm"); a != nil {
+			perm = a.GetInts()
+		} else {
+			for i := len(in) - 1; i >= 0; i-- {
+				perm = append(perm, int64(i))
+			}
+		}
+		if len(perm) != len(in) {
+			return s, false
+		}
+		s.perm = perm
+		for _, p := range perm {
+			if p < 0 || int(p) >= len(in) {
+				return s, false
+			}
+			s.out = append(s.out, in[p])
+		}
+	case "Flatten":
+		axis := attrInt(n, "axis", 1)
+		if axis < 0 {
+			axis += int64(len(in))
+		}
+		if axis < 0 || axis > int64(len(in)) {
+			return s, false
+		}
+		s.out = []int64{numel(in[:axis]), numel(in[axis:])}
+	case "Reshape":
+		if len(n.GetInput()) < 2 {
+			return s, false
+		}
+		target := ix.ints(n.GetInput()[1])
+		if target == nil {
+			return s, false
+		}
+		allowZero := attrInt(n, "allowzero", 0) != 0
+		out := make([]int64, len(target))
+		infer := -1
+		known := int64(1)
+		for i, d := range target {
+			switch {
+			case d == 0 && !allowZero:
+				if i >= len(in) {
+					return s, false
+				}
+				out[i] = in[i]
+			case d == -1:
+				if infer >= 0 {
+					return s, false
+				}
+				infer = i
+				continue
+			case d < 0:
+				return s, false
+			default:
+				out[i] = d
+			}
+			known *= out[i]
+		}
+		if infer >= 0 {
+			if known == 0 {
+				return s, false
+			}
+			out[infer] = numel(in) / known
+		}
+		if numel(out) != numel(in) {
+			return s, false
+		}
+		s.out = out
+	case "Squeeze", "Unsqueeze":
+		axes := []int64(nil)
+		if a := attr(n, "axes"); a != nil {
+			axes = a.GetInts()
+		} else if len(n.GetInput()) > 1 {
+			if axes = ix.ints(n.GetInput()[1]); axes == nil {
+				return s, false
+			}
+		}
+		s.out = squeezeShape(s.op, in, axes)
+		if s.out == nil {
+			return s, false
+		}
+	default:
+		return s, false
+	}
+	return s, true
+}
+
+func squeezeShape(op string, in, axes []int64) []int64 {
+	if op == "Squeeze" {
+		drop := make(map[int64]bool)
+		for _, a := range axes {
+			if a < 0 {
+				a += int64(len(in))
+			}
+			drop[a] = true
+		}
+		out := []int64{}
+		for i, d := range in {
+			if (len(axes) == 0 && d == 1) || drop[int64(i)] {
+				if d != 1 {
+					return nil
+				}
+				continue
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	r := int64(len(in) + len(axes))
+	ins := make(map[int64]bool)
+	for _, a := range axes {
+		if a < 0 {
+			a += r
+		}
+		ins[a] = true
+	}
+	out := make([]int64, 0, r)
+	j := 0
+	for i := int64(0); i < r; i++ {
+		if ins[i] {
+			out = append(out, 1)
+			continue
+		}
+		if j >= len(in) {
+			return nil
+		}
+		out = append(out, in[j])
+		j++
+	}
+	return out
+}

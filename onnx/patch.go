@@ -1,0 +1,249 @@
+package onnx
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Patcher holds one marshalled copy of a model in which chosen tensors can be
+// overwritten in place. Patching costs a write of the new values' bytes; the
+// model is marshalled once, when the Patcher is made.
+//
+// A Patcher is not safe for concurrent use.
+type Patcher struct {
+	buf   []byte
+	slots map[string]slot
+	names []string
+}
+
+type slot struct {
+	off, n int // element offset in buf and element count
+	dtype  DataType
+}
+
+// NewPatcher returns a Patcher for the named stored tensors (initializers or
+// Constant-node values, all of a float type). It rewrites them, in a copy of
+// the model, as raw_data (whatever their storage was: typed fields or
+// external data), marshals the copy once and records where each tensor's
+// bytes lie. m itself is not changed. Tensors left in external files stay
+// there: the bytes refer to them relative to m.Dir.
+func (m *Model) NewPatcher(names []string) (*Patcher, error) {
+	work := m.Clone()
+	ix := newGraphIndex(work)
+	want := make(map[string]bool, len(names))
+	for _, name := range names {
+		t := ix.stored(name)
+		if t == nil {
+			return nil, fmt.Errorf("onnx: %s: no initializer or Constant value named %q", m.Path, name)
+		}
+		dt := DataType(t.GetDataType())
+		if !dt.IsFloat() {
+			return nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
+		}
+		values, err := work.ReadTensor(t)
+		if err != nil {
+			return nil, err
+		}
+		raw := make([]byte, len(values)*dt.Size())
+		encodeFloat(raw, dt, values)
+		t.FloatData, t.DoubleData, t.Int32Data = nil, nil, nil
+		t.ExternalData, t.DataLocation = nil, nil
+		t.RawData = raw
+		want[name] = true
+	}
+	buf, err := work.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	p := &Patcher{buf: buf, slots: make(map[string]slot, len(names)), names: append([]string(nil), names...)}
+	if err := p.locate(want); err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
+	}
+	for _, name := range names {
+		if _, ok := p.slots[name]; !ok {
+			return nil, fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, name)
+		}
+	}
+	return p, nil
+}
+
+// Names returns the tensors the Patcher can set, in the order given.
+func (p *Patcher) Names() []string { return p.names }
+
+// Set overwrites the named tensor's values. len(values) must equal its
+// element count. Values are rounded to the tensor's element type.
+func (p *Patcher) Set(name string, values []float64) error {
+	s, ok := p.slots[name]
+	if !ok {
+		return fmt.Errorf("onnx: patch: no tensor %q", name)
+	}
+	if len(values) != s.n {
+		return fmt.Errorf("onnx: patch: tensor %q has %d elements, got %d values", name, s.n, len(values))
+	}
+	encodeFloat(p.buf[s.off:s.off+s.n*s.dtype.Size()], s.dtype, values)
+	return nil
+}
+
+// Bytes returns the model bytes with every Set so far applied. The slice is
+// shared: it changes with the next Set.
+func (p *Patcher) Bytes() []byte { return p.buf }
+
+// Field numbers of the messages the walk below passes through.
+const (
+	fieldModelGraph       = 7
+	fieldGraphNode        = 1
+	fieldGraphInitializer = 5
+	fieldNodeOutput       = 2
+	fieldNodeOpType       = 4
+	fieldNodeAttribute    = 5
+	fieldAttrName         = 1
+	fieldAttrTensor       = 5
+	fieldTensorDataType   = 2
+	fieldTensorName       = 8
+	fieldTensorRawData    = 9
+)
+
+// fieldVisitor is called for every field of a message with the field's
+// number, wire type, its value bytes (for length-delimited fields) and the
+// offset of those bytes in the whole buffer.
+type fieldVisitor func(num protowire.Number, typ protowire.Type, val []byte, off int) error
+
+// walkMessage calls visit for each field of the message msg, which starts at
+// offset base of the whole buffer.
+func walkMessage(msg []byte, base int, visit fieldVisitor) error {
+	pos := 0
+	for pos < len(msg) {
+		num, typ, n := protowire.ConsumeTag(msg[pos:])
+		if n < 0 {
+			return fmt.Errorf("malformed protobuf at byte %d", base+pos)
+		}
+		pos += n
+		if typ == protowire.BytesType {
+			val, m := protowire.ConsumeBytes(msg[pos:])
+			if m < 0 {
+				return fmt.Errorf("malformed protobuf at byte %d", base+pos)
+			}
+			valOff := base + pos + m - len(val)
+			if err := visit(num, typ, val, valOff); err != nil {
+				return err
+			}
+			pos += m
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, msg[pos:])
+		if m < 0 {
+			return fmt.Errorf("malformed protobuf at byte %d", base+pos)
+		}
+		pos += m
+	}
+	return nil
+}
+
+// tensorSlot finds the raw_data of a marshalled TensorProto.
+func tensorSlot(msg []byte, base int) (name string, s slot, err error) {
+	s.off = -1
+	s.dtype = Undefined
+	var rawLen int
+	err = walkMessage(msg, base, func(num protowire.Number, typ protowire.Type, val []byte, off int) error {
+		switch num {
+		case fieldTensorName:
+			name = string(val)
+		case fieldTensorRawData:
+			s.off, rawLen = off, len(val)
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	// data_type is a varint, which walkMessage skips; read it directly.
+	for pos := 0; pos < len(msg); {
+		num, typ, n := protowire.ConsumeTag(msg[pos:])
+		pos += n
+		if num == fieldTensorDataType && typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(msg[pos:])
+			s.dtype = DataType(v)
+			pos += m
+			continue
+		}
+		pos += protowire.ConsumeFieldValue(num, typ, msg[pos:])
+	}
+	if size := s.dtype.Size(); size > 0 {
+		s.n = rawLen / size
+	}
+	return
+}
+
+// locate walks the marshalled model and records the raw_data slot of each
+// wanted tensor.
+func (p *Patcher) locate(want map[string]bool) error {
+	return walkMessage(p.buf, 0, func(num protowire.Number, _ protowire.Type, graph []byte, goff int) error {
+		if num != fieldModelGraph {
+			return nil
+		}
+		return walkMessage(graph, goff, func(num protowire.Number, _ protowire.Type, val []byte, off int) error {
+			switch num {
+			case fieldGraphInitializer:
+				name, s, err := tensorSlot(val, off)
+				if err != nil {
+					return err
+				}
+				if want[name] && s.off >= 0 {
+					p.slots[name] = s
+				}
+			case fieldGraphNode:
+				return p.locateConstant(val, off, want)
+			}
+			return nil
+		})
+	})
+}
+
+// locateConstant records the slot of a Constant node's value tensor when its
+// output is wanted.
+func (p *Patcher) locateConstant(node []byte, base int, want map[string]bool) error {
+	var opType, output string
+	var valueTensor []byte
+	valueOff := -1
+	err := walkMessage(node, base, func(num protowire.Number, _ protowire.Type, val []byte, off int) error {
+		switch num {
+		case fieldNodeOpType:
+			opType = string(val)
+		case fieldNodeOutput:
+			if output == "" {
+				output = string(val)
+			}
+		case fieldNodeAttribute:
+			var name string
+			var t []byte
+			tOff := -1
+			if err := walkMessage(val, off, func(num protowire.Number, _ protowire.Type, v []byte, o int) error {
+				switch num {
+				case fieldAttrName:
+					name = string(v)
+				case fieldAttrTensor:
+					t, tOff = v, o
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if name == "value" && tOff >= 0 {
+				valueTensor, valueOff = t, tOff
+			}
+		}
+		return nil
+	})
+	if err != nil || opType != "Constant" || !want[output] || valueOff < 0 {
+		return err
+	}
+	_, s, err := tensorSlot(valueTensor, valueOff)
+	if err != nil {
+		return err
+	}
+	if s.off >= 0 {
+		p.slots[output] = s
+	}
+	return nil
+}

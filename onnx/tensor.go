@@ -1,0 +1,298 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/x448/float16"
+
+	"github.com/lsweep/lsweep/internal/onnxpb"
+)
+
+// DataType is an ONNX tensor element type (TensorProto.DataType).
+type DataType int32
+
+// The element types lsweep handles by name.
+const (
+	Undefined DataType = DataType(onnxpb.TensorProto_UNDEFINED)
+	Float     DataType = DataType(onnxpb.TensorProto_FLOAT)
+	Uint8     DataType = DataType(onnxpb.TensorProto_UINT8)
+	Int8      DataType = DataType(onnxpb.TensorProto_INT8)
+	Uint16    DataType = DataType(onnxpb.TensorProto_UINT16)
+	Int16     DataType = DataType(onnxpb.TensorProto_INT16)
+	Int32     DataType = DataType(onnxpb.TensorProto_INT32)
+	Int64     DataType = DataType(onnxpb.TensorProto_INT64)
+	Bool      DataType = DataType(onnxpb.TensorProto_BOOL)
+	Float16   DataType = DataType(onnxpb.TensorProto_FLOAT16)
+	Double    DataType = DataType(onnxpb.TensorProto_DOUBLE)
+	Uint32    DataType = DataType(onnxpb.TensorProto_UINT32)
+	Uint64    DataType = DataType(onnxpb.TensorProto_UINT64)
+	BFloat16  DataType = DataType(onnxpb.TensorProto_BFLOAT16)
+)
+
+// String returns the lower-case ONNX name of the type ("float", "int64", ...).
+func (t DataType) String() string {
+	switch t {
+	case Float:
+		return "float"
+	case Double:
+		return "double"
+	case Float16:
+		return "float16"
+	case BFloat16:
+		return "bfloat16"
+	}
+	if name, ok := onnxpb.TensorProto_DataType_name[int32(t)]; ok {
+		return lower(name)
+	}
+	return "type(" + strconv.Itoa(int(t)) + ")"
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// IsFloat reports whether t is a floating-point type lsweep can perturb.
+func (t DataType) IsFloat() bool {
+	return t == Float || t == Double || t == Float16 || t == BFloat16
+}
+
+// Size returns the size in bytes of one element, or 0 for types without a
+// fixed size.
+func (t DataType) Size() int {
+	switch t {
+	case Uint8, Int8, Bool:
+		return 1
+	case Uint16, Int16, Float16, BFloat16:
+		return 2
+	case Float, Int32, Uint32:
+		return 4
+	case Double, Int64, Uint64:
+		return 8
+	}
+	return 0
+}
+
+// numel returns the element count of a shape, or -1 if a dimension is
+// negative or the count overflows.
+func numel(dims []int64) int64 {
+	n := int64(1)
+	for _, d := range dims {
+		if d < 0 || (d > 0 && n > math.MaxInt64/d) {
+			return -1
+		}
+		n *= d
+	}
+	return n
+}
+
+// ReadTensor decodes t into float64 values, wherever the exporter stored
+// them: raw_data, a typed field, or an external data file resolved against
+// m.Dir. Integer types are converted exactly up to 2^53.
+func (m *Model) ReadTensor(t *onnxpb.TensorProto) ([]float64, error) {
+	dt := DataType(t.GetDataType())
+	n := numel(t.GetDims())
+	if n < 0 {
+		return nil, m.tensorErr(t, "invalid dims %v", t.GetDims())
+	}
+	if dt.Size() == 0 {
+		return nil, m.tensorErr(t, "element type %v cannot be read as numbers", dt)
+	}
+	raw := t.GetRawData()
+	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		var err error
+		if raw, err = m.readExternal(t); err != nil {
+			return nil, err
+		}
+	}
+	if raw != nil || n == 0 {
+		if int64(len(raw)) != n*int64(dt.Size()) {
+			return nil, m.tensorErr(t, "holds %d bytes, its shape %v of %v needs %d", len(raw), t.GetDims(), dt, n*int64(dt.Size()))
+		}
+		return decodeRaw(dt, raw), nil
+	}
+	out := make([]float64, 0, n)
+	switch dt {
+	case Float:
+		for _, v := range t.GetFloatData() {
+			out = append(out, float64(v))
+		}
+	case Double:
+		out = append(out, t.GetDoubleData()...)
+	case Float16:
+		for _, v := range t.GetInt32Data() {
+			out = append(out, float64(float16.Frombits(uint16(v)).Float32()))
+		}
+	case BFloat16:
+		for _, v := range t.GetInt32Data() {
+			out = append(out, float64(math.Float32frombits(uint32(v)<<16)))
+		}
+	case Int8, Uint8, Int16, Uint16, Int32, Bool:
+		for _, v := range t.GetInt32Data() {
+			out = append(out, float64(v))
+		}
+	case Int64:
+		for _, v := range t.GetInt64Data() {
+			out = append(out, float64(v))
+		}
+	case Uint32, Uint64:
+		for _, v := range t.GetUint64Data() {
+			out = append(out, float64(v))
+		}
+	}
+	if int64(len(out)) != n {
+		return nil, m.tensorErr(t, "holds %d values, its shape %v needs %d", len(out), t.GetDims(), n)
+	}
+	return out, nil
+}
+
+func (m *Model) tensorErr(t *onnxpb.TensorProto, format string, args ...any) error {
+	return fmt.Errorf("onnx: %s: tensor %q: %s", m.Path, t.GetName(), fmt.Sprintf(format, args...))
+}
+
+// externalRef is a parsed external_data entry.
+type externalRef struct {
+	path           string
+	offset, length int64
+}
+
+func (m *Model) externalRef(t *onnxpb.TensorProto) (externalRef, error) {
+	ref := externalRef{length: -1}
+	var location string
+	for _, kv := range t.GetExternalData() {
+		switch kv.GetKey() {
+		case "location":
+			location = kv.GetValue()
+		case "offset", "length":
+			v, err := strconv.ParseInt(kv.GetValue(), 10, 64)
+			if err != nil || v < 0 {
+				return ref, m.tensorErr(t, "external data %s %q is not a non-negative integer", kv.GetKey(), kv.GetValue())
+			}
+			if kv.GetKey() == "offset" {
+				ref.offset = v
+			} else {
+				ref.length = v
+			}
+		}
+	}
+	if location == "" {
+		return ref, m.tensorErr(t, "external data has no location")
+	}
+	// A location must stay inside the model's folder: a model file must not be
+	// able to make lsweep read arbitrary files.
+	if !filepath.IsLocal(filepath.FromSlash(location)) {
+		return ref, m.tensorErr(t, "external data location %q is outside the model's folder", location)
+	}
+	if m.Dir == "" {
+		return ref, m.tensorErr(t, "external data %q cannot be resolved: the model was not read from a file", location)
+	}
+	ref.path = filepath.Join(m.Dir, filepath.FromSlash(location))
+	return ref, nil
+}
+
+func (m *Model) readExternal(t *onnxpb.TensorProto) ([]byte, error) {
+	ref, err := m.externalRef(t)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(ref.path)
+	if err != nil {
+		return nil, m.tensorErr(t, "external data: %v", err)
+	}
+	defer f.Close()
+	want := numel(t.GetDims()) * int64(DataType(t.GetDataType()).Size())
+	if ref.length >= 0 && ref.length != want {
+		return nil, m.tensorErr(t, "external data length %d, its shape %v needs %d bytes", ref.length, t.GetDims(), want)
+	}
+	buf := make([]byte, want)
+	if _, err := f.ReadAt(buf, ref.offset); err != nil {
+		if err == io.EOF {
+			return nil, m.tensorErr(t, "external data file %s is too short for %d bytes at offset %d", ref.path, want, ref.offset)
+		}
+		return nil, m.tensorErr(t, "external data: %v", err)
+	}
+	return buf, nil
+}
+
+func decodeRaw(dt DataType, raw []byte) []float64 {
+	size := dt.Size()
+	out := make([]float64, len(raw)/size)
+	le := binary.LittleEndian
+	for i := range out {
+		b := raw[i*size:]
+		switch dt {
+		case Float:
+			out[i] = float64(math.Float32frombits(le.Uint32(b)))
+		case Double:
+			out[i] = math.Float64frombits(le.Uint64(b))
+		case Float16:
+			out[i] = float64(float16.Frombits(le.Uint16(b)).Float32())
+		case BFloat16:
+			out[i] = float64(math.Float32frombits(uint32(le.Uint16(b)) << 16))
+		case Int8:
+			out[i] = float64(int8(b[0]))
+		case Uint8, Bool:
+			out[i] = float64(b[0])
+		case Int16:
+			out[i] = float64(int16(le.Uint16(b)))
+		case Uint16:
+			out[i] = float64(le.Uint16(b))
+		case Int32:
+			out[i] = float64(int32(le.Uint32(b)))
+		case Uint32:
+			out[i] = float64(le.Uint32(b))
+		case Int64:
+			out[i] = float64(int64(le.Uint64(b)))
+		case Uint64:
+			out[i] = float64(le.Uint64(b))
+		}
+	}
+	return out
+}
+
+// encodeFloat writes values into dst as little-endian elements of type dt,
+// which must be a float type; dst must hold len(values)*dt.Size() bytes.
+func encodeFloat(dst []byte, dt DataType, values []float64) {
+	le := binary.LittleEndian
+	switch dt {
+	case Float:
+		for i, v := range values {
+			le.PutUint32(dst[4*i:], math.Float32bits(float32(v)))
+		}
+	case Double:
+		for i, v := range values {
+			le.PutUint64(dst[8*i:], math.Float64bits(v))
+		}
+	case Float16:
+		for i, v := range values {
+			le.PutUint16(dst[2*i:], float16.Fromfloat32(float32(v)).Bits())
+		}
+	case BFloat16:
+		for i, v := range values {
+			le.PutUint16(dst[2*i:], bfloat16Bits(float32(v)))
+		}
+	default:
+		panic("onnx: encodeFloat of non-float type " + dt.String())
+	}
+}
+
+// bfloat16Bits rounds f to bfloat16, to nearest even, keeping NaN a NaN.
+func bfloat16Bits(f float32) uint16 {
+	b := math.Float32bits(f)
+	if f != f {
+		return uint16(b>>16) | 0x40
+	}
+	b += 0x7fff + (b>>16)&1
+	return uint16(b >> 16)
+}
