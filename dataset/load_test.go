@@ -442,3 +442,19 @@ func TestLoadTruncations(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadZeros checks that the deflate-ratio sanity check accepts data
+// that compress as well as deflate allows, from Go and from numpy's zlib.
+func TestLoadZeros(t *testing.T) {
+	const n, m = 1000, 1000
+	x := npyBytes("<f8", false, []int{n, m}, make([]byte, 8*n*m))
+	y := npyBytes("<i8", false, []int{n}, make([]byte, 8*n))
+	path := writeNPZ(t, t.TempDir(), "zeros.npz", true, entry{"x.npy", x}, entry{"y.npy", y})
+	d, err := dataset.Load(path, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.N() != n || len(d.X) != n*m || d.CountNaN() != 0 {
+		t.Errorf("XShape = %v, %d values", d.XShape, len(d.X))
+	}
+}

@@ -198,3 +198,10 @@ func (s *Sum) Accuracy() float64 {
 	}
 	return s.correct / float64(s.n)
 }
+
+// Merge adds the samples of o to s. Both must have the same head and width.
+func (s *Sum) Merge(o *Sum) {
+	s.loss += o.loss
+	s.correct += o.correct
+	s.n += o.n
+}

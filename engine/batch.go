@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/x448/float16"
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// batch is samples [lo, hi) of the dataset as an input tensor of rows
+// samples (rows > hi-lo pads a fixed batch by repeating the last sample).
+type batch struct {
+	lo, hi, rows int
+	tensor       *ort.CustomDataTensor
+}
+
+// chooseBatching settles the batch size. A model exported with a fixed batch
+// of 1 is rewritten to take any batch, and the rewrite is checked on real
+// samples; if the graph does not allow it the model runs one sample at a
+// time.
+func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
+	e.model = m
+	size := opts.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	fixed := int(e.input.Dims()[0])
+	switch {
+	case fixed < 0:
+		e.batch = size
+	case fixed == 1 && e.data.N() > 1:
+		e.batch = 1
+		dyn, ok := m.WithDynamicBatch()
+		if !ok {
+			e.notes = append(e.notes, "model has a fixed batch of 1: evaluating one sample per run")
+			break
+		}
+		if err := e.checkDynamic(m, dyn); err != nil {
+			e.notes = append(e.notes, fmt.Sprintf("model has a fixed batch of 1 and does not run with a larger one (%v): evaluating one sample per run", err))
+			break
+		}
+		e.model, e.batch = dyn, size
+		e.notes = append(e.notes, "model has a fixed batch of 1: rewritten to a dynamic batch (checked against single-sample runs)")
+	default:
+		e.batch = fixed
+		return nil
+	}
+	// Share the samples out so that every session has work.
+	if per := (e.data.N() + e.sessions - 1) / e.sessions; e.batch > per {
+		e.batch = max(1, per)
+	}
+	return nil
+}
+
+// makeBatches converts the dataset into input tensors, one per batch.
+func (e *Evaluator) makeBatches() error {
+	n := e.data.N()
+	fixed := int(e.input.Dims()[0])
+	for lo := 0; lo < n; lo += e.batch {
+		b := batch{lo: lo, hi: min(lo+e.batch, n)}
+		b.rows = b.hi - b.lo
+		if fixed > 1 {
+			b.rows = fixed
+		}
+		t, err := inputTensor(e.input.ElemType, e.data, b.lo, b.hi, b.rows)
+		if err != nil {
+			return fmt.Errorf("engine: %s: input tensor for samples %d-%d: %w", e.model.Path, b.lo, b.hi, err)
+		}
+		b.tensor = t
+		e.batches = append(e.batches, b)
+	}
+	return nil
+}
+
+// inputTensor returns samples [lo, hi) of the dataset's inputs as a tensor of
+// type t with rows samples (rows >= hi-lo; extra rows repeat the last
+// sample). Values are converted without scaling.
+func inputTensor(t onnx.DataType, d *dataset.Dataset, lo, hi, rows int) (*ort.CustomDataTensor, error) {
+	per := d.SampleLen()
+	size := t.Size()
+	raw := make([]byte, rows*per*size)
+	le := binary.LittleEndian
+	for r := 0; r < rows; r++ {
+		src := d.X[min(lo+r, hi-1)*per:][:per]
+		dst := raw[r*per*size:]
+		for i, v := range src {
+			b := dst[i*size:]
+			switch t {
+			case onnx.Float:
+				le.PutUint32(b, math.Float32bits(float32(v)))
+			case onnx.Double:
+				le.PutUint64(b, math.Float64bits(v))
+			case onnx.Float16:
+				le.PutUint16(b, float16.Fromfloat32(float32(v)).Bits())
+			case onnx.Int64:
+				le.PutUint64(b, uint64(int64(v)))
+			case onnx.Int32:
+				le.PutUint32(b, uint32(int32(v)))
+			case onnx.Uint8, onnx.Int8, onnx.Bool:
+				b[0] = byte(int64(v))
+			}
+		}
+	}
+	shape := []int64{int64(rows)}
+	for _, s := range d.SampleShape() {
+		shape = append(shape, int64(s))
+	}
+	return ort.NewCustomDataTensor(ort.NewShape(shape...), raw, ort.TensorElementDataType(t))
+}
+
+// checkDynamic runs the rewritten model on two samples at once and compares
+// with two single-sample runs of the original model.
+func (e *Evaluator) checkDynamic(orig, dyn *onnx.Model) error {
+	single, err := orig.Marshal()
+	if err != nil {
+		return err
+	}
+	batched, err := dyn.Marshal()
+	if err != nil {
+		return err
+	}
+	var ref []float64
+	for i := 0; i < 2; i++ {
+		out, err := e.runOnce(single, i, i+1)
+		if err != nil {
+			return err
+		}
+		ref = append(ref, out...)
+	}
+	got, err := e.runOnce(batched, 0, 2)
+	if err != nil {
+		return err
+	}
+	if len(got) != len(ref) {
+		return fmt.Errorf("batched output has %d values, single runs %d", len(got), len(ref))
+	}
+	for i := range got {
+		if math.Abs(got[i]-ref[i]) > 1e-4*(1+math.Abs(ref[i])) {
+			return fmt.Errorf("batched output differs from single runs (%g vs %g)", got[i], ref[i])
+		}
+	}
+	return nil
+}
+
+// runOnce runs model bytes on samples [lo, hi) and returns every output
+// value as float64.
+func (e *Evaluator) runOnce(model []byte, lo, hi int) ([]float64, error) {
+	sess, err := e.newSession(model)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Destroy()
+	t, err := inputTensor(e.input.ElemType, e.data, lo, hi, hi-lo)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Destroy()
+	outs := []ort.Value{nil}
+	if err := sess.Run([]ort.Value{t}, outs); err != nil {
+		return nil, err
+	}
+	defer outs[0].Destroy()
+	out, _, err := appendFloats(nil, outs[0], -1)
+	return out, err
+}

@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/x448/float16"
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/lsweep/lsweep/onnx"
+)
+
+func sessionOptions(m *onnx.Model, opts Options, threads int) (*ort.SessionOptions, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("engine: session options: %w", err)
+	}
+	fail := func(err error) (*ort.SessionOptions, error) {
+		so.Destroy()
+		return nil, err
+	}
+	if err := so.SetIntraOpNumThreads(threads); err != nil {
+		return fail(fmt.Errorf("engine: threads: %w", err))
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		return fail(fmt.Errorf("engine: threads: %w", err))
+	}
+	// The model runs from bytes, so ONNX Runtime needs to be told where the
+	// external data files of tensors that stay external are.
+	if m.Dir != "" {
+		if err := so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", m.Dir); err != nil {
+			return fail(fmt.Errorf("engine: session config: %w", err))
+		}
+	}
+	switch opts.Device {
+	case "", "cpu":
+		// The arena registered by Init stays warm from one session to the next.
+		if err := so.AddSessionConfigEntry("session.use_env_allocators", "1"); err != nil {
+			return fail(fmt.Errorf("engine: session config: %w", err))
+		}
+	case "cuda":
+		cuda, err := ort.NewCUDAProviderOptions()
+		if err == nil {
+			err = cuda.Update(map[string]string{"device_id": fmt.Sprint(opts.DeviceID)})
+			if err == nil {
+				err = so.AppendExecutionProviderCUDA(cuda)
+			}
+			cuda.Destroy()
+		}
+		if err != nil {
+			return fail(fmt.Errorf("engine: --device cuda: this ONNX Runtime library has no usable CUDA execution provider (%v); install the GPU build of ONNX Runtime %s (onnxruntime-gpu, with CUDA 12 and cuDNN 9) and pass its libonnxruntime.so with --onnxruntime", err, RuntimeVersion))
+		}
+	default:
+		return fail(fmt.Errorf("engine: unknown device %q (want cpu or cuda)", opts.Device))
+	}
+	return so, nil
+}
+
+func supportedInput(t onnx.DataType) bool {
+	switch t {
+	case onnx.Float, onnx.Double, onnx.Float16, onnx.Int64, onnx.Int32, onnx.Uint8, onnx.Int8, onnx.Bool:
+		return true
+	}
+	return false
+}
+
+func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error) {
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{e.input.Name}, []string{e.output.Name}, e.opts)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %s: ONNX Runtime cannot load the model: %w", e.model.Path, err)
+	}
+	return s, nil
+}
+
+// run sets the weights and runs every batch, handing each batch's outputs
+// (padding dropped) to fn, one call at a time, in any order.
+//
+// Each point gets fresh sessions made from the patched model bytes: ONNX
+// Runtime then folds, pre-packs and lays out the weights as constants, which
+// feeding them as graph inputs prevents. The batches are shared out among
+// e.sessions sessions of few threads each, which keeps both cores busier
+// than one session's intra-op threads do (see the package doc).
+func (e *Evaluator) run(ctx context.Context, values map[string][]float64, fn func(i int, out []float64) error) error {
+	if err := e.set(values); err != nil {
+		return err
+	}
+	model := e.patcher.Bytes()
+	workers := min(e.sessions, len(e.batches))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next    atomic.Int64
+		mu      sync.Mutex // serialises fn
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { first = err })
+		cancel()
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := e.newSession(model)
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer sess.Destroy()
+			var scratch []float64
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(e.batches) || ctx.Err() != nil {
+					return
+				}
+				if scratch, err = e.runBatch(sess, i, scratch[:0]); err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				err = fn(i, scratch)
+				mu.Unlock()
+				if err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// runBatch runs batch i and appends its outputs, as float64, to dst.
+func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, i int, dst []float64) ([]float64, error) {
+	b := e.batches[i]
+	outs := []ort.Value{nil}
+	if err := sess.Run([]ort.Value{b.tensor}, outs); err != nil {
+		return dst, fmt.Errorf("engine: %s: run: %w", e.model.Path, err)
+	}
+	defer outs[0].Destroy()
+	rows := b.hi - b.lo
+	dst, ok, err := appendFloats(dst, outs[0], rows*e.cols)
+	if err != nil {
+		return dst, fmt.Errorf("engine: %s: output %q: %w", e.model.Path, e.output.Name, err)
+	}
+	if !ok {
+		return dst, e.shapeErr(outs[0], rows)
+	}
+	return dst, nil
+}
+
+// appendFloats appends the first n values (every value when n < 0) of a
+// float output tensor to dst, as float64. ok is false when the tensor holds
+// fewer than n values.
+func appendFloats(dst []float64, out ort.Value, n int) (_ []float64, ok bool, err error) {
+	switch t := out.(type) {
+	case *ort.Tensor[float32]:
+		data := t.GetData()
+		if n > len(data) {
+			return dst, false, nil
+		}
+		if n >= 0 {
+			data = data[:n]
+		}
+		for _, v := range data {
+			dst = append(dst, float64(v))
+		}
+	case *ort.Tensor[float64]:
+		data := t.GetData()
+		if n > len(data) {
+			return dst, false, nil
+		}
+		if n >= 0 {
+			data = data[:n]
+		}
+		dst = append(dst, data...)
+	case *ort.CustomDataTensor:
+		if int64(t.DataType()) != int64(onnx.Float16) {
+			return dst, false, errNotFloat
+		}
+		raw := t.GetData()
+		if n > len(raw)/2 {
+			return dst, false, nil
+		}
+		if n < 0 {
+			n = len(raw) / 2
+		}
+		for i := 0; i < n; i++ {
+			dst = append(dst, float64(float16.Frombits(binary.LittleEndian.Uint16(raw[2*i:])).Float32()))
+		}
+	default:
+		return dst, false, errNotFloat
+	}
+	return dst, true, nil
+}
+
+var errNotFloat = errors.New("not a float tensor")
+
+func (e *Evaluator) shapeErr(out ort.Value, rows int) error {
+	return fmt.Errorf("engine: %s: output %q has shape %v for a batch of %d, expected %d values per sample", e.model.Path, e.output.Name, out.GetShape(), rows, e.cols)
+}
+
+// learnWidth runs the first batch once to learn the number of output values
+// per sample when the graph does not declare it.
+func (e *Evaluator) learnWidth() (int, error) {
+	sess, err := e.newSession(e.patcher.Bytes())
+	if err != nil {
+		return 0, err
+	}
+	defer sess.Destroy()
+	out, err := e.runBatch(sess, 0, nil)
+	if err != nil {
+		return 0, err
+	}
+	rows := e.batches[0].rows
+	if len(out) == 0 || len(out)%rows != 0 {
+		return 0, fmt.Errorf("engine: %s: output %q has %d values for a batch of %d", e.model.Path, e.output.Name, len(out), rows)
+	}
+	return len(out) / rows, nil
+}

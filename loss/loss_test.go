@@ -1,0 +1,97 @@
+package loss_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/lsweep/lsweep/loss"
+)
+
+// Each case's expected loss is worked out by hand from the definition.
+func TestHeads(t *testing.T) {
+	ln := math.Log
+	cases := []struct {
+		name    string
+		head    loss.Head
+		cols    int
+		out     []float64
+		targets []float64
+		loss    float64
+		acc     float64
+	}{
+		{"logits", loss.Logits, 3, []float64{1, 2, 3, 0, 0, 0}, []float64{2, 1},
+			((ln(math.Exp(1)+math.Exp(2)+math.Exp(3)) - 3) + ln(3)) / 2, 0.5},
+		{"logits large", loss.Logits, 2, []float64{1000, 0}, []float64{1}, 1000, 0},
+		{"logprobs", loss.LogProbs, 2, []float64{ln(0.25), ln(0.75), ln(0.9), ln(0.1)}, []float64{1, 1},
+			(-ln(0.75) - ln(0.1)) / 2, 0.5},
+		{"probs", loss.Probs, 2, []float64{0.25, 0.75, 0.9, 0.1}, []float64{1, 0},
+			(-ln(0.75) - ln(0.9)) / 2, 1},
+		{"probs zero", loss.Probs, 2, []float64{1, 0}, []float64{1}, -ln(1e-12), 0},
+		{"sigmoid", loss.Sigmoid, 1, []float64{0.8, 0.3, 0.6}, []float64{1, 1, 0},
+			(-ln(0.8) - ln(0.3) - ln(0.4)) / 3, 1.0 / 3},
+		{"binary logit", loss.BinaryLogit, 1, []float64{2, -1}, []float64{1, 1},
+			(ln(1+math.Exp(-2)) + ln(1+math.Exp(1))) / 2, 0.5},
+		{"binary logit large", loss.BinaryLogit, 1, []float64{-800}, []float64{1}, 800, 0},
+		{"mse", loss.MSE, 2, []float64{1, 2, 3, 4}, []float64{0, 0, 3, 2}, ((1 + 4) / 2.0 + (0 + 4) / 2.0) / 2, math.NaN()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := loss.NewSum(c.head, c.cols)
+			// Added in two batches where possible: the mean must not depend on batching.
+			half := len(c.targets) / 2
+			per := len(c.out) / len(c.targets)
+			if err := loss.Add(s, c.out[:half*per], c.targets[:half]); err != nil {
+				t.Fatal(err)
+			}
+			if err := loss.Add(s, c.out[half*per:], c.targets[half:]); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Loss(); math.Abs(got-c.loss) > 1e-12*(1+math.Abs(c.loss)) {
+				t.Errorf("loss %.15g, want %.15g", got, c.loss)
+			}
+			if got := s.Accuracy(); !(got == c.acc || math.IsNaN(got) && math.IsNaN(c.acc)) {
+				t.Errorf("accuracy %g, want %g", got, c.acc)
+			}
+		})
+	}
+}
+
+func TestFloat32Outputs(t *testing.T) {
+	s := loss.NewSum(loss.Logits, 2)
+	if err := loss.Add(s, []float32{0, 0}, []float64{0}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Loss(); math.Abs(got-math.Ln2) > 1e-15 {
+		t.Errorf("loss %g, want ln 2", got)
+	}
+}
+
+func TestAddErrors(t *testing.T) {
+	s := loss.NewSum(loss.Logits, 3)
+	if err := loss.Add(s, []float64{1, 2}, []float64{0}); err == nil {
+		t.Error("ragged outputs accepted")
+	}
+	if err := loss.Add(s, []float64{1, 2, 3}, []float64{0, 1}); err == nil {
+		t.Error("target count mismatch accepted")
+	}
+}
+
+func TestParseHeadAndRefine(t *testing.T) {
+	for in, want := range map[string]loss.Head{"ce": loss.Logits, "NLL": loss.LogProbs, "softmax": loss.Probs, "bce": loss.Sigmoid, "regression": loss.MSE, "binary_logit": loss.BinaryLogit} {
+		if got, err := loss.ParseHead(in); err != nil || got != want {
+			t.Errorf("ParseHead(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := loss.ParseHead("hinge"); err == nil {
+		t.Error("unknown head accepted")
+	}
+	if got := loss.Refine(loss.Logits, 1, true); got != loss.BinaryLogit {
+		t.Errorf("one column, integer labels: %v", got)
+	}
+	if got := loss.Refine(loss.Logits, 1, false); got != loss.MSE {
+		t.Errorf("one column, float targets: %v", got)
+	}
+	if got := loss.Refine(loss.Logits, 10, true); got != loss.Logits {
+		t.Errorf("ten columns: %v", got)
+	}
+}

@@ -1,0 +1,80 @@
+package npz
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Sentinel errors. The errors this package returns match one of these with
+// errors.Is, or an underlying file-system or I/O error such as
+// fs.ErrNotExist.
+var (
+	// ErrFormat means a file is not an .npz archive or .npy array, or is
+	// malformed or truncated.
+	ErrFormat = errors.New("npz: malformed file")
+	// ErrDType means an array holds values other than bool, integer or
+	// float, or an Array to write names a dtype this package cannot write.
+	ErrDType = errors.New("npz: unsupported dtype")
+	// ErrValue means an Array to write is inconsistent (its Data do not
+	// fill its Shape) or holds a value its dtype cannot represent.
+	ErrValue = errors.New("npz: value does not fit")
+)
+
+// Error is an error reading or writing a NumPy file that says where it
+// happened. Err matches ErrFormat, ErrDType or ErrValue with errors.Is, or
+// is a file-system or I/O error.
+type Error struct {
+	Path  string // file; "" for ReadNPY and WriteNPY
+	Entry string // key of the .npz entry; "" if the error concerns no entry
+	Err   error  // what went wrong
+}
+
+// Error returns "npz: " followed by the path, the entry and what went
+// wrong, each where known.
+func (e *Error) Error() string {
+	s := "npz: "
+	if e.Path != "" {
+		s += e.Path + ": "
+	}
+	if e.Entry != "" {
+		s += "entry " + strconv.Quote(e.Entry) + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns e.Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// kindError is an error with its own message that also matches a sentinel
+// (and, if set, a cause) with errors.Is.
+type kindError struct {
+	msg   string
+	kind  error
+	cause error
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+func (e *kindError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.kind, e.cause}
+	}
+	return []error{e.kind}
+}
+
+// errorf formats a message that matches kind.
+func errorf(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// at says where err happened, unless it already says so.
+func at(path, entry string, err error) error {
+	if e, ok := err.(*Error); ok {
+		if e.Path == "" && e.Entry == "" {
+			return &Error{Path: path, Entry: entry, Err: e.Err}
+		}
+		return e
+	}
+	return &Error{Path: path, Entry: entry, Err: err}
+}
