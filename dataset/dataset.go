@@ -7,6 +7,8 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+
+	"github.com/lsweep/lsweep/npz"
 )
 
 // Options says which entries to read and how many samples to keep.
@@ -84,19 +86,19 @@ func Load(path string, opts Options) (*Dataset, error) {
 	}
 	for _, e := range []struct {
 		name string
-		a    *array
+		a    *npz.Array
 	}{{d.xName, xa}, {d.yName, ya}} {
-		if len(e.a.shape) == 0 {
+		if len(e.a.Shape) == 0 {
 			return nil, errorf(ErrShape, "dataset: %s: %s is a 0-d array (a single value); want samples along the first axis", path, e.name)
 		}
 	}
-	n := xa.shape[0]
+	n := xa.Shape[0]
 	if n == 0 {
-		return nil, errorf(ErrEmpty, "dataset: %s: %s has no samples (shape %v)", path, d.xName, xa.shape)
+		return nil, errorf(ErrEmpty, "dataset: %s: %s has no samples (shape %v)", path, d.xName, xa.Shape)
 	}
-	if ya.shape[0] != n {
+	if ya.Shape[0] != n {
 		return nil, errorf(ErrShape, "dataset: %s: %s has %d samples but %s has %d (shapes %v and %v)",
-			path, d.xName, n, d.yName, ya.shape[0], xa.shape, ya.shape)
+			path, d.xName, n, d.yName, ya.Shape[0], xa.Shape, ya.Shape)
 	}
 	if s := opts.Samples; s > 0 && s < n {
 		d.Index = make([]int, s)
@@ -107,14 +109,31 @@ func Load(path string, opts Options) (*Dataset, error) {
 		}
 	}
 
-	d.XDType, d.YDType = xa.dt.name, ya.dt.name
-	d.YIsInteger = ya.dt.integer
-	d.X, d.Y = xa.rows(d.Index), ya.rows(d.Index)
-	d.XShape, d.YShape = append([]int(nil), xa.shape...), append([]int(nil), ya.shape...)
+	d.XDType, d.YDType = xa.DType, ya.DType
+	d.YIsInteger = !strings.HasPrefix(ya.DType, "float")
+	d.X, d.Y = rows(xa, d.Index), rows(ya, d.Index)
+	d.XShape, d.YShape = xa.Shape, ya.Shape
 	if d.Index != nil {
 		d.XShape[0], d.YShape[0] = len(d.Index), len(d.Index)
 	}
 	return d, nil
+}
+
+// rows returns the samples of a at the given indices of its first axis,
+// or all of a.Data if idx is nil.
+func rows(a *npz.Array, idx []int) []float64 {
+	if idx == nil {
+		return a.Data
+	}
+	m := 1
+	for _, d := range a.Shape[1:] {
+		m *= d
+	}
+	out := make([]float64, len(idx)*m)
+	for k, r := range idx {
+		copy(out[k*m:(k+1)*m], a.Data[r*m:(r+1)*m])
+	}
+	return out
 }
 
 // N returns the number of samples.

@@ -7,14 +7,9 @@
 // of the NumPy call that would fix the data. Options.Samples keeps an evenly
 // spaced, deterministic subset of the samples.
 //
-// The package reads .npy files with its own small reader rather than
-// codeberg.org/sbinet/npyio, because npyio v0.14.0 returns Fortran-ordered
-// arrays in storage order (silently wrong values), panics on a header without
-// a newline, allocates whatever size a header declares (a fatal out-of-memory
-// on a bad file), reads only into a slice of the stored type and is 2-3 times
-// slower even behind a bufio.Reader, while the format is a short header and
-// raw data that convert to float64 in one loop after every declared size has
-// been checked against the bytes present.
+// The arrays are read with package npz (github.com/lsweep/lsweep/npz),
+// which checks every size a file declares against the bytes present before
+// it allocates memory for it.
 //
 // Errors start with "dataset: " and the path (and entry, where there is one)
 // and match one of the Err sentinels, or a file-system error such as

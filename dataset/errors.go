@@ -3,16 +3,19 @@ package dataset
 import (
 	"errors"
 	"fmt"
+
+	"github.com/lsweep/lsweep/npz"
 )
 
 // Sentinel errors. The errors this package returns match one of these with
 // errors.Is, or an underlying file-system error such as fs.ErrNotExist.
 var (
 	// ErrFormat means the file is not an .npz archive or .npy array, or is
-	// malformed or truncated.
-	ErrFormat = errors.New("dataset: malformed file")
-	// ErrDType means an array holds values other than bool, integer or float.
-	ErrDType = errors.New("dataset: unsupported dtype")
+	// malformed or truncated. It is npz.ErrFormat.
+	ErrFormat = npz.ErrFormat
+	// ErrDType means an array holds values other than bool, integer or
+	// float. It is npz.ErrDType.
+	ErrDType = npz.ErrDType
 	// ErrMissingKey means the archive or folder has no entry of the requested name.
 	ErrMissingKey = errors.New("dataset: no such entry")
 	// ErrEmpty means the arrays hold no samples.
@@ -46,10 +49,12 @@ func errorf(kind error, format string, args ...any) error {
 }
 
 // within prefixes err with "dataset: " and where it happened, keeping what
-// it matches.
+// it matches; an *npz.Error's own statement of where is replaced, and the
+// result still matches it with errors.As.
 func within(where string, err error) error {
-	if ke, ok := err.(*kindError); ok {
-		return &kindError{msg: "dataset: " + where + ": " + ke.msg, kind: ke.kind, cause: ke.cause}
+	var ne *npz.Error
+	if errors.As(err, &ne) {
+		return &kindError{msg: "dataset: " + where + ": " + ne.Err.Error(), kind: ne}
 	}
 	return fmt.Errorf("dataset: %s: %w", where, err)
 }

@@ -1,21 +1,20 @@
 package dataset
 
 import (
-	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/lsweep/lsweep/npz"
 )
 
-// maxDeflateRatio bounds how much deflate can expand data (about 1032:1);
-// an entry that declares more cannot be genuine.
-const maxDeflateRatio = 1032
+// npyMagic starts every .npy file.
+const npyMagic = "\x93NUMPY"
 
 // source is an .npz archive or a folder of .npy files.
 type source interface {
@@ -25,7 +24,7 @@ type source interface {
 	// missing describes the absence of key.
 	missing(key string) error
 	// read reads the entry for key; errors say where.
-	read(key string) (*array, error)
+	read(key string) (*npz.Array, error)
 	Close() error
 }
 
@@ -51,14 +50,11 @@ func openSource(path string) (source, error) {
 	}
 	switch {
 	case strings.HasPrefix(string(magic[:n]), "PK"):
-		zr, err := zip.OpenReader(path)
-		if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-			return nil, &kindError{
-				msg:  fmt.Sprintf("dataset: %s: not a readable .npz (zip) archive: %v", path, err),
-				kind: ErrFormat, cause: err,
-			}
+		zf, err := npz.Open(path)
+		if err != nil {
+			return nil, within(path, err)
 		}
-		return &zipSource{path: path, zr: zr}, nil
+		return &zipSource{path: path, zf: zf}, nil
 	case string(magic[:n]) == npyMagic:
 		return nil, errorf(ErrFormat, "dataset: %s: a single .npy file holds one array; give an .npz archive or a folder holding both arrays (x.npy and y.npy)", path)
 	}
@@ -92,64 +88,29 @@ func missingError(path, what string, keys []string) error {
 
 type zipSource struct {
 	path string
-	zr   *zip.ReadCloser
-}
-
-func (z *zipSource) find(key string) *zip.File {
-	for _, name := range []string{key + ".npy", key} {
-		for _, f := range z.zr.File {
-			if f.Name == name {
-				return f
-			}
-		}
-	}
-	return nil
+	zf   *npz.File
 }
 
 func (z *zipSource) name(key string) string { return fmt.Sprintf("entry %q", key) }
 
-func (z *zipSource) has(key string) bool { return z.find(key) != nil }
+func (z *zipSource) has(key string) bool { return z.zf.Has(key) }
 
 func (z *zipSource) missing(key string) error {
-	var keys []string
-	for _, f := range z.zr.File {
-		if !strings.HasSuffix(f.Name, "/") {
-			keys = append(keys, strings.TrimSuffix(f.Name, ".npy"))
-		}
-	}
-	return missingError(z.path, fmt.Sprintf("entry %q", key), keys)
+	return missingError(z.path, fmt.Sprintf("entry %q", key), z.zf.Keys())
 }
 
-func (z *zipSource) read(key string) (*array, error) {
-	where := fmt.Sprintf("%s: entry %q", z.path, key)
-	f := z.find(key)
-	if f == nil {
+func (z *zipSource) read(key string) (*npz.Array, error) {
+	if !z.zf.Has(key) {
 		return nil, z.missing(key)
 	}
-	size := f.UncompressedSize64
-	if size > math.MaxInt64 ||
-		(f.Method == zip.Store && size > f.CompressedSize64) ||
-		(f.Method == zip.Deflate && size/maxDeflateRatio > f.CompressedSize64+64) {
-		return nil, within(where, errorf(ErrFormat,
-			"corrupt archive: %d compressed bytes cannot hold %d bytes", f.CompressedSize64, size))
-	}
-	rc, err := f.Open()
+	a, err := z.zf.Read(key)
 	if err != nil {
-		return nil, within(where, &kindError{msg: err.Error(), kind: ErrFormat, cause: err})
-	}
-	defer rc.Close()
-	a, err := readNPY(rc, int64(size))
-	if err != nil {
-		return nil, within(where, err)
-	}
-	// Read what is left (normally nothing) so that the archive checks the CRC.
-	if _, err := io.Copy(io.Discard, io.LimitReader(rc, 1<<20)); err != nil {
-		return nil, within(where, &kindError{msg: "corrupt data: " + err.Error(), kind: ErrFormat, cause: err})
+		return nil, within(fmt.Sprintf("%s: entry %q", z.path, key), err)
 	}
 	return a, nil
 }
 
-func (z *zipSource) Close() error { return z.zr.Close() }
+func (z *zipSource) Close() error { return z.zf.Close() }
 
 type dirSource struct {
 	path string
@@ -182,7 +143,7 @@ func (d *dirSource) missing(key string) error {
 	return missingError(d.path, fmt.Sprintf("file %q", d.file(key)), keys)
 }
 
-func (d *dirSource) read(key string) (*array, error) {
+func (d *dirSource) read(key string) (*npz.Array, error) {
 	path := filepath.Join(d.path, d.file(key))
 	f, err := os.Open(path)
 	if err != nil {
@@ -193,7 +154,7 @@ func (d *dirSource) read(key string) (*array, error) {
 	if err != nil {
 		return nil, osError(path, err)
 	}
-	a, err := readNPY(f, st.Size())
+	a, err := npz.ReadNPY(f, st.Size())
 	if err != nil {
 		return nil, within(path, err)
 	}

@@ -32,7 +32,7 @@ func TestHeads(t *testing.T) {
 		{"binary logit", loss.BinaryLogit, 1, []float64{2, -1}, []float64{1, 1},
 			(ln(1+math.Exp(-2)) + ln(1+math.Exp(1))) / 2, 0.5},
 		{"binary logit large", loss.BinaryLogit, 1, []float64{-800}, []float64{1}, 800, 0},
-		{"mse", loss.MSE, 2, []float64{1, 2, 3, 4}, []float64{0, 0, 3, 2}, ((1 + 4) / 2.0 + (0 + 4) / 2.0) / 2, math.NaN()},
+		{"mse", loss.MSE, 2, []float64{1, 2, 3, 4}, []float64{0, 0, 3, 2}, ((1+4)/2.0 + (0+4)/2.0) / 2, math.NaN()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

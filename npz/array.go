@@ -31,11 +31,11 @@ func (a *Array) Len() int {
 }
 
 // Scalar returns the value of a 0-d array or of an array holding one
-// element, such as one of shape [1] or [1 1]. It returns an error for any
-// other array.
+// element, such as one of shape [1] or [1 1]. For any other array it
+// returns an error matching ErrValue.
 func (a *Array) Scalar() (float64, error) {
 	if a.Len() != 1 || len(a.Data) != 1 {
-		return 0, fmt.Errorf("npz: array of shape %v with %d values is not a scalar", a.Shape, len(a.Data))
+		return 0, &Error{Err: errorf(ErrValue, "array of shape %v with %d values is not a scalar", a.Shape, len(a.Data))}
 	}
 	return a.Data[0], nil
 }

@@ -16,9 +16,11 @@ var (
 	// ErrDType means an array holds values other than bool, integer or
 	// float, or an Array to write names a dtype this package cannot write.
 	ErrDType = errors.New("npz: unsupported dtype")
-	// ErrValue means an Array to write is inconsistent (its Data do not
-	// fill its Shape) or holds a value its dtype cannot represent.
-	ErrValue = errors.New("npz: value does not fit")
+	// ErrValue means an Array or Entry does not suit what is asked of it:
+	// Data that do not fill Shape, a value to write that its dtype cannot
+	// represent, an entry without a name or with another's, or, for
+	// Array.Scalar, other than one value.
+	ErrValue = errors.New("npz: bad value")
 )
 
 // Error is an error reading or writing a NumPy file that says where it
@@ -66,15 +68,4 @@ func (e *kindError) Unwrap() []error {
 // errorf formats a message that matches kind.
 func errorf(kind error, format string, args ...any) error {
 	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
-}
-
-// at says where err happened, unless it already says so.
-func at(path, entry string, err error) error {
-	if e, ok := err.(*Error); ok {
-		if e.Path == "" && e.Entry == "" {
-			return &Error{Path: path, Entry: entry, Err: e.Err}
-		}
-		return e
-	}
-	return &Error{Path: path, Entry: entry, Err: err}
 }

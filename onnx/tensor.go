@@ -296,3 +296,39 @@ func bfloat16Bits(f float32) uint16 {
 	b += 0x7fff + (b>>16)&1
 	return uint16(b >> 16)
 }
+
+// CheckStorage checks, without reading them, that the external data of every
+// stored tensor can be read: locations inside the model's folder, files that
+// exist and hold the bytes the tensors need. It returns the first problem.
+func (m *Model) CheckStorage() error {
+	ix := newGraphIndex(m)
+	check := func(t *onnxpb.TensorProto) error {
+		if t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
+			return nil
+		}
+		ref, err := m.externalRef(t)
+		if err != nil {
+			return err
+		}
+		st, err := os.Stat(ref.path)
+		if err != nil {
+			return m.tensorErr(t, "external data: %v", err)
+		}
+		need := ref.offset + numel(t.GetDims())*int64(DataType(t.GetDataType()).Size())
+		if st.Size() < need {
+			return m.tensorErr(t, "external data file %s has %d bytes, the tensor needs %d", ref.path, st.Size(), need)
+		}
+		return nil
+	}
+	for _, t := range m.Graph().GetInitializer() {
+		if err := check(t); err != nil {
+			return err
+		}
+	}
+	for _, t := range ix.constants {
+		if err := check(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -74,6 +74,9 @@ func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptio
 	if _, err := m.Perturbable(); err != nil {
 		return nil, nil, err
 	}
+	if err := m.CheckStorage(); err != nil {
+		return nil, nil, err
+	}
 	d, err := dataset.Load(dataPath, dataset.Options{XKey: do.xKey, YKey: do.yKey, Samples: do.samples})
 	if err != nil {
 		return nil, nil, err
@@ -159,4 +162,3 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 	fmt.Fprintf(w, "seconds   %.3f\n", out.Seconds)
 	return nil
 }
-

@@ -1,0 +1,41 @@
+// Package engine evaluates an ONNX model on a dataset at any values of its
+// weights, with ONNX Runtime; it is lsweep's only cgo package.
+//
+// Init finds and loads the ONNX Runtime shared library (FindLibrary: a path
+// given by the caller, $LSWEEP_ONNXRUNTIME, the folder
+// scripts/install-onnxruntime.sh installs into, the system loader path).
+// An Evaluator holds one model and one dataset: the inputs are converted once
+// into tensors of the model's input type, the model is marshalled once into
+// a buffer whose weight bytes are patched in place (onnx.Patcher), and
+// Evaluate returns the mean loss and accuracy over the whole dataset for any
+// set of tensor values.
+//
+// # The per-point path, and why
+//
+// Each weight vector gets fresh ONNX Runtime sessions created from the
+// patched model bytes. The alternative, one session with the weights fed as
+// graph inputs, makes every run 1.5 to 12 times slower, because ONNX Runtime
+// can then neither fold BatchNorm into the convolutions, nor pre-pack the
+// weights, nor use its blocked (NCHWc) convolution layout; a session costs
+// about 2-3 ms to create for the digits ResNet and about 10 ms for a
+// ResNet-20 (measured on a 2-core machine).
+//
+// A point's batches are shared among several sessions of few intra-op
+// threads each (by default one session per core, one thread each) rather
+// than run by one session with one thread per core: on these models ONNX
+// Runtime's intra-op parallelism leaves cores idle, and data parallelism
+// across sessions made a point 0.85 times (digits ResNet, 1797 samples) and
+// 0.6 times (ResNet-20, 1024 CIFAR-shaped samples) as long as plain
+// inference of the untouched model with one session and ONNX Runtime's
+// default threading, session creation included (BenchmarkPoint,
+// scripts/bench.sh). Each session takes its own copy of the weights, so
+// memory grows with the session count; Options.Sessions and Options.Threads
+// set it. All sessions allocate from one arena registered with the
+// environment, which stays warm from one point to the next.
+//
+// A model exported with a fixed batch of 1 is rewritten to a dynamic batch
+// when a run on two samples at once agrees with two single runs; otherwise it
+// runs one sample at a time. The per-sample losses are summed in float64 and
+// in dataset order, so the result does not depend on batch size or
+// scheduling beyond ONNX Runtime's own float32 arithmetic.
+package engine

@@ -1,0 +1,294 @@
+package npz
+
+import (
+	"archive/zip"
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// maxDeflateRatio bounds how much deflate can expand data (about 1032:1);
+// an entry that declares more cannot be genuine.
+const maxDeflateRatio = 1032
+
+// File is an open .npz archive: a zip file of .npy arrays, stored or
+// deflated, as numpy.savez and numpy.savez_compressed write.
+type File struct {
+	path string
+	f    *os.File
+	zr   *zip.Reader
+}
+
+// Open opens the .npz archive at path. The error, a *Error, matches
+// ErrFormat if the file is not a zip archive, or a file-system error such
+// as fs.ErrNotExist. The caller must Close the File.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Path: path, Err: pathErr(err)}
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &Error{Path: path, Err: pathErr(err)}
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, &Error{Path: path, Err: errorf(ErrFormat, "a folder, not an .npz archive")}
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		f.Close()
+		return nil, &Error{Path: path, Err: &kindError{
+			msg:  fmt.Sprintf("not a readable .npz (zip) archive: %v", err),
+			kind: ErrFormat, cause: err,
+		}}
+	}
+	return &File{path: path, f: f, zr: zr}, nil
+}
+
+// pathErr returns the error inside an *fs.PathError, whose path the
+// caller states itself.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Keys returns the names of the entries, without the ".npy" suffix that
+// numpy.savez adds, in archive order; these are the keys numpy.load gives.
+// Folders (names ending in "/") are left out.
+func (f *File) Keys() []string {
+	var keys []string
+	for _, zf := range f.zr.File {
+		if !strings.HasSuffix(zf.Name, "/") {
+			keys = append(keys, strings.TrimSuffix(zf.Name, ".npy"))
+		}
+	}
+	return keys
+}
+
+// find returns the entry named key+".npy", or else key, or nil.
+func (f *File) find(key string) *zip.File {
+	for _, name := range []string{key + ".npy", key} {
+		for _, zf := range f.zr.File {
+			if zf.Name == name {
+				return zf
+			}
+		}
+	}
+	return nil
+}
+
+// Has reports whether the archive has an entry named key+".npy" or key.
+func (f *File) Has(key string) bool { return f.find(key) != nil }
+
+// Read reads the array in the entry named key+".npy" or, if there is none,
+// key, as ReadNPY does, and checks the entry's checksum. The error, a
+// *Error naming the file and the entry, matches fs.ErrNotExist if there is
+// no such entry, ErrFormat if the entry or the archive is malformed or
+// corrupt, and ErrDType if the array holds values other than bool, integer
+// or float.
+func (f *File) Read(key string) (*Array, error) {
+	a, err := f.read(key)
+	if err != nil {
+		return nil, &Error{Path: f.path, Entry: key, Err: err}
+	}
+	return a, nil
+}
+
+func (f *File) read(key string) (*Array, error) {
+	zf := f.find(key)
+	if zf == nil {
+		there := "it holds none"
+		if keys := f.Keys(); len(keys) > 0 {
+			q := make([]string, len(keys))
+			for i, k := range keys {
+				q[i] = fmt.Sprintf("%q", k)
+			}
+			there = "it holds " + strings.Join(q, ", ")
+		}
+		return nil, &kindError{msg: "no such entry (" + there + ")", kind: fs.ErrNotExist}
+	}
+	size := zf.UncompressedSize64
+	if size > math.MaxInt64 ||
+		(zf.Method == zip.Store && size > zf.CompressedSize64) ||
+		(zf.Method == zip.Deflate && size/maxDeflateRatio > zf.CompressedSize64+64) {
+		return nil, errorf(ErrFormat, "corrupt archive: %d compressed bytes cannot hold %d bytes", zf.CompressedSize64, size)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, &kindError{msg: err.Error(), kind: ErrFormat, cause: err}
+	}
+	defer rc.Close()
+	a, err := readNPY(rc, int64(size))
+	if err != nil {
+		return nil, err
+	}
+	// Read what is left (normally nothing) so that the archive checks the CRC.
+	if _, err := io.Copy(io.Discard, io.LimitReader(rc, 1<<20)); err != nil {
+		return nil, &kindError{msg: "corrupt data: " + err.Error(), kind: ErrFormat, cause: err}
+	}
+	return a, nil
+}
+
+// Close closes the archive.
+func (f *File) Close() error {
+	if err := f.f.Close(); err != nil {
+		return &Error{Path: f.path, Err: pathErr(err)}
+	}
+	return nil
+}
+
+// ReadFile reads every entry of the .npz archive at path, by key (see
+// File.Keys). Every entry must hold a .npy array. Errors are those of Open
+// and File.Read.
+func ReadFile(path string) (map[string]*Array, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := make(map[string]*Array)
+	for _, k := range f.Keys() {
+		if _, ok := m[k]; ok {
+			continue
+		}
+		if m[k], err = f.Read(k); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Entry is one named array to write.
+//
+// Name is the key numpy.load gives the array; WriteFile stores it as
+// Name+".npy", as numpy.savez does. It may contain '/', as in
+// "x/conv1.weight".
+type Entry struct {
+	Name  string
+	Array *Array
+}
+
+// modified is the time stamp of the entries WriteFile writes, so that the
+// same arrays always give the same bytes.
+var modified = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// WriteFile writes an uncompressed .npz (what np.savez writes) atomically:
+// a temp file in the same folder, fsync, rename, fsync of the folder; so a
+// reader never sees a half-written file and a crash leaves the old file
+// intact.
+//
+// Each array is written as WriteNPY writes it. WriteFile checks every
+// entry before it creates the temporary file: an entry without a name or
+// whose name repeats another's, or an array WriteNPY would refuse, gives a
+// *Error that names the entry and matches ErrValue or ErrDType, and leaves
+// any file at path untouched. A file that replaces another keeps its
+// permissions; a new one gets permissions 0644. On any failure the
+// temporary file is removed.
+func WriteFile(path string, entries []Entry) error {
+	dts := make([]dtype, len(entries))
+	seen := make(map[string]bool, len(entries))
+	for i, e := range entries {
+		if e.Name == "" {
+			return &Error{Path: path, Err: errorf(ErrValue, "entry %d has no name", i)}
+		}
+		if seen[e.Name] {
+			return &Error{Path: path, Entry: e.Name, Err: errorf(ErrValue, "name given twice")}
+		}
+		seen[e.Name] = true
+		dt, err := check(e.Array)
+		if err != nil {
+			return &Error{Path: path, Entry: e.Name, Err: err}
+		}
+		dts[i] = dt
+	}
+
+	perm := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		perm = st.Mode().Perm()
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return &Error{Path: path, Err: err}
+	}
+	entry, err := writeZip(tmp, entries, dts, perm)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		entry, err = "", cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return &Error{Path: path, Entry: entry, Err: err}
+	}
+	if err := syncDir(dir); err != nil {
+		return &Error{Path: path, Err: err}
+	}
+	return nil
+}
+
+// writeZip writes the checked entries of types dts to tmp as an
+// uncompressed zip archive, sets its permissions and syncs it. On failure
+// it returns the name of the entry it was writing, if any.
+func writeZip(tmp *os.File, entries []Entry, dts []dtype, perm fs.FileMode) (entry string, err error) {
+	if err := tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		return "", err
+	}
+	zw := zip.NewWriter(tmp)
+	bw := bufio.NewWriterSize(nil, writeBuf)
+	for i, e := range entries {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.Name + ".npy", Method: zip.Store, Modified: modified})
+		if err != nil {
+			return e.Name, err
+		}
+		bw.Reset(w)
+		if err := writeNPY(bw, e.Array, dts[i]); err != nil {
+			return e.Name, err
+		}
+		if err := bw.Flush(); err != nil {
+			return e.Name, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return "", tmp.Sync()
+}
+
+// syncDir flushes the folder dir, so that a rename in it is durable. It
+// does nothing where folders cannot be synced.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
+		err = nil
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
