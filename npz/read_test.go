@@ -324,7 +324,7 @@ func TestScalar(t *testing.T) {
 		{npz.Array{Data: nil}, 0, false},
 	} {
 		v, err := tt.a.Scalar()
-		if (err == nil) != tt.ok || v != tt.want {
+		if (err == nil) != tt.ok || v != tt.want || (err != nil && !errors.Is(err, npz.ErrValue)) {
 			t.Errorf("%v.Scalar() = %v, %v", tt.a, v, err)
 		}
 	}
