@@ -293,14 +293,14 @@ func TestLoadErrors(t *testing.T) {
 			dataset.Options{}, dataset.ErrFormat, []string{"not a readable .npz"}},
 		{"missing x in npz", func(t *testing.T, dir string) string {
 			return writeNPZ(t, dir, "d.npz", false, entry{"inputs.npy", goodX}, entry{"labels.npy", goodY})
-		}, dataset.Options{}, dataset.ErrMissingKey, []string{`no entry "x"`, `"inputs", "labels"`, "--x and --y"}},
+		}, dataset.Options{}, dataset.ErrMissingKey, []string{`no entry "x"`, `"inputs", "labels"`, "--x-key and --y-key"}},
 		{"missing y in npz", npz(goodX, goodY), dataset.Options{YKey: "target"},
-			dataset.ErrMissingKey, []string{`no entry "target"`, `"x", "y"`, "--x and --y"}},
+			dataset.ErrMissingKey, []string{`no entry "target"`, `"x", "y"`, "--x-key and --y-key"}},
 		{"missing y in folder", func(t *testing.T, dir string) string {
 			writeFile(t, dir, "data/x.npy", goodX)
 			writeFile(t, dir, "data/labels.npy", goodY)
 			return filepath.Join(dir, "data")
-		}, dataset.Options{}, dataset.ErrMissingKey, []string{`no file "y.npy"`, `"labels", "x"`, "--x and --y"}},
+		}, dataset.Options{}, dataset.ErrMissingKey, []string{`no file "y.npy"`, `"labels", "x"`, "--x-key and --y-key"}},
 		{"empty folder", func(t *testing.T, dir string) string { return dir },
 			dataset.Options{}, dataset.ErrMissingKey, []string{`no file "x.npy"`, "it holds none"}},
 		{"negative samples", npz(goodX, goodY), dataset.Options{Samples: -1}, nil, []string{"-1 samples"}},

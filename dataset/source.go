@@ -83,7 +83,7 @@ func missingError(path, what string, keys []string) error {
 		}
 		there = "it holds " + strings.Join(q, ", ")
 	}
-	return errorf(ErrMissingKey, "dataset: %s: no %s (%s; name the inputs and labels with --x and --y)", path, what, there)
+	return errorf(ErrMissingKey, "dataset: %s: no %s (%s; name the inputs and labels with --x-key and --y-key)", path, what, there)
 }
 
 type zipSource struct {

@@ -44,6 +44,10 @@ type Param struct {
 	Consumer string
 	// ConsumerNode is that node's name (or its first output when unnamed).
 	ConsumerNode string
+	// ConsumerIndex is that node's position in the graph's node list, -1 when
+	// nothing classifies the tensor. Exporters write nodes in execution
+	// order, so it orders weights by depth whatever their names.
+	ConsumerIndex int
 	// Via lists the op types between the stored tensor and its consumer
 	// (Transpose, Reshape, Cast, ...), in graph order.
 	Via []string
@@ -77,6 +81,7 @@ type graphIndex struct {
 type use struct {
 	node  *onnxpb.NodeProto
 	input int
+	index int // the node's position in the graph
 }
 
 func newGraphIndex(m *Model) *graphIndex {
@@ -90,10 +95,10 @@ func newGraphIndex(m *Model) *graphIndex {
 	for _, t := range g.GetInitializer() {
 		ix.inits[t.GetName()] = t
 	}
-	for _, n := range g.GetNode() {
+	for k, n := range g.GetNode() {
 		for i, in := range n.GetInput() {
 			if in != "" {
-				ix.consumers[in] = append(ix.consumers[in], use{n, i})
+				ix.consumers[in] = append(ix.consumers[in], use{n, i, k})
 			}
 		}
 		if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutput()) == 1 {
@@ -148,12 +153,13 @@ func (m *Model) Params() []Param {
 	var out []Param
 	add := func(name string, t *onnxpb.TensorProto, constant bool) {
 		p := Param{
-			Name:       name,
-			Shape:      append([]int64(nil), t.GetDims()...),
-			DType:      DataType(t.GetDataType()),
-			FilterAxis: -1,
-			Constant:   constant,
-			External:   t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL,
+			Name:          name,
+			Shape:         append([]int64(nil), t.GetDims()...),
+			DType:         DataType(t.GetDataType()),
+			FilterAxis:    -1,
+			ConsumerIndex: -1,
+			Constant:      constant,
+			External:      t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL,
 		}
 		ix.classify(&p)
 		out = append(out, p)
@@ -231,7 +237,7 @@ func (ix *graphIndex) classify(p *Param) {
 				continue
 			}
 			cand := *p
-			cand.Consumer, cand.ConsumerNode = op, nodeName(u.node)
+			cand.Consumer, cand.ConsumerNode, cand.ConsumerIndex = op, nodeName(u.node), u.index
 			cand.Role = ix.roleAt(u, len(shape))
 			if cand.Role == "" {
 				continue
@@ -242,7 +248,7 @@ func (ix *graphIndex) classify(p *Param) {
 			if cand.Role == RoleWeight {
 				cand.FilterAxis, cand.FilterView = mapAxisBack(weightAxis(u, len(shape)), p.Shape, steps)
 			}
-			if best == nil || rank(cand.Role) < rank(best.Role) {
+			if best == nil || rank(cand.Role) < rank(best.Role) || rank(cand.Role) == rank(best.Role) && cand.ConsumerIndex < best.ConsumerIndex {
 				best = &cand
 			}
 		}

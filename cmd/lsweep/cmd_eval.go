@@ -25,8 +25,8 @@ type dataOptions struct {
 
 func (o *dataOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.xKey, "x", "x", "npz entry (or .npy file in a folder) holding the inputs")
-	f.StringVar(&o.yKey, "y", "y", "npz entry holding the labels or regression targets")
+	f.StringVar(&o.xKey, "x-key", "x", "npz entry (or .npy file in a folder) holding the inputs")
+	f.StringVar(&o.yKey, "y-key", "y", "npz entry holding the labels or regression targets")
 	f.IntVar(&o.samples, "samples", 0, "evaluate a deterministic subset of this many samples (evenly spaced; 0: all)")
 	f.IntVar(&o.batchSize, "batch-size", engine.DefaultBatchSize, "samples per run for models with a dynamic batch")
 	f.StringVar(&o.lossName, "loss", "", "loss head: logits, logprobs, probs, sigmoid, binary_logit or mse (default: detected from the graph)")
@@ -93,10 +93,9 @@ func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptio
 	if do.batchSize <= 0 {
 		return nil, nil, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
 	}
-	ev, err := engine.New(m, d, engine.Options{
-		Library: ro.library, Device: ro.device, Threads: ro.threads,
-		BatchSize: do.batchSize, Output: do.output, Head: head,
-	})
+	eo := ro.engineOptions()
+	eo.BatchSize, eo.Output, eo.Head = do.batchSize, do.output, head
+	ev, err := engine.New(m, d, eo)
 	if err != nil {
 		return nil, nil, err
 	}

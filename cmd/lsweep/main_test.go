@@ -171,7 +171,7 @@ func TestBadInput(t *testing.T) {
 		{"external data missing", true, []string{"eval", filepath.Join(extDir, "model.onnx"), digitsData}, []string{"weights.bin"}},
 		{"external data outside", true, []string{"eval", escaping, digitsData}, []string{"outside the model's folder"}},
 		{"missing data", false, []string{"eval", digitsModel, filepath.Join(dir, "absent.npz")}, []string{"absent.npz"}},
-		{"npz keys", false, []string{"eval", digitsModel, noKeys}, []string{"nokeys.npz", `"x"`, "--x"}},
+		{"npz keys", false, []string{"eval", digitsModel, noKeys}, []string{"nokeys.npz", `"x"`, "--x-key"}},
 		{"wrong shape", true, []string{"eval", digitsModel, wrongShape}, []string{"shape.npz", "[8 8]", "[1 8 8]"}},
 		{"NHWC data", true, []string{"eval", digitsModel, nhwc}, []string{"NHWC", "transpose"}},
 		{"label out of range", true, []string{"eval", digitsModel, outOfRange}, []string{"range.npz", "10"}},

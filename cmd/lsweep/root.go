@@ -8,16 +8,22 @@ import (
 
 // runtimeOptions are the flags every command that runs a model shares.
 type runtimeOptions struct {
-	library string
-	device  string
-	threads int
+	library  string
+	device   string
+	threads  int
+	sessions int
 }
 
 func (o *runtimeOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.library, "onnxruntime", "", "path of libonnxruntime.so (default: $"+engine.LibraryEnv+", then "+engine.DefaultLibraryDir()+", then the system loader path)")
 	f.StringVar(&o.device, "device", "cpu", "execution provider: cpu or cuda")
-	f.IntVar(&o.threads, "threads", 0, "intra-op threads (0: one per core)")
+	f.IntVar(&o.threads, "threads", 0, "CPU threads in all (0: one per core)")
+	f.IntVar(&o.sessions, "sessions", 0, "ONNX Runtime sessions sharing each point's batches, each with threads/sessions threads (0: one per thread on CPU, 1 on CUDA)")
+}
+
+func (o *runtimeOptions) engineOptions() engine.Options {
+	return engine.Options{Library: o.library, Device: o.device, Threads: o.threads, Sessions: o.sessions}
 }
 
 func newRootCommand() *cobra.Command {
