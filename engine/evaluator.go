@@ -275,3 +275,6 @@ func (e *Evaluator) Close() error {
 	}
 	return nil
 }
+
+// Samples returns the number of samples each evaluation covers.
+func (e *Evaluator) Samples() int { return e.data.N() }

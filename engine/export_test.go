@@ -1,4 +1,15 @@
 package engine
 
-// requireRuntime is RequireRuntime for the external test package.
-var requireRuntime = RequireRuntime
+import (
+	"testing"
+
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// PlainInference returns a function that runs the untouched model m over
+// e's batches with one session made beforehand and ONNX Runtime's default
+// threading: the baseline of the benchmarks.
+func PlainInference(tb testing.TB, e *Evaluator, m *onnx.Model) func() {
+	p := newPlainInference(tb, e, m)
+	return func() { p.run(tb) }
+}

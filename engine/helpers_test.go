@@ -8,7 +8,7 @@ import (
 
 // requireRuntime skips the test when the ONNX Runtime library is missing,
 // unless CI is set: CI installs it, so there it must not skip.
-func RequireRuntime(tb testing.TB) {
+func requireRuntime(tb testing.TB) {
 	tb.Helper()
 	if _, err := Init(""); err != nil {
 		if errors.Is(err, ErrNoRuntime) && os.Getenv("CI") == "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -20,7 +21,7 @@ const digits = "../fixtures/testdata/digits"
 // (fixtures/gen/make_pytorch_fixtures.py): the outputs and the loss of the
 // untouched model, and the loss at weights th + alpha d for a saved d.
 func TestPyTorchFixtures(t *testing.T) {
-	engine.RequireRuntime(t)
+	testenv.RequireRuntime(t)
 	for _, c := range []struct {
 		model, yKey string
 	}{
@@ -110,7 +111,7 @@ func TestPyTorchFixtures(t *testing.T) {
 // TestResNet20 checks the CIFAR-shaped benchmark model against PyTorch's
 // logits on 16 saved inputs.
 func TestResNet20(t *testing.T) {
-	engine.RequireRuntime(t)
+	testenv.RequireRuntime(t)
 	ref, err := npz.ReadFile("../fixtures/testdata/cifar/resnet20.ref.npz")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
 	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -70,7 +71,7 @@ var fixtureHeads = map[string]loss.Head{
 // fixtures' independent float64 forward pass at the same weights. The
 // batch size of 3 on 7 samples leaves a partial last batch.
 func TestTinyAgainstReference(t *testing.T) {
-	engine.RequireRuntime(t)
+	testenv.RequireRuntime(t)
 	extDir := t.TempDir()
 	ext, err := fixtures.ExternalData(extDir)
 	if err != nil {

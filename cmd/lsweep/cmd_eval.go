@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -36,6 +39,8 @@ func (o *dataOptions) AddFlags(cmd *cobra.Command) {
 type evalOptions struct {
 	runtime runtimeOptions
 	data    dataOptions
+	dirs    directionOptions
+	at      string
 	json    bool
 }
 
@@ -52,8 +57,13 @@ cross-entropy on logits, negative log-likelihood on log-probabilities, -log p
 on probabilities, binary cross-entropy on a single sigmoid output or logit,
 and mean squared error for regression targets. --loss forces one.
 
+--at A[,B] evaluates one point th + A*x + B*y of a landscape instead, with the
+directions of --directions (the directions.npz of a run), --model2/--model3 or
+the random directions of --seed and --norm, exactly as "lsweep run" makes them.
+
 JSON fields (--json): model, data, n, loss, accuracy (a fraction in 0..1, null
-for regression), head, output, batch_size, seconds, runtime, notes.` + "\n" + exitStatusHelp,
+for regression), head, output, batch_size, seconds, runtime, notes, and at
+(the coordinates) with --at.` + "\n" + exitStatusHelp,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEval(cmd, opts, args[0], args[1])
@@ -61,6 +71,8 @@ for regression), head, output, batch_size, seconds, runtime, notes.` + "\n" + ex
 	}
 	opts.runtime.AddFlags(cmd)
 	opts.data.AddFlags(cmd)
+	opts.dirs.AddFlags(cmd)
+	cmd.Flags().StringVar(&opts.at, "at", "", "evaluate the landscape point A or A,B instead of the untouched model")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON object")
 	return cmd
 }
@@ -114,6 +126,7 @@ type evalJSON struct {
 	Seconds   float64      `json:"seconds"`
 	Runtime   *runtimeJSON `json:"runtime"`
 	Notes     []string     `json:"notes"`
+	At        []float64    `json:"at,omitempty"`
 }
 
 type runtimeJSON struct {
@@ -121,22 +134,62 @@ type runtimeJSON struct {
 	Library string `json:"library"`
 }
 
-func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) error {
-	ev, _, err := openEvaluator(cmd.ErrOrStderr(), modelPath, dataPath, opts.runtime, opts.data)
-	if err != nil {
-		return err
+// parseAt parses "A" or "A,B".
+func parseAt(s string) ([]float64, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) > 2 {
+		return nil, fmt.Errorf("--at %q: want A or A,B", s)
 	}
-	defer ev.Close()
-	res, err := ev.Evaluate(cmd.Context(), nil)
-	if err != nil {
-		return err
+	var at []float64
+	for _, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("--at %q: %q is not a finite number", s, p)
+		}
+		at = append(at, v)
+	}
+	return at, nil
+}
+
+func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) error {
+	var (
+		ev  *engine.Evaluator
+		res engine.Result
+		at  []float64
+		err error
+	)
+	if opts.at == "" {
+		if ev, _, err = openEvaluator(cmd.ErrOrStderr(), modelPath, dataPath, opts.runtime, opts.data); err != nil {
+			return err
+		}
+		defer ev.Close()
+		if res, err = ev.Evaluate(cmd.Context(), nil); err != nil {
+			return err
+		}
+	} else {
+		if at, err = parseAt(opts.at); err != nil {
+			return err
+		}
+		cfg, err := opts.dirs.config(cmd, modelPath, dataPath, opts.runtime, opts.data, len(at) == 2)
+		if err != nil {
+			return err
+		}
+		l, err := landscape.Open(cfg)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		ev = l.Engine()
+		if res, err = l.At(cmd.Context(), at[0], append(at, 0)[1]); err != nil {
+			return err
+		}
 	}
 	rt, _ := engine.Init("")
 	out := evalJSON{
 		Model: modelPath, Data: dataPath, N: res.N, Loss: res.Loss,
 		Head: string(ev.Head()), Output: ev.Output().Name, BatchSize: ev.BatchSize(),
 		Seconds: res.Seconds, Runtime: &runtimeJSON{Version: rt.Version, Library: rt.Path},
-		Notes: ev.Notes(),
+		Notes: ev.Notes(), At: at,
 	}
 	if out.Notes == nil {
 		out.Notes = []string{}

@@ -1,0 +1,335 @@
+package landscape
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// Config describes a landscape. The zero value of each optional field means
+// the method's defaults: random filter-normalised directions from seed 0,
+// biases and BatchNorm parameters left out, one direction (a 1-D landscape).
+type Config struct {
+	Model   string          // the model file (the centre, th)
+	Data    string          // an .npz file or a folder of .npy files
+	Dataset dataset.Options // entry names and subset
+	Engine  engine.Options  // library, device, threads, batch size, head
+
+	// Directions: a file of saved directions; otherwise Model2 (x = Model2 -
+	// Model) and Model3 (y = Model3 - Model); otherwise random directions
+	// drawn with Seed and normalised as Normalize says.
+	DirectionsFile string
+	Model2, Model3 string
+	Seed           uint64
+	Normalize      normalize.Options
+	TwoD           bool // make a y direction too
+}
+
+// Channels are the values a Landscape computes at each point, in order.
+var Channels = []string{"loss", "acc"}
+
+// Landscape evaluates a model's loss at th + a*X + b*Y.
+type Landscape struct {
+	cfg    Config
+	ev     *engine.Evaluator
+	params []normalize.Param
+	// X and Y are the directions (Y is nil for a 1-D landscape), rounded to
+	// float32 so that a run that reloads them computes the same points.
+	X, Y   *normalize.Direction
+	hashes map[string]string
+	point  map[string][]float64
+}
+
+// Open loads the model and the data, prepares the evaluator and makes the
+// directions.
+func Open(cfg Config) (*Landscape, error) {
+	l := &Landscape{cfg: cfg, hashes: make(map[string]string)}
+	m, err := loadModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	d, err := dataset.Load(cfg.Data, cfg.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	if l.ev, err = engine.New(m, d, cfg.Engine); err != nil {
+		return nil, err
+	}
+	if l.params, err = paramsOf(l.ev.Params(), l.ev.Base); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if err := l.makeDirections(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	for key, path := range map[string]string{"model": cfg.Model, "data": cfg.Data, "model2": cfg.Model2, "model3": cfg.Model3, "directions_file": cfg.DirectionsFile} {
+		if path == "" {
+			continue
+		}
+		if l.hashes[key], err = hashPath(path, cfg.Dataset); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func loadModel(path string) (*onnx.Model, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Perturbable(); err != nil {
+		return nil, err
+	}
+	if err := m.CheckStorage(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// paramsOf describes a model's float tensors for package normalize: weights
+// first, in the order of the ops that consume them (so that two exports of
+// one network draw the same random numbers for the same layers), then the
+// rest in file order.
+func paramsOf(ps []onnx.Param, values func(string) []float64) ([]normalize.Param, error) {
+	var weights, rest []normalize.Param
+	order := map[string]int{}
+	for _, p := range ps {
+		if !p.DType.IsFloat() || p.Size() == 0 {
+			continue
+		}
+		np := normalize.Param{Name: p.Name, Shape: p.Shape, FilterAxis: p.FilterAxis, FilterView: p.FilterView, Values: values(p.Name)}
+		if np.Values == nil {
+			return nil, fmt.Errorf("landscape: no values for tensor %q", p.Name)
+		}
+		switch {
+		case p.Role == onnx.RoleWeight:
+			np.Kind = normalize.Weight
+			order[p.Name] = p.ConsumerIndex
+			weights = append(weights, np)
+			continue
+		case p.Role.IsState():
+			np.Kind = normalize.State
+		default:
+			np.Kind = normalize.Trainable
+		}
+		rest = append(rest, np)
+	}
+	slices.SortStableFunc(weights, func(a, b normalize.Param) int { return cmp.Compare(order[a.Name], order[b.Name]) })
+	return append(weights, rest...), nil
+}
+
+// modelParams loads another model's tensors for a difference direction.
+func modelParams(path string) ([]normalize.Param, error) {
+	m, err := loadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	var lerr error
+	ps, err := paramsOf(m.Params(), func(name string) []float64 {
+		v, err := m.Value(name)
+		if err != nil && lerr == nil {
+			lerr = err
+		}
+		return v
+	})
+	if lerr != nil {
+		return nil, lerr
+	}
+	return ps, err
+}
+
+func (l *Landscape) makeDirections() error {
+	cfg := l.cfg
+	var err error
+	switch {
+	case cfg.DirectionsFile != "":
+		if l.X, l.Y, err = normalize.Load(cfg.DirectionsFile, l.params); err != nil {
+			return err
+		}
+		if cfg.TwoD && l.Y == nil {
+			return fmt.Errorf("landscape: %s holds no y direction; a 2-D landscape needs one", cfg.DirectionsFile)
+		}
+		if !cfg.TwoD {
+			l.Y = nil
+		}
+		return nil
+	case cfg.Model2 != "":
+		other, err := modelParams(cfg.Model2)
+		if err != nil {
+			return err
+		}
+		if l.X, err = normalize.Difference(l.params, other, cfg.Normalize.DirType); err != nil {
+			return fmt.Errorf("landscape: %s and %s: %w", cfg.Model, cfg.Model2, err)
+		}
+	default:
+		if l.X, err = normalize.Random(l.params, l.rng(0), cfg.Normalize); err != nil {
+			return err
+		}
+	}
+	if cfg.TwoD {
+		if cfg.Model3 != "" {
+			other, err := modelParams(cfg.Model3)
+			if err != nil {
+				return err
+			}
+			if l.Y, err = normalize.Difference(l.params, other, cfg.Normalize.DirType); err != nil {
+				return fmt.Errorf("landscape: %s and %s: %w", cfg.Model, cfg.Model3, err)
+			}
+		} else if l.Y, err = normalize.Random(l.params, l.rng(1), cfg.Normalize); err != nil {
+			return err
+		}
+		if cfg.Normalize.Orthogonalize {
+			normalize.Orthogonalize(l.Y, l.X)
+		}
+	}
+	l.X.RoundFloat32()
+	if l.Y != nil {
+		l.Y.RoundFloat32()
+	}
+	return nil
+}
+
+// rng returns the generator of direction k: one stream per direction, so
+// that the x direction of a 2-D run equals that of a 1-D run with the same
+// seed.
+func (l *Landscape) rng(k uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(l.cfg.Seed, 0x6c7377656570+k))
+}
+
+// Evaluate returns the loss and accuracy at th + a*X + b*Y (b is ignored for
+// a 1-D landscape). It makes Landscape a sweep.Evaluator.
+func (l *Landscape) Evaluate(ctx context.Context, a, b float64) ([]float64, error) {
+	res, err := l.At(ctx, a, b)
+	if err != nil {
+		return nil, err
+	}
+	return []float64{res.Loss, res.Accuracy}, nil
+}
+
+// At returns the evaluation at th + a*X + b*Y.
+func (l *Landscape) At(ctx context.Context, a, b float64) (engine.Result, error) {
+	if l.Y == nil {
+		b = 0
+	}
+	l.point = normalize.Point(l.point, l.params, l.X, l.Y, a, b)
+	return l.ev.Evaluate(ctx, l.point)
+}
+
+// SaveDirections writes the directions to an .npz file (entries
+// x/<tensor> and y/<tensor>).
+func (l *Landscape) SaveDirections(path string) error {
+	return normalize.Save(path, l.X, l.Y)
+}
+
+// Engine returns the evaluator the landscape runs on.
+func (l *Landscape) Engine() *engine.Evaluator { return l.ev }
+
+// Params returns the tensors the directions are defined over.
+func (l *Landscape) Params() []normalize.Param { return l.params }
+
+// Identity returns what determines the landscape's values: the sha256 of
+// every input file, the seed, the normalisation and the evaluation options
+// that change the loss. Two runs with equal identities and grids compute the
+// same points.
+func (l *Landscape) Identity() map[string]any {
+	cfg := l.cfg
+	id := map[string]any{
+		"seed":          cfg.Seed,
+		"norm":          string(cmp.Or(cfg.Normalize.Norm, normalize.NormFilter)),
+		"ignore":        string(cmp.Or(cfg.Normalize.Ignore, normalize.IgnoreBiasBN)),
+		"dir_type":      string(cmp.Or(cfg.Normalize.DirType, normalize.DirWeights)),
+		"orthogonalize": cfg.Normalize.Orthogonalize,
+		"x_key":         cmp.Or(cfg.Dataset.XKey, "x"),
+		"y_key":         cmp.Or(cfg.Dataset.YKey, "y"),
+		"samples":       l.ev.Samples(),
+		"head":          string(l.ev.Head()),
+		"output":        l.ev.Output().Name,
+		"two_d":         cfg.TwoD,
+	}
+	for k, v := range l.hashes {
+		id[k+"_sha256"] = v
+	}
+	return id
+}
+
+// Info returns what a manifest records about a run without comparing it
+// on resume.
+func (l *Landscape) Info() map[string]any {
+	rt, _ := engine.Init("")
+	info := map[string]any{
+		"model":      l.cfg.Model,
+		"data":       l.cfg.Data,
+		"go":         runtime.Version(),
+		"batch_size": l.ev.BatchSize(),
+		"sessions":   l.ev.Sessions(),
+		"device":     cmp.Or(l.cfg.Engine.Device, "cpu"),
+	}
+	if rt != nil {
+		info["onnxruntime"] = rt.Version
+	}
+	for k, v := range map[string]string{"model2": l.cfg.Model2, "model3": l.cfg.Model3, "directions_file": l.cfg.DirectionsFile} {
+		if v != "" {
+			info[k] = v
+		}
+	}
+	return info
+}
+
+// Close releases the evaluator.
+func (l *Landscape) Close() error {
+	if l.ev != nil {
+		return l.ev.Close()
+	}
+	return nil
+}
+
+// hashPath returns the sha256 of a file, or of the two .npy files lsweep
+// reads from a data folder.
+func hashPath(path string, keys dataset.Options) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("landscape: %w", err)
+	}
+	h := sha256.New()
+	files := []string{path}
+	if st.IsDir() {
+		files = []string{
+			filepath.Join(path, cmp.Or(keys.XKey, "x")+".npy"),
+			filepath.Join(path, cmp.Or(keys.YKey, "y")+".npy"),
+		}
+	}
+	for _, f := range files {
+		if err := hashFile(h, f); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("landscape: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("landscape: %s: %w", path, err)
+	}
+	return nil
+}
