@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Measures, in one run, plain ONNX Runtime inference of an untouched model over
-# a dataset (a) and lsweep's evaluation of one perturbed point, every
-# per-point cost included (b), and prints b/a for each model (and b against
-# plain inference laid out as lsweep lays it out: the per-point overhead):
+# Measures lsweep against plain ONNX Runtime inference of the untouched model,
+# both in the same run (the machines are shared and noisy; only ratios mean
+# anything), on two models:
 #   digits-resnet   the digits ResNet fixture, 1797 samples, batch 256
 #   cifar-resnet20  a CIFAR-shaped ResNet-20, 1024 random samples, batch 128
-# Usage: scripts/bench.sh [count]   (iterations per model, default 10)
+# point/inference   one perturbed point, every per-point cost included, over
+#                   plain inference (one session made beforehand, ONNX Runtime's
+#                   default threading); target <= 1.10
+# point/same-layout the same over plain inference laid out as lsweep lays it
+#                   out (its per-point overhead alone)
+# sweep/inference   a whole 2-D sweep's points x samples per second over plain
+#                   inference's samples per second; target >= 0.90
+# Usage: scripts/bench.sh [count]   (iterations of the point benchmark, default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10}
@@ -15,4 +21,11 @@ go test -run '^$' -bench 'BenchmarkPoint' -benchtime "${n}x" ./engine |
     for (i = 2; i < NF; i++) m[$(i+1)] = $i
     printf "%-15s point/inference %.3f  point/same-layout %.3f  (inference %.1f ms, point %.1f ms, %.0f samples/s)\n",
       name, m["point/inference"], m["point/same-layout"], m["ms-inference"], m["ms-point"], m["samples/s"]
+  }'
+go test -run '^$' -bench 'BenchmarkSweep' -benchtime 2x ./engine |
+  awk '/^BenchmarkSweep/ {
+    name=$1; sub(/^BenchmarkSweep\//, "", name); sub(/-[0-9]+$/, "", name)
+    for (i = 2; i < NF; i++) m[$(i+1)] = $i
+    printf "%-15s sweep/inference %.3f  (sweep %.0f point-samples/s, inference %.0f samples/s)\n",
+      name, m["sweep/inference"], m["point-samples/s"], m["inference-samples/s"]
   }'
