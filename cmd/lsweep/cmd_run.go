@@ -94,6 +94,8 @@ type runOptions struct {
 	shard       string
 	completions int
 	quiet       bool
+	noPlot      bool
+	plot        plotOptions
 }
 
 func newRunCommand() *cobra.Command {
@@ -140,6 +142,8 @@ MPI (mpirun), MPICH, Slurm (srun, job arrays) or a Kubernetes Indexed Job
 	f.StringVar(&opts.shard, "shard", "", "compute share I of N of the points (0-based I/N); default: from an MPI, Slurm or Kubernetes launcher, else all")
 	f.IntVar(&opts.completions, "completions", 0, "number of completions of a Kubernetes Indexed Job (with JOB_COMPLETION_INDEX)")
 	f.BoolVar(&opts.quiet, "quiet", false, "print no progress")
+	f.BoolVar(&opts.noPlot, "no-plot", false, "do not draw the pictures and report.html at the end (lsweep plot draws them later)")
+	opts.plot.AddFlags(f)
 	return cmd
 }
 
@@ -197,6 +201,9 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	if err != nil {
 		return err
 	}
+	if err := opts.plot.check(); err != nil {
+		return err
+	}
 	shard, err := opts.shardOf(stderr)
 	if err != nil {
 		return err
@@ -235,15 +242,23 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	if err != nil {
 		return err
 	}
+	var pictures []string
+	if !opts.noPlot && shard.Count == 1 {
+		d, err := drawRun(out, nil, opts.plot)
+		if err != nil {
+			return err
+		}
+		pictures = d.files
+	}
 	if opts.quiet {
 		return nil
 	}
-	return printSummary(cmd.OutOrStdout(), out, store.Path(), shard, time.Since(start))
+	return printSummary(cmd.OutOrStdout(), out, store.Path(), shard, time.Since(start), pictures)
 }
 
 // printSummary says where the minimum is, the loss at the centre, and where
 // the results are.
-func printSummary(w io.Writer, out, path string, shard sweep.Shard, took time.Duration) error {
+func printSummary(w io.Writer, out, path string, shard sweep.Shard, took time.Duration, pictures []string) error {
 	s, err := sweep.ReadSurface(path)
 	if err != nil {
 		return err
@@ -263,6 +278,9 @@ func printSummary(w io.Writer, out, path string, shard sweep.Shard, took time.Du
 	fmt.Fprintf(w, "time          %s\n", took.Round(time.Millisecond))
 	fmt.Fprintf(w, "surface       %s\n", path)
 	fmt.Fprintf(w, "directions    %s\n", filepath.Join(out, "directions.npz"))
+	if len(pictures) > 0 {
+		fmt.Fprintf(w, "pictures      %s\n", strings.Join(pictures, " "))
+	}
 	if shard.Count > 1 {
 		fmt.Fprintf(w, "shard %d/%d done; when every shard is, run: lsweep merge %s\n", shard.Index, shard.Count, out)
 	}
