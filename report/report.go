@@ -24,6 +24,7 @@ import (
 type Surface struct {
 	X, Y   []float64            // coordinates; Y empty for a 1-D curve
 	Values map[string][]float64 // channel name ("loss", "acc", ...) -> row-major values
+	Log    bool                 // start the interactive view on a log scale
 }
 
 // Image is a picture drawn elsewhere, such as a contour plot, embedded in
@@ -99,6 +100,7 @@ type surfaceJSON struct {
 	X        floats        `json:"x"`
 	Y        floats        `json:"y"`
 	Channels []channelJSON `json:"channels"`
+	Log      bool          `json:"log"`
 }
 
 type channelJSON struct {
@@ -217,7 +219,7 @@ func encodeSurface(s *Surface) (*surfaceJSON, *surfaceInfo, error) {
 		}
 		return cmp.Compare(a, b)
 	})
-	out := &surfaceJSON{X: s.X, Y: s.Y}
+	out := &surfaceJSON{X: s.X, Y: s.Y, Log: s.Log}
 	if out.Y == nil {
 		out.Y = floats{} // [] in JSON, not null
 	}

@@ -234,6 +234,7 @@
   var view = $('view');
   var controls = $('controls');
   var logBox = $('log'), clipBox = $('clip'), channelBox = $('channel');
+  logBox.checked = !!S.log;
 
   // options reads the controls.
   function options() {

@@ -379,6 +379,7 @@ func reportOf(s *sweep.Surface, ri runInfo, pngs []report.Image) *report.Report 
 	if s.Grid.Is2D() {
 		r.Surface.Y = s.Grid.Y.Coords()
 	}
+	_, r.Surface.Log = render.AutoLevels(s.Values["loss"], 10)
 	if i, v := s.Min("loss"); i >= 0 {
 		x, y := s.Grid.Coord(i)
 		if s.Grid.Is2D() {
