@@ -237,7 +237,7 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	err = sweep.Run(ctx, store, g, points, l, rep)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "lsweep: interrupted: %d of %d points saved in %s; run the same command again to resume\n", store.Count(), len(points), store.Path())
-		return context.Canceled
+		return fmt.Errorf("%w: %w", errReported, context.Canceled)
 	}
 	if err != nil {
 		return err

@@ -29,6 +29,9 @@ EXIT STATUS
 // errCheckFailed marks an error that means "the check ran and failed".
 var errCheckFailed = errors.New("check failed")
 
+// errReported marks an error whose message the command has printed itself.
+var errReported = errors.New("reported")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -42,7 +45,9 @@ func exitCode(ctx context.Context, err error) int {
 	case err == nil:
 		return exitOK
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		fmt.Fprintln(os.Stderr, "lsweep: interrupted")
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "lsweep: interrupted")
+		}
 		return exitInterrupted
 	case errors.Is(err, errCheckFailed):
 		fmt.Fprintln(os.Stderr, "lsweep:", err)

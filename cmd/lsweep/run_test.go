@@ -278,3 +278,41 @@ func tinyData(t *testing.T, dir string) string {
 	}
 	return writeNPZ(t, filepath.Join(dir, "tiny.npz"), npz.Entry{Name: "x", Array: &npz.Array{Shape: shape, DType: "float32", Data: x.Data}}, npz.Entry{Name: "y", Array: ya})
 }
+
+// TestRunInterrupted: SIGTERM (as SIGINT) saves what was computed and exits
+// with status 130 and a message saying how to resume.
+func TestRunInterrupted(t *testing.T) {
+	requireRuntime(t)
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(lsweep, "run", digitsModel, digitsData, "--x", "-1:1:41", "--y", "-1:1:41", "--samples", "100", "--out", out, "--quiet")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the first saved points, then interrupt.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(out, "surface.npz")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no surface.npz after 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != 130 {
+		t.Fatalf("exit %v, want status 130; stderr %q", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "run the same command again to resume") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	s := readSurface(t, out)
+	if s.Count() == 0 || s.Count() == s.Grid.Len() {
+		t.Errorf("%d of %d points saved", s.Count(), s.Grid.Len())
+	}
+}
