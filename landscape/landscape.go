@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 
 	"github.com/lsweep/lsweep/dataset"
@@ -282,6 +283,14 @@ func (l *Landscape) Info() map[string]any {
 	}
 	if rt != nil {
 		info["onnxruntime"] = rt.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		info["lsweep"] = bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				info["lsweep_revision"] = s.Value
+			}
+		}
 	}
 	for k, v := range map[string]string{"model2": l.cfg.Model2, "model3": l.cfg.Model3, "directions_file": l.cfg.DirectionsFile} {
 		if v != "" {
