@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lsweep/lsweep/internal/errkind"
 	"github.com/lsweep/lsweep/npz"
 )
 
@@ -89,15 +90,15 @@ func Load(path string, opts Options) (*Dataset, error) {
 		a    *npz.Array
 	}{{d.xName, xa}, {d.yName, ya}} {
 		if len(e.a.Shape) == 0 {
-			return nil, errorf(ErrShape, "dataset: %s: %s is a 0-d array (a single value); want samples along the first axis", path, e.name)
+			return nil, errkind.Errorf(ErrShape, "dataset: %s: %s is a 0-d array (a single value); want samples along the first axis", path, e.name)
 		}
 	}
 	n := xa.Shape[0]
 	if n == 0 {
-		return nil, errorf(ErrEmpty, "dataset: %s: %s has no samples (shape %v)", path, d.xName, xa.Shape)
+		return nil, errkind.Errorf(ErrEmpty, "dataset: %s: %s has no samples (shape %v)", path, d.xName, xa.Shape)
 	}
 	if ya.Shape[0] != n {
-		return nil, errorf(ErrShape, "dataset: %s: %s has %d samples but %s has %d (shapes %v and %v)",
+		return nil, errkind.Errorf(ErrShape, "dataset: %s: %s has %d samples but %s has %d (shapes %v and %v)",
 			path, d.xName, n, d.yName, ya.Shape[0], xa.Shape, ya.Shape)
 	}
 	if s := opts.Samples; s > 0 && s < n {
@@ -195,7 +196,7 @@ func (d *Dataset) names() (x, y string) {
 func (d *Dataset) CheckInput(inputName string, modelShape []int64) error {
 	xName, _ := d.names()
 	if len(modelShape) == 0 {
-		return errorf(ErrShape, "dataset: %s: model input %q has shape [] with no batch dimension", d.Path, inputName)
+		return errkind.Errorf(ErrShape, "dataset: %s: model input %q has shape [] with no batch dimension", d.Path, inputName)
 	}
 	sample := d.SampleShape()
 	want := modelShape[1:]
@@ -207,7 +208,7 @@ func (d *Dataset) CheckInput(inputName string, modelShape []int64) error {
 	if hint := layoutHint(sample, want, d.XKey); hint != "" {
 		msg += " (" + hint + ")"
 	}
-	return errorf(ErrShape, "%s", msg)
+	return errkind.Errorf(ErrShape, "%s", msg)
 }
 
 // fits reports whether shape matches want, whose dims <= 0 match anything.
@@ -298,7 +299,7 @@ func layoutHint(sample []int, want []int64, key string) string {
 func (d *Dataset) CheckLabels(classes int) error {
 	_, yName := d.names()
 	if classes < 1 {
-		return errorf(ErrLabels, "dataset: %s: the model has %d classes, want at least 1", d.Path, classes)
+		return errkind.Errorf(ErrLabels, "dataset: %s: the model has %d classes, want at least 1", d.Path, classes)
 	}
 	n := d.N()
 	if !(len(d.YShape) == 1 || len(d.YShape) == 2 && d.YShape[1] == 1) {
@@ -306,7 +307,7 @@ func (d *Dataset) CheckLabels(classes int) error {
 		if len(d.YShape) == 2 && d.YShape[1] == classes {
 			hint = fmt.Sprintf(" (one-hot labels? store %s.argmax(1))", d.YKey)
 		}
-		return errorf(ErrShape, "dataset: %s: %s has shape %v; class labels need shape [%d] or [%d 1]%s",
+		return errkind.Errorf(ErrShape, "dataset: %s: %s has shape %v; class labels need shape [%d] or [%d 1]%s",
 			d.Path, yName, d.YShape, n, n, hint)
 	}
 	for i, v := range d.Y {
@@ -316,10 +317,10 @@ func (d *Dataset) CheckLabels(classes int) error {
 		}
 		vs := strconv.FormatFloat(v, 'g', -1, 64)
 		if v != math.Trunc(v) || math.IsInf(v, 0) {
-			return errorf(ErrLabels, "dataset: %s: %s: %s[%d] = %s is not an integer class index", d.Path, yName, d.YKey, at, vs)
+			return errkind.Errorf(ErrLabels, "dataset: %s: %s: %s[%d] = %s is not an integer class index", d.Path, yName, d.YKey, at, vs)
 		}
 		if v < 0 || v >= float64(classes) {
-			return errorf(ErrLabels, "dataset: %s: %s: %s[%d] = %s is outside [0, %d) for a model with %d classes",
+			return errkind.Errorf(ErrLabels, "dataset: %s: %s: %s[%d] = %s is outside [0, %d) for a model with %d classes",
 				d.Path, yName, d.YKey, at, vs, classes, classes)
 		}
 	}

@@ -1,6 +1,7 @@
 package dataset_test
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"math"
@@ -114,8 +115,8 @@ func TestCheckLabels(t *testing.T) {
 // under other names.
 func TestCheckLabelsLoaded(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "d/in.npy", npyBytes("<f4", false, []int{3, 2}, encode(le, "f4", seq(6, 1))))
-	writeFile(t, dir, "d/cls.npy", npyBytes("<f4", false, []int{3}, encode(le, "f4", []float64{0, 2.5, 1})))
+	writeFile(t, dir, "d/in.npy", npy(t, arr("float32", []int{3, 2}, seq(6, 1))))
+	writeFile(t, dir, "d/cls.npy", npy(t, arr("float32", []int{3}, []float64{0, 2.5, 1})))
 	d, err := dataset.Load(dir+"/d", dataset.Options{XKey: "in", YKey: "cls"})
 	if err != nil {
 		t.Fatal(err)
@@ -210,9 +211,13 @@ func benchData(b *testing.B, n int, sample []int, compress bool) (path string, b
 	for i := range y {
 		y[i] = float64(r.IntN(10))
 	}
-	path = writeNPZ(b, b.TempDir(), "bench.npz", compress,
-		entry{"x.npy", npyBytes("<f4", false, shape, encode(le, "f4", x))},
-		entry{"y.npy", npyBytes("<i8", false, []int{n}, encode(le, "i8", y))})
+	method := zip.Store
+	if compress {
+		method = zip.Deflate
+	}
+	path = writeZip(b, b.TempDir(), "bench.npz", method,
+		file{"x.npy", npy(b, arr("float32", shape, x))},
+		file{"y.npy", npy(b, arr("int64", []int{n}, y))})
 	return path, 4*m + 8*n
 }
 

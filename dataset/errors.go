@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lsweep/lsweep/internal/errkind"
 	"github.com/lsweep/lsweep/npz"
 )
 
@@ -26,35 +27,13 @@ var (
 	ErrLabels = errors.New("dataset: bad labels")
 )
 
-// kindError is an error with its own message that also matches a sentinel
-// (and, if set, a cause) with errors.Is.
-type kindError struct {
-	msg   string
-	kind  error
-	cause error
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-func (e *kindError) Unwrap() []error {
-	if e.cause != nil {
-		return []error{e.kind, e.cause}
-	}
-	return []error{e.kind}
-}
-
-// errorf formats a message that matches kind.
-func errorf(kind error, format string, args ...any) error {
-	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
-}
-
 // within prefixes err with "dataset: " and where it happened, keeping what
 // it matches; an *npz.Error's own statement of where is replaced, and the
 // result still matches it with errors.As.
 func within(where string, err error) error {
 	var ne *npz.Error
 	if errors.As(err, &ne) {
-		return &kindError{msg: "dataset: " + where + ": " + ne.Err.Error(), kind: ne}
+		return &errkind.Error{Msg: "dataset: " + where + ": " + ne.Err.Error(), Kind: ne}
 	}
 	return fmt.Errorf("dataset: %s: %w", where, err)
 }

@@ -4,117 +4,77 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"testing"
+
+	"github.com/lsweep/lsweep/npz"
 )
 
-// npyBytes returns a .npy file (format 1.0) with the given header fields
-// and raw data, laid out as numpy writes it: the header padded with spaces
-// and ended by '\n' so that the data start at a multiple of 64.
-func npyBytes(descr string, fortran bool, shape []int, data []byte) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	tuple := "(" + strings.Join(dims, ", ") + ")"
-	if len(shape) == 1 {
-		tuple = fmt.Sprintf("(%d,)", shape[0])
-	}
-	order := "False"
-	if fortran {
-		order = "True"
-	}
-	return npyRaw(fmt.Sprintf("{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, order, tuple), data)
+// arr returns an array of the dtype and shape holding vals in C order.
+func arr(dtype string, shape []int, vals []float64) *npz.Array {
+	return &npz.Array{Shape: shape, DType: dtype, Data: vals}
 }
 
-// npyRaw returns a .npy file with the given header dictionary text.
-func npyRaw(dict string, data []byte) []byte {
-	h := dict
-	for (10+len(h)+1)%64 != 0 {
-		h += " "
-	}
-	h += "\n"
+// npy returns a as npz.WriteNPY writes it.
+func npy(t testing.TB, a *npz.Array) []byte {
+	t.Helper()
 	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(h)))
-	b.WriteString(h)
-	b.Write(data)
+	if err := npz.WriteNPY(&b, a); err != nil {
+		t.Fatal(err)
+	}
 	return b.Bytes()
 }
 
-// encode writes vals as elements of the NumPy type kind+size ("f4", "u2",
-// "b1", ...) in byte order bo.
-func encode(bo binary.AppendByteOrder, typ string, vals []float64) []byte {
-	var b []byte
-	for _, v := range vals {
-		switch typ {
-		case "f2":
-			b = bo.AppendUint16(b, toHalf(v))
-		case "f4":
-			b = bo.AppendUint32(b, math.Float32bits(float32(v)))
-		case "f8":
-			b = bo.AppendUint64(b, math.Float64bits(v))
-		case "i1", "u1", "b1":
-			b = append(b, byte(int64(v)))
-		case "i2":
-			b = bo.AppendUint16(b, uint16(int16(v)))
-		case "u2":
-			b = bo.AppendUint16(b, uint16(v))
-		case "i4":
-			b = bo.AppendUint32(b, uint32(int32(v)))
-		case "u4":
-			b = bo.AppendUint32(b, uint32(v))
-		case "i8":
-			b = bo.AppendUint64(b, uint64(int64(v)))
-		case "u8":
-			b = bo.AppendUint64(b, uint64(v))
-		default:
-			panic("encode: unknown type " + typ)
-		}
+// npyAs returns npy(a) with the dictionary of its header replaced by dict:
+// a file that package npz does not write, of another dtype, in Fortran
+// order, or with a shape that its data do not fill. The data stay those of
+// a, and the header its length, so dict must be shorter than a's.
+func npyAs(t testing.TB, a *npz.Array, dict string) []byte {
+	t.Helper()
+	b := npy(t, a)
+	h := b[10 : 10+binary.LittleEndian.Uint16(b[8:])] // format 1.0
+	if len(dict) >= len(h) {
+		t.Fatalf("header %q is longer than %d bytes", dict, len(h)-1)
+	}
+	copy(h, dict)
+	for i := len(dict); i < len(h)-1; i++ {
+		h[i] = ' '
 	}
 	return b
 }
 
-// toHalf converts v, which must be exactly representable as a normal
-// float16 or zero, to float16 bits.
-func toHalf(v float64) uint16 {
-	if v == 0 {
-		return 0
+// writeXY writes x and y to dir/name with npz.WriteFile, as the entries
+// "x" and "y", and returns the path.
+func writeXY(t testing.TB, dir, name string, x, y *npz.Array) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := npz.WriteFile(p, []npz.Entry{{Name: "x", Array: x}, {Name: "y", Array: y}}); err != nil {
+		t.Fatal(err)
 	}
-	var sign uint16
-	if v < 0 {
-		sign, v = 0x8000, -v
-	}
-	frac, exp := math.Frexp(v) // v = frac * 2^exp, frac in [0.5, 1)
-	return sign | uint16(exp+14)<<10 | uint16((frac*2-1)*1024)
+	return p
 }
 
-// entry is one member of a generated .npz archive.
-type entry struct {
+// file is a member of an archive that writeZip writes.
+type file struct {
 	name string
 	data []byte
 }
 
-// writeNPZ writes the entries into dir/name as a zip archive, deflated if
-// compress is set, and returns the path.
-func writeNPZ(t testing.TB, dir, name string, compress bool, entries ...entry) string {
+// writeZip writes the files to dir/name as a zip archive, with the method
+// zip.Store or zip.Deflate, and returns the path.
+func writeZip(t testing.TB, dir, name string, method uint16, files ...file) string {
 	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
-	method := zip.Store
-	if compress {
-		method = zip.Deflate
-	}
-	for _, e := range entries {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: method})
-		if err != nil {
-			t.Fatal(err)
+	for _, f := range files {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: method})
+		if err == nil {
+			_, err = w.Write(f.data)
 		}
-		if _, err := w.Write(e.data); err != nil {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,7 +84,8 @@ func writeNPZ(t testing.TB, dir, name string, compress bool, entries ...entry) s
 	return writeFile(t, dir, name, b.Bytes())
 }
 
-// writeFile writes data to dir/name and returns the path.
+// writeFile writes data to dir/name, making the folders it needs, and
+// returns the path.
 func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -146,49 +107,10 @@ func seq(n int, k float64) []float64 {
 	return v
 }
 
-// toFortran reorders C-order values of the given shape into Fortran order.
-func toFortran(shape []int, c []float64) []float64 {
-	f := make([]float64, len(c))
-	idx := make([]int, len(shape))
-	for i := range c {
-		// Fortran offset of the C index idx.
-		o, s := 0, 1
-		for q := range shape {
-			o += idx[q] * s
-			s *= shape[q]
-		}
-		f[o] = c[i]
-		for q := len(idx) - 1; q >= 0; q-- {
-			idx[q]++
-			if idx[q] < shape[q] {
-				break
-			}
-			idx[q] = 0
-		}
-	}
-	return f
-}
-
 // sameFloats reports whether a and b are equal, NaN equal to NaN and the
 // sign of zero significant.
 func sameFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
-			return false
-		}
-	}
-	return true
-}
-
-// mustRead returns the contents of the file at path.
-func mustRead(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return slices.EqualFunc(a, b, func(x, y float64) bool {
+		return math.Float64bits(x) == math.Float64bits(y) || math.IsNaN(x) && math.IsNaN(y)
+	})
 }

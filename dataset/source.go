@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lsweep/lsweep/internal/errkind"
 	"github.com/lsweep/lsweep/npz"
 )
 
@@ -56,9 +57,9 @@ func openSource(path string) (source, error) {
 		}
 		return &zipSource{path: path, zf: zf}, nil
 	case string(magic[:n]) == npyMagic:
-		return nil, errorf(ErrFormat, "dataset: %s: a single .npy file holds one array; give an .npz archive or a folder holding both arrays (x.npy and y.npy)", path)
+		return nil, errkind.Errorf(ErrFormat, "dataset: %s: a single .npy file holds one array; give an .npz archive or a folder holding both arrays (x.npy and y.npy)", path)
 	}
-	return nil, errorf(ErrFormat, "dataset: %s: not an .npz archive (zip) or a folder of .npy files", path)
+	return nil, errkind.Errorf(ErrFormat, "dataset: %s: not an .npz archive (zip) or a folder of .npy files", path)
 }
 
 // osError reports a file-system error as "dataset: path: reason", keeping
@@ -83,7 +84,7 @@ func missingError(path, what string, keys []string) error {
 		}
 		there = "it holds " + strings.Join(q, ", ")
 	}
-	return errorf(ErrMissingKey, "dataset: %s: no %s (%s; name the inputs and labels with --x-key and --y-key)", path, what, there)
+	return errkind.Errorf(ErrMissingKey, "dataset: %s: no %s (%s; name the inputs and labels with --x-key and --y-key)", path, what, there)
 }
 
 type zipSource struct {

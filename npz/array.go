@@ -3,6 +3,8 @@ package npz
 import (
 	"fmt"
 	"math"
+
+	"github.com/lsweep/lsweep/internal/errkind"
 )
 
 // Array is an n-dimensional numpy array held in float64, C order.
@@ -35,7 +37,7 @@ func (a *Array) Len() int {
 // returns an error matching ErrValue.
 func (a *Array) Scalar() (float64, error) {
 	if a.Len() != 1 || len(a.Data) != 1 {
-		return 0, &Error{Err: errorf(ErrValue, "array of shape %v with %d values is not a scalar", a.Shape, len(a.Data))}
+		return 0, &Error{Err: errkind.Errorf(ErrValue, "array of shape %v with %d values is not a scalar", a.Shape, len(a.Data))}
 	}
 	return a.Data[0], nil
 }

@@ -2,7 +2,6 @@ package npz
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 )
 
@@ -47,25 +46,3 @@ func (e *Error) Error() string {
 
 // Unwrap returns e.Err.
 func (e *Error) Unwrap() error { return e.Err }
-
-// kindError is an error with its own message that also matches a sentinel
-// (and, if set, a cause) with errors.Is.
-type kindError struct {
-	msg   string
-	kind  error
-	cause error
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-func (e *kindError) Unwrap() []error {
-	if e.cause != nil {
-		return []error{e.kind, e.cause}
-	}
-	return []error{e.kind}
-}
-
-// errorf formats a message that matches kind.
-func errorf(kind error, format string, args ...any) error {
-	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
-}

@@ -9,11 +9,11 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/lsweep/lsweep/internal/atomicfile"
+	"github.com/lsweep/lsweep/internal/errkind"
 )
 
 // maxDeflateRatio bounds how much deflate can expand data (about 1032:1);
@@ -43,14 +43,14 @@ func Open(path string) (*File, error) {
 	}
 	if st.IsDir() {
 		f.Close()
-		return nil, &Error{Path: path, Err: errorf(ErrFormat, "a folder, not an .npz archive")}
+		return nil, &Error{Path: path, Err: errkind.Errorf(ErrFormat, "a folder, not an .npz archive")}
 	}
 	zr, err := zip.NewReader(f, st.Size())
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		f.Close()
-		return nil, &Error{Path: path, Err: &kindError{
-			msg:  fmt.Sprintf("not a readable .npz (zip) archive: %v", err),
-			kind: ErrFormat, cause: err,
+		return nil, &Error{Path: path, Err: &errkind.Error{
+			Msg:  fmt.Sprintf("not a readable .npz (zip) archive: %v", err),
+			Kind: ErrFormat, Cause: err,
 		}}
 	}
 	return &File{path: path, f: f, zr: zr}, nil
@@ -119,17 +119,17 @@ func (f *File) read(key string) (*Array, error) {
 			}
 			there = "it holds " + strings.Join(q, ", ")
 		}
-		return nil, &kindError{msg: "no such entry (" + there + ")", kind: fs.ErrNotExist}
+		return nil, &errkind.Error{Msg: "no such entry (" + there + ")", Kind: fs.ErrNotExist}
 	}
 	size := zf.UncompressedSize64
 	if size > math.MaxInt64 ||
 		(zf.Method == zip.Store && size > zf.CompressedSize64) ||
 		(zf.Method == zip.Deflate && size/maxDeflateRatio > zf.CompressedSize64+64) {
-		return nil, errorf(ErrFormat, "corrupt archive: %d compressed bytes cannot hold %d bytes", zf.CompressedSize64, size)
+		return nil, errkind.Errorf(ErrFormat, "corrupt archive: %d compressed bytes cannot hold %d bytes", zf.CompressedSize64, size)
 	}
 	rc, err := zf.Open()
 	if err != nil {
-		return nil, &kindError{msg: err.Error(), kind: ErrFormat, cause: err}
+		return nil, &errkind.Error{Msg: err.Error(), Kind: ErrFormat, Cause: err}
 	}
 	defer rc.Close()
 	a, err := readNPY(rc, int64(size))
@@ -138,7 +138,7 @@ func (f *File) read(key string) (*Array, error) {
 	}
 	// Read what is left (normally nothing) so that the archive checks the CRC.
 	if _, err := io.Copy(io.Discard, io.LimitReader(rc, 1<<20)); err != nil {
-		return nil, &kindError{msg: "corrupt data: " + err.Error(), kind: ErrFormat, cause: err}
+		return nil, &errkind.Error{Msg: "corrupt data: " + err.Error(), Kind: ErrFormat, Cause: err}
 	}
 	return a, nil
 }
@@ -203,10 +203,10 @@ func WriteFile(path string, entries []Entry) error {
 	seen := make(map[string]bool, len(entries))
 	for i, e := range entries {
 		if e.Name == "" {
-			return &Error{Path: path, Err: errorf(ErrValue, "entry %d has no name", i)}
+			return &Error{Path: path, Err: errkind.Errorf(ErrValue, "entry %d has no name", i)}
 		}
 		if seen[e.Name] {
-			return &Error{Path: path, Entry: e.Name, Err: errorf(ErrValue, "name given twice")}
+			return &Error{Path: path, Entry: e.Name, Err: errkind.Errorf(ErrValue, "name given twice")}
 		}
 		seen[e.Name] = true
 		dt, err := check(e.Array)
@@ -216,43 +216,22 @@ func WriteFile(path string, entries []Entry) error {
 		dts[i] = dt
 	}
 
-	perm := fs.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-		perm = st.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	var entry string
+	err := atomicfile.Write(path, atomicfile.KeepPerm(path, 0o644), func(w io.Writer) (err error) {
+		entry, err = writeZip(w, entries, dts)
+		return err
+	})
 	if err != nil {
-		return &Error{Path: path, Err: err}
-	}
-	entry, err := writeZip(tmp, entries, dts, perm)
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		entry, err = "", cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return &Error{Path: path, Entry: entry, Err: err}
-	}
-	if err := syncDir(dir); err != nil {
-		return &Error{Path: path, Err: err}
 	}
 	return nil
 }
 
-// writeZip writes the checked entries of types dts to tmp as an
-// uncompressed zip archive, sets its permissions and syncs it. On failure
-// it returns the name of the entry it was writing, if any.
-func writeZip(tmp *os.File, entries []Entry, dts []dtype, perm fs.FileMode) (entry string, err error) {
-	if err := tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
-		return "", err
-	}
-	zw := zip.NewWriter(tmp)
+// writeZip writes the checked entries of types dts to w as an uncompressed
+// zip archive. On failure it returns the name of the entry it was writing,
+// if any.
+func writeZip(w io.Writer, entries []Entry, dts []dtype) (entry string, err error) {
+	zw := zip.NewWriter(w)
 	bw := bufio.NewWriterSize(nil, writeBuf)
 	for i, e := range entries {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.Name + ".npy", Method: zip.Store, Modified: modified})
@@ -267,28 +246,5 @@ func writeZip(tmp *os.File, entries []Entry, dts []dtype, perm fs.FileMode) (ent
 			return e.Name, err
 		}
 	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return "", tmp.Sync()
-}
-
-// syncDir flushes the folder dir, so that a rename in it is durable. It
-// does nothing where folders cannot be synced.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
-		err = nil
-	}
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return "", zw.Close()
 }

@@ -497,3 +497,19 @@ func TestFileErrors(t *testing.T) {
 		t.Errorf("Open(folder): %v, want ErrFormat", err)
 	}
 }
+
+// TestReadFileZeros checks that the deflate-ratio sanity check accepts
+// data that compress as well as deflate allows.
+func TestReadFileZeros(t *testing.T) {
+	const n, m = 1000, 1000
+	x := npyBytes("<f8", false, []int{n, m}, make([]byte, 8*n*m))
+	path := writeFile(t, t.TempDir(), "zeros.npz", zipBytes(t, true, entry{"x.npy", x}))
+	got, err := npz.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := got["x"]
+	if !slices.Equal(a.Shape, []int{n, m}) || len(a.Data) != n*m || slices.ContainsFunc(a.Data, func(v float64) bool { return v != 0 }) {
+		t.Errorf("x has shape %v and %d values, want [%d %d] zeros", a.Shape, len(a.Data), n, m)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+
+	"github.com/lsweep/lsweep/internal/errkind"
 )
 
 // npyMagic starts every .npy file.
@@ -51,7 +53,7 @@ func readNPY(r io.Reader, avail int64) (*Array, error) {
 		return nil, truncated(err, "reading the .npy preamble")
 	}
 	if string(pre[:6]) != npyMagic {
-		return nil, errorf(ErrFormat, "not a .npy array (no %q magic)", npyMagic)
+		return nil, errkind.Errorf(ErrFormat, "not a .npy array (no %q magic)", npyMagic)
 	}
 	major := pre[6]
 	var hlen, off int64
@@ -67,13 +69,13 @@ func readNPY(r io.Reader, avail int64) (*Array, error) {
 		}
 		hlen, off = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
 	default:
-		return nil, errorf(ErrFormat, "unsupported .npy format version %d.%d", major, pre[7])
+		return nil, errkind.Errorf(ErrFormat, "unsupported .npy format version %d.%d", major, pre[7])
 	}
 	if avail >= 0 && off+hlen > avail {
-		return nil, errorf(ErrFormat, "the .npy header claims %d bytes, only %d are present in all", hlen, avail)
+		return nil, errkind.Errorf(ErrFormat, "the .npy header claims %d bytes, only %d are present in all", hlen, avail)
 	}
 	if hlen > maxHeaderLen {
-		return nil, errorf(ErrFormat, "the .npy header claims %d bytes, more than the %d allowed", hlen, maxHeaderLen)
+		return nil, errkind.Errorf(ErrFormat, "the .npy header claims %d bytes, more than the %d allowed", hlen, maxHeaderLen)
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
@@ -87,16 +89,16 @@ func readNPY(r io.Reader, avail int64) (*Array, error) {
 	count := 1
 	for _, d := range h.shape {
 		if d != 0 && count > math.MaxInt/d {
-			return nil, errorf(ErrFormat, "shape %v is too large", h.shape)
+			return nil, errkind.Errorf(ErrFormat, "shape %v is too large", h.shape)
 		}
 		count *= d
 	}
 	if count > math.MaxInt/8 {
-		return nil, errorf(ErrFormat, "shape %v is too large", h.shape)
+		return nil, errkind.Errorf(ErrFormat, "shape %v is too large", h.shape)
 	}
 	need := int64(count * h.dt.size)
 	if have := avail - off - hlen; avail >= 0 && need > have {
-		return nil, errorf(ErrFormat, "truncated: shape %v of %s needs %d bytes of data, only %d are present", h.shape, h.dt.name, need, have)
+		return nil, errkind.Errorf(ErrFormat, "truncated: shape %v of %s needs %d bytes of data, only %d are present", h.shape, h.dt.name, need, have)
 	}
 	a := &Array{Shape: h.shape, DType: h.dt.name}
 	if h.fortran && !isVector(h.shape) {
@@ -186,9 +188,9 @@ func readN(r io.Reader, n int) ([]byte, error) {
 // ErrFormat.
 func truncated(err error, doing string) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errorf(ErrFormat, "truncated: end of data while %s", doing)
+		return errkind.Errorf(ErrFormat, "truncated: end of data while %s", doing)
 	}
-	return &kindError{msg: doing + ": " + err.Error(), kind: ErrFormat, cause: err}
+	return &errkind.Error{Msg: doing + ": " + err.Error(), Kind: ErrFormat, Cause: err}
 }
 
 // parseDescr parses a dtype string such as "<f4" or "|u1".
@@ -204,7 +206,7 @@ func parseDescr(descr string) (dt dtype, big bool, err error) {
 		}
 	}
 	if s == "" {
-		return dt, big, errorf(ErrFormat, "malformed dtype %q", descr)
+		return dt, big, errkind.Errorf(ErrFormat, "malformed dtype %q", descr)
 	}
 	kind := s[0]
 	rest := strings.TrimLeft(s[1:], "0123456789")
@@ -243,7 +245,7 @@ func parseDescr(descr string) (dt dtype, big bool, err error) {
 	if dt, ok := dtypes[name]; ok && rest == "" {
 		return dt, big, nil
 	}
-	return dt, big, errorf(ErrDType, "unsupported dtype %s (%q): want bool, integer or float values%s", name, descr, why)
+	return dt, big, errkind.Errorf(ErrDType, "unsupported dtype %s (%q): want bool, integer or float values%s", name, descr, why)
 }
 
 // parseHeader parses the Python dict literal of a .npy header.
@@ -257,11 +259,11 @@ func parseHeader(h string) (*header, error) {
 		}
 	}
 	if err != nil {
-		return nil, errorf(ErrFormat, "malformed .npy header %q: %v", shorten(h), err)
+		return nil, errkind.Errorf(ErrFormat, "malformed .npy header %q: %v", shorten(h), err)
 	}
 	d, ok := v.(map[string]any)
 	if !ok {
-		return nil, errorf(ErrFormat, "malformed .npy header %q: not a dictionary", shorten(h))
+		return nil, errkind.Errorf(ErrFormat, "malformed .npy header %q: not a dictionary", shorten(h))
 	}
 	a := &header{}
 	switch descr := d["descr"].(type) {
@@ -270,22 +272,22 @@ func parseHeader(h string) (*header, error) {
 			return nil, err
 		}
 	case []any:
-		return nil, errorf(ErrDType, "unsupported structured (record) dtype: want bool, integer or float values")
+		return nil, errkind.Errorf(ErrDType, "unsupported structured (record) dtype: want bool, integer or float values")
 	default:
-		return nil, errorf(ErrFormat, "malformed .npy header %q: no 'descr' string", shorten(h))
+		return nil, errkind.Errorf(ErrFormat, "malformed .npy header %q: no 'descr' string", shorten(h))
 	}
 	if a.fortran, ok = d["fortran_order"].(bool); !ok {
-		return nil, errorf(ErrFormat, "malformed .npy header %q: no 'fortran_order' True or False", shorten(h))
+		return nil, errkind.Errorf(ErrFormat, "malformed .npy header %q: no 'fortran_order' True or False", shorten(h))
 	}
 	shape, ok := d["shape"].([]any)
 	if !ok {
-		return nil, errorf(ErrFormat, "malformed .npy header %q: no 'shape' tuple", shorten(h))
+		return nil, errkind.Errorf(ErrFormat, "malformed .npy header %q: no 'shape' tuple", shorten(h))
 	}
 	a.shape = make([]int, len(shape))
 	for i, s := range shape {
 		n, ok := s.(int)
 		if !ok || n < 0 {
-			return nil, errorf(ErrFormat, "malformed .npy header %q: bad dimension %v in 'shape'", shorten(h), s)
+			return nil, errkind.Errorf(ErrFormat, "malformed .npy header %q: bad dimension %v in 'shape'", shorten(h), s)
 		}
 		a.shape[i] = n
 	}

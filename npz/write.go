@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/lsweep/lsweep/internal/errkind"
 )
 
 // writeBuf is the size of the buffer through which WriteNPY writes.
@@ -43,7 +45,7 @@ func WriteNPY(w io.Writer, a *Array) error {
 // check checks that a can be written and returns its dtype.
 func check(a *Array) (dtype, error) {
 	if a == nil {
-		return dtype{}, errorf(ErrValue, "no array (nil *Array)")
+		return dtype{}, errkind.Errorf(ErrValue, "no array (nil *Array)")
 	}
 	name := a.DType
 	if name == "" {
@@ -51,20 +53,20 @@ func check(a *Array) (dtype, error) {
 	}
 	dt, ok := dtypes[name]
 	if !ok {
-		return dt, errorf(ErrDType, "cannot write dtype %q: want float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64 or bool", a.DType)
+		return dt, errkind.Errorf(ErrDType, "cannot write dtype %q: want float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64 or bool", a.DType)
 	}
 	count := 1
 	for _, d := range a.Shape {
 		if d < 0 {
-			return dt, errorf(ErrValue, "shape %v has a negative dimension", a.Shape)
+			return dt, errkind.Errorf(ErrValue, "shape %v has a negative dimension", a.Shape)
 		}
 		if d != 0 && count > math.MaxInt/d {
-			return dt, errorf(ErrValue, "shape %v is too large", a.Shape)
+			return dt, errkind.Errorf(ErrValue, "shape %v is too large", a.Shape)
 		}
 		count *= d
 	}
 	if len(a.Data) != count {
-		return dt, errorf(ErrValue, "shape %v holds %d values, Data has %d", a.Shape, count, len(a.Data))
+		return dt, errkind.Errorf(ErrValue, "shape %v holds %d values, Data has %d", a.Shape, count, len(a.Data))
 	}
 	if dt.integer {
 		for i, v := range a.Data {
@@ -74,11 +76,11 @@ func check(a *Array) (dtype, error) {
 			vs := strconv.FormatFloat(v, 'g', -1, 64)
 			switch {
 			case v != math.Trunc(v) || math.IsInf(v, 0):
-				return dt, errorf(ErrValue, "Data[%d] = %s is not an integer, as %s needs", i, vs, dt.name)
+				return dt, errkind.Errorf(ErrValue, "Data[%d] = %s is not an integer, as %s needs", i, vs, dt.name)
 			case dt.kind == 'b':
-				return dt, errorf(ErrValue, "Data[%d] = %s is not a bool (0 or 1)", i, vs)
+				return dt, errkind.Errorf(ErrValue, "Data[%d] = %s is not a bool (0 or 1)", i, vs)
 			default:
-				return dt, errorf(ErrValue, "Data[%d] = %s is outside the range of %s [%.0f, %.0f]", i, vs, dt.name, dt.lo, dt.hi-1)
+				return dt, errkind.Errorf(ErrValue, "Data[%d] = %s is outside the range of %s [%.0f, %.0f]", i, vs, dt.name, dt.lo, dt.hi-1)
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +13,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/lsweep/lsweep/internal/atomicfile"
 )
 
 // DPI is the resolution of PNG output, in dots per inch.
@@ -34,8 +35,9 @@ type Drawer interface {
 // at path, in the format named by the path's extension: .png (at DPI dots
 // per inch), .svg or .pdf, in any case. An unknown extension is an error
 // naming it, and so is a failure to draw; in both cases no file is written.
-// The file is written under a temporary name and renamed into place.
-func Save(d Drawer, path string, w, h vg.Length) (err error) {
+// The file is written, with permissions 0644, under a temporary name, synced
+// and renamed into place, so that a reader never sees a part of it.
+func Save(d Drawer, path string, w, h vg.Length) error {
 	format := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
 	if !knownFormat(format) {
 		return fmt.Errorf("render: save %s: unknown image format %q (want .png, .svg or .pdf)", path, filepath.Ext(path))
@@ -44,26 +46,7 @@ func Save(d Drawer, path string, w, h vg.Length) (err error) {
 	if err := Encode(&buf, format, d, w, h); err != nil {
 		return fmt.Errorf("render: save %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("render: save %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("render: save %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("render: save %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("render: save %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("render: save %s: %w", path, err)
 	}
 	return nil

@@ -11,10 +11,10 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/lsweep/lsweep/internal/atomicfile"
 )
 
 // Surface is the data of one 2-D surface or 1-D curve: values on a grid
@@ -246,42 +246,15 @@ func encodeSurface(s *Surface) (*surfaceJSON, *surfaceInfo, error) {
 
 // WriteFile writes r to path as Write does, atomically: to a temporary
 // file in path's folder, synced, then renamed to path, and the folder
-// synced. On error path is left as it was.
-func WriteFile(path string, r *Report) (err error) {
+// synced. The file gets permissions 0644. On error path is left as it
+// was.
+func WriteFile(path string, r *Report) error {
 	var buf bytes.Buffer
 	if err := Write(&buf, r); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	_, err = tmp.Write(buf.Bytes())
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		// Some systems cannot sync a folder; the file is written all the same.
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

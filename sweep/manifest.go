@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/lsweep/lsweep/internal/atomicfile"
 )
 
 // ManifestName is the name of the file in an output folder that describes
@@ -102,44 +104,16 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return decodeManifest(name, b)
 }
 
-// writeManifest writes b to dir's manifest.json unless there is one: it
-// writes a temporary file, syncs it and links it to manifest.json, which
-// fails if the name exists, so that of several shards starting at once
-// one writes the manifest and the others read it. The error matches
-// fs.ErrExist if there is a manifest. Where hard links are not supported
-// it renames instead.
+// writeManifest writes b to dir's manifest.json unless there is one, with
+// atomicfile.WriteNew, so that of several shards starting at once one
+// writes the manifest and the others read it. The error matches
+// fs.ErrExist if there is a manifest.
 func writeManifest(dir string, b []byte) error {
 	name := filepath.Join(dir, ManifestName)
-	tmp, err := os.CreateTemp(dir, "."+ManifestName+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("sweep: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sweep: writing %s: %w", name, err)
-	}
-	if err := os.Link(tmp.Name(), name); err != nil {
+	if err := atomicfile.WriteNew(name, b, 0o644); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("sweep: %s: %w", name, fs.ErrExist)
 		}
-		if _, serr := os.Lstat(name); serr == nil {
-			return fmt.Errorf("sweep: %s: %w", name, fs.ErrExist)
-		}
-		if err := os.Rename(tmp.Name(), name); err != nil {
-			return fmt.Errorf("sweep: writing %s: %w", name, err)
-		}
-	}
-	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("sweep: writing %s: %w", name, err)
 	}
 	return nil

@@ -8,12 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/lsweep/lsweep/internal/atomicfile"
 	"github.com/lsweep/lsweep/npz"
 )
 
@@ -131,11 +130,7 @@ func Open(dir string, m Manifest, shard Shard, force bool) (*Store, error) {
 	}
 	// Remove the temporary files of this shard's writes that a killed
 	// process left.
-	if stale, err := filepath.Glob(filepath.Join(dir, "."+filepath.Base(s.path)+".*.tmp")); err == nil {
-		for _, f := range stale {
-			os.Remove(f)
-		}
-	}
+	atomicfile.RemoveTemps(s.path)
 	n := m.Grid.Len()
 	s.values = make([][]float64, len(m.Channels))
 	for c := range s.values {
@@ -357,24 +352,4 @@ func surfaceEntries(g Grid, channels []string, values [][]float64, mask []float6
 		e = append(e, npz.Entry{Name: name, Array: &npz.Array{Shape: g.Shape(), DType: "float64", Data: values[c]}})
 	}
 	return append(e, npz.Entry{Name: "mask", Array: &npz.Array{Shape: g.Shape(), DType: "bool", Data: mask}})
-}
-
-// syncDir flushes the folder dir, so that a rename in it is durable. It
-// does nothing where folders cannot be synced.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
-		err = nil
-	}
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

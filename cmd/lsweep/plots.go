@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/lsweep/lsweep/internal/atomicfile"
 	"github.com/lsweep/lsweep/render"
 	"github.com/lsweep/lsweep/report"
 	"github.com/lsweep/lsweep/sweep"
@@ -217,7 +218,7 @@ func drawRun(out string, others []string, o plotOptions) (*drawn, error) {
 		if err := render.WriteVTP(&buf, g, render.VTPOptions{Clip: o.clip, Log: o.log, Refine: o.vtpRefine}); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(vtp, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(vtp, buf.Bytes(), 0o644); err != nil {
 			return nil, err
 		}
 		d.files = append(d.files, vtp)
@@ -393,28 +394,4 @@ func reportOf(s *sweep.Surface, ri runInfo, pngs []report.Image) *report.Report 
 	}
 	r.Summary = append(r.Summary, fmt.Sprintf("%d of %d points computed.", s.Count(), s.Grid.Len()))
 	return r
-}
-
-// writeFileAtomic writes a file through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
