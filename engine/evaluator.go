@@ -57,6 +57,7 @@ type Evaluator struct {
 	opts     *ort.SessionOptions
 	batches  []batch // the dataset as input tensors, made once
 	notes    []string
+	grad     *gradState // made by the first Gradient call
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -265,6 +266,10 @@ func (e *Evaluator) set(values map[string][]float64) error {
 
 // Close releases the ONNX Runtime objects the Evaluator holds.
 func (e *Evaluator) Close() error {
+	if e.grad != nil {
+		e.grad.close()
+		e.grad = nil
+	}
 	for _, b := range e.batches {
 		b.tensor.Destroy()
 	}

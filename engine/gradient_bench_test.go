@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/onnx"
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// inputsGradient is the alternative to Gradient's layout, kept for the
+// benchmark: the gradient model as GradientModel makes it, the weights fed
+// as graph inputs to sessions made once.
+type inputsGradient struct {
+	e    *Evaluator
+	sess []*ort.DynamicAdvancedSession
+}
+
+func newInputsGradient(tb testing.TB, e *Evaluator) *inputsGradient {
+	gs := e.grad
+	data, err := gradientBytes(gs.model)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &inputsGradient{e: e}
+	for i := 0; i < min(e.sessions, len(e.batches)); i++ {
+		s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, append(slices.Clone(gs.in), gs.names...), gs.out, e.opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Destroy() })
+		p.sess = append(p.sess, s)
+	}
+	return p
+}
+
+func (p *inputsGradient) run(tb testing.TB, values map[string][]float64) {
+	e, gs := p.e, p.e.grad
+	var wts []ort.Value
+	for _, w := range gs.weights {
+		t, err := floatTensor(w.DType, w.Shape, values[w.Name])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer t.Destroy()
+		wts = append(wts, t)
+	}
+	var wg sync.WaitGroup
+	for k, s := range p.sess {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < len(e.batches); i += len(p.sess) {
+				outs := make([]ort.Value, len(gs.out))
+				if err := s.Run(append([]ort.Value{e.batches[i].tensor, gs.labels[i]}, wts...), outs); err != nil {
+					tb.Error(err)
+					return
+				}
+				for _, o := range outs {
+					o.Destroy()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkGradient compares, in one run, one gradient over the whole
+// dataset (Gradient at a new weight vector each time, its sessions made by
+// an earlier call) with one plain inference, Evaluate of the untouched model
+// (session creation included, as a sweep point costs). It reports their
+// ratio as "gradient/inference" (target <= 4). It also times the alternative
+// layout, the weights fed as graph inputs to sessions made once, as
+// "inputs/inference". Iterations alternate the three.
+func BenchmarkGradient(b *testing.B) {
+	cases := []struct {
+		name  string
+		model string
+		data  func(tb testing.TB) *dataset.Dataset
+		batch int
+	}{
+		{"digits-resnet", "../fixtures/testdata/digits/resnet_skip.onnx", func(tb testing.TB) *dataset.Dataset {
+			d, err := dataset.Load("../fixtures/testdata/digits/data.npz", dataset.Options{})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return d
+		}, 256},
+		{"cifar-resnet20", "../fixtures/testdata/cifar/resnet20.onnx", func(testing.TB) *dataset.Dataset { return randomImages(256) }, 128},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			requireRuntime(b)
+			m, err := onnx.Load(filepath.FromSlash(c.model))
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := New(m, c.data(b), Options{BatchSize: c.batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			ctx := context.Background()
+			w := perturbed(e)
+			alt := map[string][]float64{}
+			for name, v := range w {
+				u := make([]float64, len(v))
+				for i, x := range v {
+					u[i] = 0.99 * x
+				}
+				alt[name] = u
+			}
+			if _, err := e.Evaluate(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := e.Gradient(ctx, w, 0); err != nil {
+				b.Fatal(err)
+			}
+			inputs := newInputsGradient(b, e)
+			inputs.run(b, w)
+			var tInf, tGrad, tConst time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				v := w
+				if i%2 == 1 {
+					v = alt
+				}
+				t0 := time.Now()
+				if _, err := e.Evaluate(ctx, nil); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, _, err := e.Gradient(ctx, v, 0); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				inputs.run(b, v)
+				tInf += t1.Sub(t0)
+				tGrad += t2.Sub(t1)
+				tConst += time.Since(t2)
+			}
+			b.ReportMetric(float64(tGrad)/float64(tInf), "gradient/inference")
+			b.ReportMetric(float64(tConst)/float64(tInf), "inputs/inference")
+			b.ReportMetric(tInf.Seconds()/float64(b.N)*1e3, "ms-inference")
+			b.ReportMetric(tGrad.Seconds()/float64(b.N)*1e3, "ms-gradient")
+			b.ReportMetric(tConst.Seconds()/float64(b.N)*1e3, "ms-inputs")
+		})
+	}
+}

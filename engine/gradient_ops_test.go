@@ -1,0 +1,454 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/loss"
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// opCase is a tiny graph around one op, to check its gradient rule against
+// finite differences.
+type opCase struct {
+	name  string
+	dt    onnx.DataType // onnx.Double where ONNX Runtime has the kernels
+	opset int64
+	head  loss.Head // "" means MSE on the output
+	build func(b *graphBuilder) (y string, rank int)
+}
+
+const (
+	tDouble = onnx.Double
+	tFloat  = onnx.Float
+)
+
+func opCases() []opCase {
+	convCase := func(name string, dt onnx.DataType, x []int64, w []int64, bias bool, attrs ...*onnxpb.AttributeProto) opCase {
+		return opCase{name: name, dt: dt, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(x...))
+			in := []string{h, b.param("W", w, 0.5, 0)}
+			if bias {
+				in = append(in, b.param("B", w[:1], 0.5, 0))
+			}
+			return b.node("Conv", in, attrs...), len(x) + 1
+		}}
+	}
+	convT := func(name string, x []int64, w []int64, attrs ...*onnxpb.AttributeProto) opCase {
+		return opCase{name: name, dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(x...))
+			in := []string{h, b.param("W", w, 0.5, 0), b.param("B", []int64{w[1] * max(1, groupOf(attrs))}, 0.5, 0)}
+			return b.node("ConvTranspose", in, attrs...), len(x) + 1
+		}}
+	}
+	binary := func(op string, x, p []int64, pos bool) opCase {
+		return opCase{name: op + shapeName(x, p), dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(x...))
+			off := 0.0
+			if pos {
+				off = 0.5
+			}
+			return b.node(op, []string{h, b.param("P", p, 0.7, off)}), len(x) + 1
+		}}
+	}
+	unary := func(op string, dt onnx.DataType, positive bool, attrs ...*onnxpb.AttributeProto) opCase {
+		return opCase{name: op, dt: dt, opset: 13, build: func(b *graphBuilder) (string, int) {
+			x := b.input(3, 4)
+			var h string
+			if positive {
+				h = b.node("Mul", []string{x, x})
+				h = b.node("Add", []string{h, b.param("P", []int64{3, 4}, 0.5, 0.3)})
+			} else {
+				h = b.node("Add", []string{x, b.param("P", []int64{3, 4}, 0.5, 0)})
+			}
+			return b.node(op, []string{h}, attrs...), 3
+		}}
+	}
+	gemm := func(name string, ta, tb int64, cShape []int64, alpha, beta float32) opCase {
+		return opCase{name: name, dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(4))
+			a := h
+			if ta != 0 {
+				a = b.node("Transpose", []string{h}, aInts("perm", 1, 0))
+			}
+			wShape := []int64{4, 3}
+			if tb != 0 {
+				wShape = []int64{3, 4}
+			}
+			in := []string{a, b.param("W", wShape, 0.5, 0)}
+			if cShape != nil {
+				in = append(in, b.param("C", cShape, 0.5, 0))
+			}
+			return b.node("Gemm", in, aInt("transA", ta), aInt("transB", tb), aFloat("alpha", alpha), aFloat("beta", beta)), 2
+		}}
+	}
+	softmax := func(op string, opset int64, axis *int64) opCase {
+		name := op
+		if axis != nil {
+			name += fmt.Sprintf("_axis%d", *axis)
+		}
+		return opCase{name: fmt.Sprintf("%s_opset%d", name, opset), dt: tDouble, opset: opset, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			var attrs []*onnxpb.AttributeProto
+			if axis != nil {
+				attrs = append(attrs, aInt("axis", *axis))
+			}
+			return b.node(op, []string{h}, attrs...), 3
+		}}
+	}
+	i64 := func(v int64) *int64 { return &v }
+	pool := func(name string, op string, dt onnx.DataType, opset int64, x []int64, attrs ...*onnxpb.AttributeProto) opCase {
+		return opCase{name: name, dt: dt, opset: opset, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(x...))
+			return b.node(op, []string{h}, attrs...), len(x) + 1
+		}}
+	}
+	head := func(h loss.Head, cols int64, tail string) opCase {
+		return opCase{name: "head_" + string(h), dt: tDouble, opset: 13, head: h, build: func(b *graphBuilder) (string, int) {
+			x := b.input(4)
+			y := b.node("Gemm", []string{x, b.param("W", []int64{cols, 4}, 0.7, 0), b.param("B", []int64{cols}, 0.3, 0)}, aInt("transB", 1))
+			switch tail {
+			case "Softmax", "LogSoftmax":
+				y = b.node(tail, []string{y}, aInt("axis", 1))
+			case "Sigmoid":
+				y = b.node(tail, []string{y})
+			}
+			return y, 2
+		}}
+	}
+
+	return []opCase{
+		convCase("Conv", tFloat, []int64{2, 5, 5}, []int64{3, 2, 3, 3}, true, aInts("pads", 1, 1, 1, 1)),
+		convCase("Conv_stride2_remainder", tFloat, []int64{2, 6, 7}, []int64{3, 2, 3, 3}, true, aInts("pads", 1, 1, 1, 1), aInts("strides", 2, 2)),
+		convCase("Conv_asym_pads_stride3", tFloat, []int64{2, 8, 7}, []int64{2, 2, 2, 3}, false, aInts("pads", 0, 2, 1, 0), aInts("strides", 3, 2)),
+		convCase("Conv_dilation2", tFloat, []int64{2, 7, 7}, []int64{3, 2, 3, 3}, true, aInts("dilations", 2, 2), aInts("pads", 1, 2, 0, 1)),
+		convCase("Conv_dilation_stride", tFloat, []int64{2, 9, 8}, []int64{2, 2, 2, 2}, false, aInts("dilations", 2, 3), aInts("strides", 2, 2)),
+		convCase("Conv_group2", tFloat, []int64{4, 5, 5}, []int64{6, 2, 3, 3}, true, aInt("group", 2), aInts("pads", 1, 1, 1, 1)),
+		convCase("Conv_depthwise_stride2", tFloat, []int64{3, 6, 6}, []int64{3, 1, 3, 3}, true, aInt("group", 3), aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1)),
+		convCase("Conv_same_upper", tFloat, []int64{2, 6, 5}, []int64{3, 2, 3, 2}, false, aString("auto_pad", "SAME_UPPER"), aInts("strides", 2, 2)),
+		convCase("Conv_same_lower", tFloat, []int64{2, 6, 5}, []int64{3, 2, 2, 3}, false, aString("auto_pad", "SAME_LOWER"), aInts("strides", 2, 1)),
+		convCase("Conv_valid", tFloat, []int64{2, 6, 5}, []int64{3, 2, 3, 3}, false, aString("auto_pad", "VALID"), aInts("strides", 2, 2)),
+		convCase("Conv_1d", tFloat, []int64{2, 9}, []int64{3, 2, 3}, true, aInts("pads", 1, 0), aInts("strides", 2)),
+		convCase("Conv_3d", tFloat, []int64{2, 4, 4, 3}, []int64{2, 2, 2, 2, 2}, true, aInts("pads", 1, 0, 1, 0, 1, 0)),
+		convT("ConvTranspose", []int64{2, 3, 3}, []int64{2, 3, 3, 3}),
+		convT("ConvTranspose_stride2_pads_outpad", []int64{2, 3, 4}, []int64{2, 3, 3, 3}, aInts("strides", 2, 2), aInts("pads", 1, 0, 1, 1), aInts("output_padding", 1, 0)),
+		convT("ConvTranspose_group_dilation", []int64{4, 3, 3}, []int64{4, 2, 2, 3}, aInt("group", 2), aInts("dilations", 2, 1), aInts("strides", 1, 2)),
+		gemm("Gemm", 0, 0, nil, 1, 1),
+		gemm("Gemm_transB", 0, 1, []int64{3}, 1, 1),
+		gemm("Gemm_transA", 1, 0, []int64{1, 3}, 0.5, 2),
+		gemm("Gemm_transA_transB", 1, 1, []int64{1}, 1.5, 0.5),
+		{name: "Gemm_stored_A", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(4))
+			ht := b.node("Transpose", []string{h}, aInts("perm", 1, 0))
+			y := b.node("Gemm", []string{b.param("A", []int64{3, 4}, 0.5, 0), ht, b.param("C", []int64{3, 1}, 0.5, 0)})
+			return b.node("Transpose", []string{y}, aInts("perm", 1, 0)), 2
+		}},
+		{name: "MatMul_2d", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.scaled(b.input(4)), b.param("W", []int64{4, 3}, 0.5, 0)}), 2
+		}},
+		{name: "MatMul_batched_weight2d", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.scaled(b.input(2, 3, 4)), b.param("W", []int64{4, 3}, 0.5, 0)}), 4
+		}},
+		{name: "MatMul_batched_broadcast", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.scaled(b.input(2, 3, 4)), b.param("W", []int64{2, 4, 5}, 0.5, 0)}), 4
+		}},
+		{name: "MatMul_left_weight_batched", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.param("W", []int64{1, 3, 2}, 0.5, 0), b.scaled(b.input(2, 4))}), 3
+		}},
+		{name: "MatMul_1d_left", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.param("v", []int64{3}, 0.5, 0), b.scaled(b.input(3, 4))}), 2
+		}},
+		{name: "MatMul_1d_right", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.scaled(b.input(3, 4)), b.param("v", []int64{4}, 0.5, 0)}), 2
+		}},
+		{name: "MatMul_both_computed", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 3))
+			return b.node("MatMul", []string{h, b.node("Transpose", []string{h}, aInts("perm", 0, 2, 1))}), 3
+		}},
+		binary("Add", []int64{3, 4}, []int64{4}, false),
+		binary("Add", []int64{3, 4}, []int64{3, 1}, false),
+		binary("Add", []int64{2, 3, 4}, []int64{1, 3, 1}, false),
+		binary("Sub", []int64{3, 4}, []int64{3, 4}, false),
+		binary("Sub", []int64{3, 4}, []int64{1}, false),
+		binary("Mul", []int64{3, 4}, []int64{3, 1}, false),
+		binary("Mul", []int64{2, 3, 4}, []int64{4}, false),
+		binary("Div", []int64{3, 4}, []int64{4}, true),
+		binary("Div", []int64{2, 3, 4}, []int64{3, 1}, true),
+		{name: "Add_same_source", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("Add", []string{h, b.node("Tanh", []string{h})}), 3
+		}},
+		{name: "Div_computed_denominator", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			den := b.node("Add", []string{b.node("Mul", []string{h, h}), b.param("P", []int64{1, 4}, 0.5, 0.5)})
+			return b.node("Div", []string{b.node("Sigmoid", []string{h}), den}), 3
+		}},
+		{name: "Sub_broadcast_batch_operand", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			// The batch operand is the broadcast one: [N,1,4] - [3,4].
+			h := b.scaled(b.input(1, 4))
+			return b.node("Sub", []string{b.param("P", []int64{3, 4}, 0.5, 0), h}), 3
+		}},
+		unary("Relu", tDouble, false),
+		unary("LeakyRelu", tFloat, false, aFloat("alpha", 0.2)),
+		unary("Sigmoid", tDouble, false),
+		unary("Tanh", tDouble, false),
+		unary("Exp", tDouble, false),
+		unary("Log", tDouble, true),
+		unary("Sqrt", tDouble, true),
+		unary("Neg", tDouble, false),
+		unary("Abs", tDouble, false),
+		unary("Reciprocal", tDouble, true),
+		unary("Softplus", tFloat, false),
+		softmax("Softmax", 13, nil),
+		softmax("Softmax", 13, i64(1)),
+		softmax("Softmax", 11, nil),
+		softmax("Softmax", 11, i64(2)),
+		softmax("LogSoftmax", 13, i64(1)),
+		softmax("LogSoftmax", 11, nil),
+		softmax("LogSoftmax", 11, i64(-1)),
+		{name: "Clip", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("Clip", []string{h, b.constant("lo", nil, -0.3), b.constant("hi", nil, 0.4)}), 3
+		}},
+		{name: "Clip_opset9", dt: tFloat, opset: 9, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("Clip", []string{h}, aFloat("min", -0.3), aFloat("max", 0.4)), 3
+		}},
+		{name: "Sum", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("Sum", []string{h, b.param("P", []int64{4}, 0.5, 0), b.node("Sigmoid", []string{h})}), 3
+		}},
+		{name: "BatchNormalization", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4, 4))
+			return b.node("BatchNormalization", []string{h, b.param("scale", []int64{3}, 0.5, 0.5), b.param("bias", []int64{3}, 0.5, 0),
+				b.param("mean", []int64{3}, 0.3, 0), b.param("var", []int64{3}, 0.5, 0.5)}, aFloat("epsilon", 1e-3)), 4
+		}},
+		{name: "Conv_BatchNormalization_folded", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(2, 5, 5))
+			c := b.node("Conv", []string{h, b.param("W", []int64{3, 2, 3, 3}, 0.5, 0), b.constant("B", []int64{3}, 0.1, -0.2, 0.3)}, aInts("pads", 1, 1, 1, 1))
+			y := b.node("BatchNormalization", []string{c, b.constant("scale", []int64{3}, 0.9, 1.3, 0.6), b.constant("bias", []int64{3}, 0.1, 0, -0.2),
+				b.constant("mean", []int64{3}, 0.2, -0.1, 0.05), b.constant("var", []int64{3}, 1.5, 0.7, 2)}, aFloat("epsilon", 1e-3))
+			return b.node("Relu", []string{y}), 4
+		}},
+		{name: "BatchNormalization_rank2_opset9", dt: tDouble, opset: 9, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3))
+			return b.node("BatchNormalization", []string{h, b.param("scale", []int64{3}, 0.5, 0.5), b.param("bias", []int64{3}, 0.5, 0),
+				b.param("mean", []int64{3}, 0.3, 0), b.param("var", []int64{3}, 0.5, 0.5)}), 2
+		}},
+		pool("MaxPool", "MaxPool", tFloat, 13, []int64{2, 6, 6}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2)),
+		pool("MaxPool_double", "MaxPool", tDouble, 13, []int64{2, 6, 6}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2)),
+		pool("MaxPool_overlap_pads", "MaxPool", tFloat, 13, []int64{2, 7, 6}, aInts("kernel_shape", 3, 3), aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1)),
+		pool("MaxPool_ceil_dilation", "MaxPool", tFloat, 13, []int64{2, 7, 8}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 3), aInts("dilations", 2, 1), aInt("ceil_mode", 1)),
+		pool("MaxPool_same_upper_opset16", "MaxPool", tFloat, 16, []int64{2, 5, 5}, aInts("kernel_shape", 3, 3), aInts("strides", 2, 2), aString("auto_pad", "SAME_UPPER")),
+		pool("AveragePool", "AveragePool", tFloat, 13, []int64{2, 6, 6}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2)),
+		pool("AveragePool_pads_exclude", "AveragePool", tFloat, 13, []int64{2, 7, 6}, aInts("kernel_shape", 3, 3), aInts("strides", 2, 2), aInts("pads", 1, 1, 1, 1)),
+		pool("AveragePool_pads_include", "AveragePool", tFloat, 13, []int64{2, 7, 6}, aInts("kernel_shape", 3, 2), aInts("strides", 2, 1), aInts("pads", 1, 0, 1, 1), aInt("count_include_pad", 1)),
+		pool("AveragePool_same_lower", "AveragePool", tFloat, 13, []int64{2, 5, 6}, aInts("kernel_shape", 3, 3), aInts("strides", 2, 2), aString("auto_pad", "SAME_LOWER")),
+		pool("GlobalAveragePool", "GlobalAveragePool", tFloat, 13, []int64{3, 4, 5}),
+		{name: "Flatten_Reshape_Transpose", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(2, 3, 4))
+			f := b.node("Flatten", []string{h}, aInt("axis", 2))                   // [2N, 12]
+			r := b.node("Reshape", []string{f, b.ints("shape", 0, 3, -1)})         // [2N, 3, 4]
+			t := b.node("Transpose", []string{r}, aInts("perm", 2, 0, 1))          // [4, 2N, 3]
+			t = b.node("Mul", []string{t, b.param("P", []int64{4, 1, 3}, 0.5, 0)}) // broadcast along the batch
+			t = b.node("Transpose", []string{t})                                   // [3, 2N, 4]
+			return b.node("Reshape", []string{t, b.ints("back", -1, 24)}), 2
+		}},
+		{name: "Concat_Identity_Dropout", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(2, 3))
+			c := b.node("Concat", []string{h, b.node("Identity", []string{b.input2()}), b.node("Sigmoid", []string{h})}, aInt("axis", -1))
+			return b.node("Dropout", []string{c}), 3
+		}},
+		{name: "Concat_axis1_param", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(2, 3))
+			p := b.node("Expand", []string{b.param("P", []int64{1, 1, 3}, 0.5, 0), b.node("Shape", []string{h})})
+			return b.node("Concat", []string{h, p}, aInt("axis", 1)), 3
+		}},
+		{name: "Pad", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(2, 4, 3))
+			return b.node("Pad", []string{h, b.ints("pads", 0, 0, 1, 0, 0, 1, 2, 1)}), 4
+		}},
+		{name: "Pad_negative_opset9", dt: tFloat, opset: 9, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(2, 4, 3))
+			return b.node("Pad", []string{h}, aInts("pads", 0, 0, -1, 1, 0, 0, 2, -1), aFloat("value", 0.5)), 4
+		}},
+		{name: "Squeeze_Unsqueeze", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(1, 4))
+			s := b.node("Squeeze", []string{h, b.ints("ax", 1)})
+			u := b.node("Unsqueeze", []string{s, b.ints("ax2", 0, 3)})          // [1, N, 4, 1]
+			u = b.node("Mul", []string{u, b.param("P", []int64{4, 2}, 0.5, 0)}) // [1, N, 4, 2]
+			return b.node("Transpose", []string{u}, aInts("perm", 1, 0, 2, 3)), 4
+		}},
+		{name: "Squeeze_Unsqueeze_opset11", dt: tDouble, opset: 11, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(1, 4))
+			s := b.node("Squeeze", []string{h}, aInts("axes", 1))
+			return b.node("Unsqueeze", []string{s}, aInts("axes", 2)), 3
+		}},
+		{name: "Cast", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			c := b.node("Cast", []string{h}, aInt("to", int64(onnx.Double)))
+			c = b.node("Tanh", []string{c})
+			return b.node("Cast", []string{c}, aInt("to", int64(onnx.Float))), 3
+		}},
+		{name: "Constant", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3))
+			w := b.floatTensor("", tDouble, []int64{3, 2}, []float64{0.3, -0.2, 0.5, 0.1, -0.7, 0.4})
+			b.g.Node = append(b.g.Node, &onnxpb.NodeProto{OpType: ptr("Constant"), Output: []string{"cw"}, Attribute: []*onnxpb.AttributeProto{aTensor("value", w)}})
+			b.wrt = append(b.wrt, "cw")
+			return b.node("MatMul", []string{h, "cw"}), 2
+		}},
+		{name: "ReduceSum_ReduceMean", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			s := b.node("ReduceSum", []string{h, b.ints("ax", -1)}, aInt("keepdims", 0)) // [N, 3]
+			m := b.node("ReduceMean", []string{h}, aInts("axes", 1))                     // [N, 1, 4]
+			return b.node("Add", []string{b.node("Unsqueeze", []string{s, b.ints("ax2", 2)}), m}), 3
+		}},
+		{name: "ReduceMean_opset18", dt: tDouble, opset: 18, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("ReduceMean", []string{h, b.ints("ax", 1, 2)}, aInt("keepdims", 1)), 3
+		}},
+		head(loss.Logits, 3, ""),
+		head(loss.LogProbs, 3, "LogSoftmax"),
+		head(loss.Probs, 3, "Softmax"),
+		head(loss.Sigmoid, 1, "Sigmoid"),
+		head(loss.BinaryLogit, 1, ""),
+		head(loss.MSE, 2, ""),
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func groupOf(attrs []*onnxpb.AttributeProto) int64 {
+	for _, a := range attrs {
+		if a.GetName() == "group" {
+			return a.GetI()
+		}
+	}
+	return 1
+}
+
+func shapeName(x, p []int64) string {
+	return fmt.Sprintf("_%v_by_%v", x, p)
+}
+
+// input2 declares a second use of x (the data), which needs no gradient.
+func (b *graphBuilder) input2() string { return "x" }
+
+// TestGradientOps checks every gradient rule on a tiny graph around its op:
+// the gradient computed by ONNX Runtime through GradientModel against
+// central finite differences of the gradient model's own loss, at two
+// points: the graph's random weights, and those weights perturbed.
+func TestGradientOps(t *testing.T) {
+	requireRuntime(t)
+	for _, c := range opCases() {
+		t.Run(c.name, func(t *testing.T) {
+			b := newGraph(c.dt, 7)
+			y, rank := c.build(b)
+			m := b.model(y, rank, c.opset)
+			checkOpGradient(t, m, b, c)
+		})
+	}
+}
+
+func checkOpGradient(t *testing.T, m *onnx.Model, b *graphBuilder, c opCase) {
+	const n = 3
+	rng := rand.New(rand.NewPCG(11, 12))
+	xShape := append([]int64{n}, b.x[1:]...)
+	x := make([]float64, n*int(numelOf(b.x[1:])))
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	h := c.head
+	if h == "" {
+		h = loss.MSE
+	}
+	cols := forwardCols(t, m, x, xShape, c.dt)
+	var labels []float64
+	switch h {
+	case loss.MSE:
+		for i := 0; i < n*cols; i++ {
+			labels = append(labels, rng.NormFloat64())
+		}
+	case loss.Sigmoid, loss.BinaryLogit:
+		labels = []float64{0, 1, 1}
+	default:
+		for i := 0; i < n; i++ {
+			labels = append(labels, float64(rng.IntN(cols)))
+		}
+	}
+	gm, err := m.GradientModel("", h, b.wrt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := onnx.Float
+	if c.dt == onnx.Double {
+		lt = onnx.Double
+	}
+	r := newGradRunner(t, gm, x, xShape, c.dt, labels, h, lt, b.wrt)
+	values := map[string][]float64{}
+	for _, w := range b.wrt {
+		v, err := m.Value(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values[w] = v
+	}
+	eps, tol := 1e-6, 1e-6
+	if c.dt == onnx.Float {
+		eps, tol = 2e-3, 1e-2
+	}
+	for point := 0; point < 2; point++ {
+		if point == 1 {
+			for _, v := range values {
+				for i := range v {
+					v[i] *= 1 + 0.2*rng.NormFloat64()
+				}
+			}
+		}
+		rel := r.fdCheck(t, values, eps, 40, rng)
+		t.Logf("point %d: relative error %.2g (%v, opset %d -> %d)", point, rel, c.dt, c.opset, gm.Opset())
+		if rel > tol || math.IsNaN(rel) {
+			t.Errorf("point %d: gradient differs from finite differences: relative error %.3g > %g", point, rel, tol)
+		}
+	}
+}
+
+func numelOf(d []int64) int64 {
+	n := int64(1)
+	for _, v := range d {
+		n *= v
+	}
+	return n
+}
+
+// forwardCols runs the model once and returns the output values per sample.
+func forwardCols(t *testing.T, m *onnx.Model, x []float64, xShape []int64, dt onnx.DataType) int {
+	t.Helper()
+	data, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := m.Outputs()[0].Name
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{"x"}, []string{out}, nil)
+	if err != nil {
+		t.Fatalf("ONNX Runtime rejects the test graph: %v", err)
+	}
+	defer sess.Destroy()
+	xt := testTensor(t, dt, xShape, x)
+	defer xt.Destroy()
+	outs := []ort.Value{nil}
+	if err := sess.Run([]ort.Value{xt}, outs); err != nil {
+		t.Fatal(err)
+	}
+	defer outs[0].Destroy()
+	v, _, err := appendFloats(nil, outs[0], -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(v) / int(xShape[0])
+}

@@ -1,0 +1,866 @@
+package onnx
+
+import (
+	"slices"
+
+	"github.com/lsweep/lsweep/internal/onnxpb"
+)
+
+// vinfo is what the gradient builder knows of a value: its element type and
+// its shape. A dimension is >= 0 when fixed, dimUnknown when nothing is known,
+// and <= -2 for a symbol: two dimensions with the same symbol are equal at
+// run time (the batch dimension, say).
+type vinfo struct {
+	dt     DataType
+	dims   []int64
+	ranked bool // the rank, len(dims), is known
+}
+
+const dimUnknown = -1
+
+// static reports whether every dimension is fixed.
+func (v *vinfo) static() bool {
+	if v == nil || !v.ranked {
+		return false
+	}
+	for _, d := range v.dims {
+		if d < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sameDim reports whether two dimensions are known to be equal.
+func sameDim(a, b int64) bool { return a == b && a != dimUnknown }
+
+// sameShape reports whether two shapes are known to be equal.
+func sameShape(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !sameDim(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// rank returns the rank of v, or -1 when unknown.
+func (b *gradBuilder) rank(v string) int {
+	if vi := b.info[v]; vi != nil && vi.ranked {
+		return len(vi.dims)
+	}
+	return -1
+}
+
+// dt returns the element type of v.
+func (b *gradBuilder) dt(v string) DataType {
+	if vi := b.info[v]; vi != nil {
+		return vi.dt
+	}
+	return Undefined
+}
+
+func (b *gradBuilder) symbol(param string) int64 {
+	if s, ok := b.syms[param]; ok {
+		return s
+	}
+	s := b.nextSym
+	b.nextSym--
+	b.syms[param] = s
+	return s
+}
+
+func (b *gradBuilder) fromValueInfo(vi *onnxpb.ValueInfoProto) *vinfo {
+	tt := vi.GetType().GetTensorType()
+	out := &vinfo{dt: DataType(tt.GetElemType())}
+	if tt.GetShape() == nil {
+		return out
+	}
+	out.ranked = true
+	out.dims = []int64{}
+	for _, d := range tt.GetShape().GetDim() {
+		switch v := d.GetValue().(type) {
+		case *onnxpb.TensorShapeProto_Dimension_DimValue:
+			out.dims = append(out.dims, v.DimValue)
+		case *onnxpb.TensorShapeProto_Dimension_DimParam:
+			out.dims = append(out.dims, b.symbol(v.DimParam))
+		default:
+			out.dims = append(out.dims, dimUnknown)
+		}
+	}
+	return out
+}
+
+// ints returns the values of a stored or builder-made integer tensor.
+func (b *gradBuilder) ints(name string) ([]int64, bool) {
+	if name == "" {
+		return nil, false
+	}
+	for _, t := range b.inits {
+		if t.GetName() == name && DataType(t.GetDataType()) == Int64 {
+			return t.GetInt64Data(), true
+		}
+	}
+	t := b.ix.stored(name)
+	if t == nil || DataType(t.GetDataType()).IsFloat() || b.wrt[name] {
+		return nil, false
+	}
+	v := b.ix.ints(name)
+	return v, v != nil
+}
+
+// floats returns the values of a stored float tensor that is not
+// differentiated.
+func (b *gradBuilder) floats(name string) ([]float64, bool) {
+	t := b.ix.stored(name)
+	if t == nil || b.wrt[name] {
+		return nil, false
+	}
+	v, err := b.m.ReadTensor(t)
+	return v, err == nil
+}
+
+// infer records the type and shape of n's outputs, from its inputs and, where
+// the rules here know nothing, from the model's own annotations.
+func (b *gradBuilder) infer(n *onnxpb.NodeProto, declared map[string]*onnxpb.ValueInfoProto) {
+	ins := make([]*vinfo, len(n.GetInput()))
+	for i, in := range n.GetInput() {
+		ins[i] = b.info[in]
+		if ins[i] == nil {
+			ins[i] = &vinfo{}
+		}
+	}
+	outs := b.inferOp(n, ins)
+	for i, o := range n.GetOutput() {
+		if o == "" {
+			continue
+		}
+		var vi *vinfo
+		if i < len(outs) && outs[i] != nil {
+			vi = outs[i]
+		}
+		if d := declared[o]; d != nil {
+			dv := b.fromValueInfo(d)
+			switch {
+			case vi == nil:
+				vi = dv
+			case !vi.ranked && dv.ranked:
+				vi.dims, vi.ranked = dv.dims, true
+			case vi.ranked && dv.ranked && len(vi.dims) == len(dv.dims):
+				for k, dim := range vi.dims {
+					if dim == dimUnknown && dv.dims[k] >= 0 {
+						vi.dims[k] = dv.dims[k]
+					}
+				}
+			}
+			if vi.dt == Undefined {
+				vi.dt = dv.dt
+			}
+		}
+		if vi == nil {
+			vi = &vinfo{}
+		}
+		b.info[o] = vi
+	}
+}
+
+func ranked(dt DataType, dims []int64) *vinfo {
+	return &vinfo{dt: dt, dims: dims, ranked: dims != nil}
+}
+
+func unknownDims(r int) []int64 {
+	d := make([]int64, r)
+	for i := range d {
+		d[i] = dimUnknown
+	}
+	return d
+}
+
+// broadcastDims returns the numpy broadcast of shapes; nil if a rank is
+// unknown.
+func broadcastDims(shapes ...*vinfo) []int64 {
+	r := 0
+	for _, s := range shapes {
+		if !s.ranked {
+			return nil
+		}
+		r = max(r, len(s.dims))
+	}
+	out := make([]int64, r)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, s := range shapes {
+		lead := r - len(s.dims)
+		for i, d := range s.dims {
+			o := &out[lead+i]
+			switch {
+			case d == 1:
+			case *o == 1:
+				*o = d
+			case sameDim(*o, d):
+			case *o > 1:
+			case d > 1:
+				*o = d
+			default:
+				*o = dimUnknown
+			}
+		}
+	}
+	return out
+}
+
+// prodDims multiplies dimensions: fixed when all are, the symbol when one
+// symbol is multiplied by ones, unknown otherwise.
+func prodDims(dims []int64) int64 {
+	p := int64(1)
+	sym := int64(0)
+	for _, d := range dims {
+		switch {
+		case d >= 0:
+			p *= d
+		case d <= -2 && sym == 0:
+			sym = d
+		default:
+			return dimUnknown
+		}
+	}
+	if sym != 0 {
+		if p == 1 {
+			return sym
+		}
+		return dimUnknown
+	}
+	return p
+}
+
+func normAxis(a int64, r int) int {
+	if a < 0 {
+		a += int64(r)
+	}
+	return int(a)
+}
+
+func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
+	op := n.GetOpType()
+	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+		return nil
+	}
+	x := &vinfo{}
+	if len(in) > 0 {
+		x = in[0]
+	}
+	same := func() []*vinfo { return []*vinfo{ranked(x.dt, slices.Clone(x.dims))} }
+	switch op {
+	case "Constant":
+		if a := attr(n, "value"); a != nil && a.GetT() != nil {
+			return []*vinfo{ranked(DataType(a.GetT().GetDataType()), slices.Clone(a.GetT().GetDims()))}
+		}
+		switch {
+		case attr(n, "value_float") != nil:
+			return []*vinfo{ranked(Float, []int64{})}
+		case attr(n, "value_int") != nil:
+			return []*vinfo{ranked(Int64, []int64{})}
+		case attr(n, "value_floats") != nil:
+			return []*vinfo{ranked(Float, []int64{int64(len(attr(n, "value_floats").GetFloats()))})}
+		case attr(n, "value_ints") != nil:
+			return []*vinfo{ranked(Int64, []int64{int64(len(attr(n, "value_ints").GetInts()))})}
+		}
+		return nil
+	case "Identity", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Neg", "Exp", "Log",
+		"Sqrt", "Abs", "Reciprocal", "Softplus", "Clip", "Elu", "Erf", "Floor", "Ceil", "Round", "Sign",
+		"HardSigmoid", "Selu", "Softsign", "Sin", "Cos", "InstanceNormalization", "LRN", "HardSwish", "Gelu":
+		return same()
+	case "BatchNormalization", "LayerNormalization":
+		return same()
+	case "Dropout":
+		return []*vinfo{ranked(x.dt, slices.Clone(x.dims)), ranked(Bool, slices.Clone(x.dims))}
+	case "Cast":
+		return []*vinfo{ranked(DataType(attrInt(n, "to", 0)), slices.Clone(x.dims))}
+	case "CastLike":
+		if len(in) > 1 {
+			return []*vinfo{ranked(in[1].dt, slices.Clone(x.dims))}
+		}
+	case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "PRelu", "Mod":
+		return []*vinfo{ranked(x.dt, broadcastDims(in...))}
+	case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor":
+		return []*vinfo{ranked(Bool, broadcastDims(in...))}
+	case "Not":
+		return []*vinfo{ranked(Bool, slices.Clone(x.dims))}
+	case "Where":
+		if len(in) == 3 {
+			return []*vinfo{ranked(in[1].dt, broadcastDims(in...))}
+		}
+	case "MatMul":
+		if len(in) == 2 {
+			return []*vinfo{ranked(x.dt, matMulDims(in[0], in[1]))}
+		}
+	case "Gemm":
+		if len(in) >= 2 && in[0].ranked && in[1].ranked && len(in[0].dims) == 2 && len(in[1].dims) == 2 {
+			m, nn := in[0].dims[0], in[1].dims[1]
+			if attrInt(n, "transA", 0) != 0 {
+				m = in[0].dims[1]
+			}
+			if attrInt(n, "transB", 0) != 0 {
+				nn = in[1].dims[0]
+			}
+			return []*vinfo{ranked(x.dt, []int64{m, nn})}
+		}
+		return []*vinfo{ranked(x.dt, unknownDims(2))}
+	case "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool":
+		return b.inferWindow(n, in)
+	case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
+		if !x.ranked || len(x.dims) < 2 {
+			return nil
+		}
+		d := slices.Clone(x.dims)
+		for i := 2; i < len(d); i++ {
+			d[i] = 1
+		}
+		return []*vinfo{ranked(x.dt, d)}
+	case "Flatten":
+		if !x.ranked {
+			return []*vinfo{ranked(x.dt, unknownDims(2))}
+		}
+		a := normAxis(attrInt(n, "axis", 1), len(x.dims))
+		if a < 0 || a > len(x.dims) {
+			return nil
+		}
+		return []*vinfo{ranked(x.dt, []int64{prodDims(x.dims[:a]), prodDims(x.dims[a:])})}
+	case "Reshape":
+		return []*vinfo{ranked(x.dt, b.reshapeDims(n, x))}
+	case "Transpose":
+		if !x.ranked {
+			return nil
+		}
+		perm := attrInts(n, "perm")
+		if perm == nil {
+			for i := len(x.dims) - 1; i >= 0; i-- {
+				perm = append(perm, int64(i))
+			}
+		}
+		if len(perm) != len(x.dims) {
+			return nil
+		}
+		d := make([]int64, len(perm))
+		for i, p := range perm {
+			d[i] = x.dims[p]
+		}
+		return []*vinfo{ranked(x.dt, d)}
+	case "Squeeze", "Unsqueeze":
+		if !x.ranked {
+			return nil
+		}
+		axes, ok := b.ints(input(n, 1))
+		if !ok {
+			axes = attrInts(n, "axes")
+		}
+		if op == "Squeeze" && len(axes) == 0 {
+			var d []int64
+			for _, dim := range x.dims {
+				if dim < 0 {
+					return nil
+				}
+				if dim != 1 {
+					d = append(d, dim)
+				}
+			}
+			return []*vinfo{ranked(x.dt, append([]int64{}, d...))}
+		}
+		if len(axes) == 0 && input(n, 1) != "" {
+			return nil
+		}
+		return []*vinfo{ranked(x.dt, squeezeShape(op, x.dims, axes))}
+	case "Concat":
+		if !x.ranked {
+			return nil
+		}
+		a := normAxis(attrInt(n, "axis", 0), len(x.dims))
+		if a < 0 || a >= len(x.dims) {
+			return nil
+		}
+		d := slices.Clone(x.dims)
+		sum := int64(0)
+		for _, v := range in {
+			if !v.ranked || len(v.dims) != len(d) || v.dims[a] < 0 {
+				sum = dimUnknown
+				break
+			}
+			sum += v.dims[a]
+		}
+		d[a] = sum
+		for i := range d {
+			if i == a {
+				continue
+			}
+			for _, v := range in {
+				if v.ranked && len(v.dims) == len(d) && d[i] == dimUnknown {
+					d[i] = v.dims[i]
+				}
+			}
+		}
+		return []*vinfo{ranked(x.dt, d)}
+	case "Pad":
+		if !x.ranked {
+			return nil
+		}
+		pads, ok := b.ints(input(n, 1))
+		if !ok {
+			return []*vinfo{ranked(x.dt, unknownDims(len(x.dims)))}
+		}
+		axes := make([]int64, len(x.dims))
+		for i := range axes {
+			axes[i] = int64(i)
+		}
+		if a, ok := b.ints(input(n, 3)); ok {
+			axes = a
+		}
+		if len(pads) != 2*len(axes) {
+			return nil
+		}
+		d := slices.Clone(x.dims)
+		for i, a := range axes {
+			a := normAxis(a, len(d))
+			if d[a] >= 0 {
+				d[a] += pads[i] + pads[i+len(axes)]
+			} else {
+				d[a] = dimUnknown
+			}
+		}
+		return []*vinfo{ranked(x.dt, d)}
+	case "Shape":
+		if !x.ranked {
+			return []*vinfo{ranked(Int64, unknownDims(1))}
+		}
+		r := int64(len(x.dims))
+		start, end := attrInt(n, "start", 0), attrInt(n, "end", r)
+		if start < 0 {
+			start += r
+		}
+		if end < 0 {
+			end += r
+		}
+		start, end = min(max(start, 0), r), min(max(end, 0), r)
+		return []*vinfo{ranked(Int64, []int64{max(end-start, 0)})}
+	case "Size":
+		return []*vinfo{ranked(Int64, []int64{})}
+	case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+		"ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare":
+		if !x.ranked {
+			return nil
+		}
+		axes, ok := b.ints(input(n, 1))
+		if !ok {
+			axes = attrInts(n, "axes")
+		}
+		if len(axes) == 0 && attrInt(n, "noop_with_empty_axes", 0) != 0 {
+			return same()
+		}
+		return []*vinfo{ranked(x.dt, reduceDims(x.dims, axes, attrInt(n, "keepdims", 1) != 0))}
+	case "ArgMax", "ArgMin":
+		if !x.ranked {
+			return nil
+		}
+		return []*vinfo{ranked(Int64, reduceDims(x.dims, []int64{attrInt(n, "axis", 0)}, attrInt(n, "keepdims", 1) != 0))}
+	case "Gather":
+		if len(in) < 2 || !x.ranked || !in[1].ranked {
+			return nil
+		}
+		a := normAxis(attrInt(n, "axis", 0), len(x.dims))
+		if a < 0 || a >= len(x.dims) {
+			return nil
+		}
+		d := append(append(slices.Clone(x.dims[:a]), in[1].dims...), x.dims[a+1:]...)
+		return []*vinfo{ranked(x.dt, d)}
+	case "ConstantOfShape":
+		dt := Float
+		if a := attr(n, "value"); a != nil && a.GetT() != nil {
+			dt = DataType(a.GetT().GetDataType())
+		}
+		if s, ok := b.ints(input(n, 0)); ok {
+			return []*vinfo{ranked(dt, slices.Clone(s))}
+		}
+		if x.ranked && len(x.dims) == 1 && x.dims[0] >= 0 {
+			return []*vinfo{ranked(dt, unknownDims(int(x.dims[0])))}
+		}
+		return []*vinfo{{dt: dt}}
+	case "Expand":
+		if s, ok := b.ints(input(n, 1)); ok && x.ranked {
+			return []*vinfo{ranked(x.dt, broadcastDims(x, ranked(x.dt, s)))}
+		}
+		if si := in[1]; x.ranked && si.ranked && len(si.dims) == 1 && si.dims[0] >= 0 {
+			return []*vinfo{ranked(x.dt, broadcastDims(x, ranked(x.dt, unknownDims(int(si.dims[0])))))}
+		}
+		return []*vinfo{{dt: x.dt}}
+	case "Slice":
+		return []*vinfo{ranked(x.dt, b.sliceDims(n, x))}
+	case "Split":
+		return b.splitInfo(n, x)
+	case "Range":
+		return []*vinfo{ranked(x.dt, unknownDims(1))}
+	}
+	return nil
+}
+
+func reduceDims(dims, axes []int64, keep bool) []int64 {
+	r := len(dims)
+	red := make(map[int]bool)
+	for _, a := range axes {
+		red[normAxis(a, r)] = true
+	}
+	d := []int64{}
+	for i, dim := range dims {
+		switch {
+		case len(axes) == 0 || red[i]:
+			if keep {
+				d = append(d, 1)
+			}
+		default:
+			d = append(d, dim)
+		}
+	}
+	return d
+}
+
+func matMulDims(a, b *vinfo) []int64 {
+	if !a.ranked || !b.ranked || len(a.dims) == 0 || len(b.dims) == 0 {
+		return nil
+	}
+	ad, bd := a.dims, b.dims
+	if len(ad) == 1 {
+		ad = []int64{1, ad[0]}
+	}
+	if len(bd) == 1 {
+		bd = []int64{bd[0], 1}
+	}
+	batch := broadcastDims(ranked(a.dt, ad[:len(ad)-2]), ranked(b.dt, bd[:len(bd)-2]))
+	out := append(batch, ad[len(ad)-2], bd[len(bd)-1])
+	if len(b.dims) == 1 {
+		out = out[:len(out)-1]
+	}
+	if len(a.dims) == 1 {
+		if len(b.dims) == 1 {
+			return []int64{}
+		}
+		out = append(out[:len(out)-2], out[len(out)-1])
+	}
+	return out
+}
+
+// reshapeDims infers Reshape's output shape.
+func (b *gradBuilder) reshapeDims(n *onnxpb.NodeProto, x *vinfo) []int64 {
+	target, ok := b.ints(input(n, 1))
+	if !ok {
+		if si := b.info[input(n, 1)]; si != nil && si.ranked && len(si.dims) == 1 && si.dims[0] >= 0 {
+			return unknownDims(int(si.dims[0]))
+		}
+		return nil
+	}
+	allowZero := attrInt(n, "allowzero", 0) != 0
+	out := make([]int64, len(target))
+	infer := -1
+	for i, d := range target {
+		switch {
+		case d == 0 && !allowZero:
+			if !x.ranked || i >= len(x.dims) {
+				out[i] = dimUnknown
+			} else {
+				out[i] = x.dims[i]
+			}
+		case d == -1:
+			infer = i
+			out[i] = dimUnknown
+		default:
+			out[i] = d
+		}
+	}
+	if infer < 0 || !x.ranked {
+		return out
+	}
+	// The inferred dimension: the input's size over the known ones, with
+	// symbols cancelling.
+	num, syms, ok := splitProd(x.dims)
+	den, dsyms, ok2 := splitProd(append(slices.Clone(out[:infer]), out[infer+1:]...))
+	if !ok || !ok2 || den == 0 {
+		return out
+	}
+	for _, s := range dsyms {
+		k := slices.Index(syms, s)
+		if k < 0 {
+			return out
+		}
+		syms = slices.Delete(syms, k, k+1)
+	}
+	if num%den != 0 {
+		return out
+	}
+	q := num / den
+	switch {
+	case len(syms) == 0:
+		out[infer] = q
+	case len(syms) == 1 && q == 1:
+		out[infer] = syms[0]
+	}
+	return out
+}
+
+// splitProd splits a product of dimensions into its fixed part and its
+// symbols; ok is false when a dimension is unknown.
+func splitProd(dims []int64) (p int64, syms []int64, ok bool) {
+	p = 1
+	for _, d := range dims {
+		switch {
+		case d >= 0:
+			p *= d
+		case d <= -2:
+			syms = append(syms, d)
+		default:
+			return 0, nil, false
+		}
+	}
+	return p, syms, true
+}
+
+func (b *gradBuilder) sliceDims(n *onnxpb.NodeProto, x *vinfo) []int64 {
+	if !x.ranked {
+		return nil
+	}
+	r := len(x.dims)
+	d := slices.Clone(x.dims)
+	starts, ok1 := b.ints(input(n, 1))
+	ends, ok2 := b.ints(input(n, 2))
+	if !ok1 || !ok2 {
+		if input(n, 1) == "" && attr(n, "starts") != nil {
+			starts, ends, ok1, ok2 = attrInts(n, "starts"), attrInts(n, "ends"), true, true
+		}
+	}
+	if !ok1 || !ok2 || len(starts) != len(ends) {
+		return unknownDims(r)
+	}
+	axes, ok := b.ints(input(n, 3))
+	if !ok {
+		if input(n, 3) != "" {
+			return unknownDims(r)
+		}
+		axes = attrInts(n, "axes")
+		if axes == nil {
+			for i := range starts {
+				axes = append(axes, int64(i))
+			}
+		}
+	}
+	steps, ok := b.ints(input(n, 4))
+	if !ok {
+		if input(n, 4) != "" {
+			return unknownDims(r)
+		}
+		steps = make([]int64, len(starts))
+		for i := range steps {
+			steps[i] = 1
+		}
+	}
+	if len(axes) != len(starts) || len(steps) != len(starts) {
+		return unknownDims(r)
+	}
+	for i, a := range axes {
+		a := normAxis(a, r)
+		if a < 0 || a >= r {
+			return unknownDims(r)
+		}
+		dim := d[a]
+		if dim < 0 || steps[i] == 0 {
+			d[a] = dimUnknown
+			continue
+		}
+		s, e, st := starts[i], ends[i], steps[i]
+		clamp := func(v, lo, hi int64) int64 { return min(max(v, lo), hi) }
+		if s < 0 {
+			s += dim
+		}
+		if e < 0 {
+			e += dim
+		}
+		if st > 0 {
+			s, e = clamp(s, 0, dim), clamp(e, 0, dim)
+			d[a] = max(0, (e-s+st-1)/st)
+		} else {
+			s, e = clamp(s, 0, dim-1), clamp(e, -1, dim-1)
+			d[a] = max(0, (s-e-st-1)/(-st))
+		}
+	}
+	return d
+}
+
+func (b *gradBuilder) splitInfo(n *onnxpb.NodeProto, x *vinfo) []*vinfo {
+	k := len(n.GetOutput())
+	outs := make([]*vinfo, k)
+	if !x.ranked {
+		return nil
+	}
+	a := normAxis(attrInt(n, "axis", 0), len(x.dims))
+	if a < 0 || a >= len(x.dims) {
+		return nil
+	}
+	sizes, ok := b.ints(input(n, 1))
+	if !ok {
+		sizes = attrInts(n, "split")
+	}
+	for i := range outs {
+		d := slices.Clone(x.dims)
+		switch {
+		case len(sizes) == k:
+			d[a] = sizes[i]
+		case x.dims[a] >= 0 && x.dims[a]%int64(k) == 0:
+			d[a] = x.dims[a] / int64(k)
+		default:
+			d[a] = dimUnknown
+		}
+		outs[i] = ranked(x.dt, d)
+	}
+	return outs
+}
+
+// window is the geometry of a convolution or pooling node along its spatial
+// axes.
+type window struct {
+	k, s, d []int64 // kernel, strides, dilations
+	// pads holds the begins then the ends, explicit; nil when auto_pad SAME_*
+	// needs input sizes that are not fixed.
+	pads    []int64
+	outPad  []int64 // ConvTranspose output_padding
+	autoPad string
+	ceil    bool
+	group   int64
+}
+
+// windowOf reads the geometry of n for spatial sizes in (dimUnknown where not
+// fixed); kernel is the kernel shape when the node has no kernel_shape.
+func windowOf(n *onnxpb.NodeProto, in []int64, kernel []int64) window {
+	sp := len(in)
+	w := window{k: attrInts(n, "kernel_shape"), s: attrInts(n, "strides"), d: attrInts(n, "dilations"),
+		autoPad: attrString(n, "auto_pad", "NOTSET"), ceil: attrInt(n, "ceil_mode", 0) != 0,
+		group: attrInt(n, "group", 1), outPad: attrInts(n, "output_padding")}
+	if w.k == nil {
+		w.k = kernel
+	}
+	ones := func(v []int64) []int64 {
+		if len(v) == sp {
+			return v
+		}
+		o := make([]int64, sp)
+		for i := range o {
+			o[i] = 1
+		}
+		return o
+	}
+	w.s, w.d = ones(w.s), ones(w.d)
+	if len(w.outPad) != sp {
+		w.outPad = make([]int64, sp)
+	}
+	switch w.autoPad {
+	case "SAME_UPPER", "SAME_LOWER":
+		if n.GetOpType() == "ConvTranspose" {
+			w.pads = nil
+			break
+		}
+		w.pads = make([]int64, 2*sp)
+		for i, x := range in {
+			if x < 0 || len(w.k) != sp {
+				w.pads = nil
+				break
+			}
+			out := (x + w.s[i] - 1) / w.s[i]
+			total := max(0, (out-1)*w.s[i]+(w.k[i]-1)*w.d[i]+1-x)
+			small := total / 2
+			if w.autoPad == "SAME_UPPER" {
+				w.pads[i], w.pads[i+sp] = small, total-small
+			} else {
+				w.pads[i], w.pads[i+sp] = total-small, small
+			}
+		}
+	case "VALID":
+		w.pads = make([]int64, 2*sp)
+	default:
+		w.pads = attrInts(n, "pads")
+		if len(w.pads) != 2*sp {
+			w.pads = make([]int64, 2*sp)
+		}
+	}
+	return w
+}
+
+// keff is the extent of the dilated kernel along axis i.
+func (w window) keff(i int) int64 { return (w.k[i]-1)*w.d[i] + 1 }
+
+// out returns the output size along spatial axis i of a convolution or
+// pooling over in elements, dimUnknown if it cannot be known.
+func (w window) out(i int, in int64) int64 {
+	if in < 0 || w.pads == nil || len(w.k) <= i {
+		return dimUnknown
+	}
+	sp := len(w.s)
+	num := in + w.pads[i] + w.pads[i+sp] - w.keff(i)
+	if num < 0 {
+		return dimUnknown
+	}
+	if !w.ceil {
+		return num/w.s[i] + 1
+	}
+	o := (num+w.s[i]-1)/w.s[i] + 1
+	if (o-1)*w.s[i] >= in+w.pads[i] {
+		o--
+	}
+	return o
+}
+
+func (b *gradBuilder) inferWindow(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
+	x := in[0]
+	if !x.ranked || len(x.dims) < 3 {
+		return nil
+	}
+	sp := len(x.dims) - 2
+	var kernel []int64
+	var wdims []int64
+	if len(in) > 1 && in[1].ranked && len(in[1].dims) == sp+2 {
+		wdims = in[1].dims
+		kernel = wdims[2:]
+	}
+	w := windowOf(n, x.dims[2:], kernel)
+	d := slices.Clone(x.dims)
+	switch n.GetOpType() {
+	case "Conv":
+		d[1] = dimUnknown
+		if wdims != nil {
+			d[1] = wdims[0]
+		}
+	case "ConvTranspose":
+		d[1] = dimUnknown
+		if wdims != nil && wdims[1] >= 0 {
+			d[1] = wdims[1] * w.group
+		}
+	}
+	outShape := attrInts(n, "output_shape")
+	for i := 0; i < sp; i++ {
+		xi := x.dims[2+i]
+		switch {
+		case n.GetOpType() != "ConvTranspose":
+			d[2+i] = w.out(i, xi)
+		case len(outShape) == sp:
+			d[2+i] = outShape[i]
+		case xi < 0 || len(w.k) != sp:
+			d[2+i] = dimUnknown
+		case w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER":
+			d[2+i] = xi * w.s[i]
+		default:
+			d[2+i] = w.s[i]*(xi-1) + w.outPad[i] + w.keff(i) - w.pads[i] - w.pads[i+sp]
+		}
+	}
+	outs := []*vinfo{ranked(x.dt, d)}
+	if n.GetOpType() == "MaxPool" {
+		outs = append(outs, ranked(Int64, slices.Clone(d)))
+	}
+	return outs
+}

@@ -1,0 +1,401 @@
+package onnx_test
+
+import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/loss"
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// The gradient models' numbers are checked against finite differences in
+// package engine, which runs them; these tests check their structure and the
+// errors.
+
+func valueInfos(vis []onnx.ValueInfo) map[string]onnx.ValueInfo {
+	out := map[string]onnx.ValueInfo{}
+	for _, v := range vis {
+		out[v.Name] = v
+	}
+	return out
+}
+
+func TestGradientModelStructure(t *testing.T) {
+	m := parse(t, fixtures.GemmTransB1(), "")
+	before, _ := m.Marshal()
+	gm, err := m.GradientModel("", loss.Logits, []string{"fc1.weight", "fc2.weight"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := m.Marshal()
+	if !slices.Equal(before, after) {
+		t.Error("GradientModel changed its receiver")
+	}
+	ins := valueInfos(gm.Inputs())
+	for name, want := range map[string]struct {
+		dt   onnx.DataType
+		dims []int64
+	}{
+		"x":             {onnx.Float, []int64{-1, 6}},
+		onnx.GradLabels: {onnx.Int64, []int64{-1}},
+		"fc1.weight":    {onnx.Float, []int64{5, 6}},
+		"fc2.weight":    {onnx.Float, []int64{3, 5}},
+	} {
+		in, ok := ins[name]
+		if !ok {
+			t.Errorf("no input %q; inputs %v", name, gm.Inputs())
+			continue
+		}
+		if in.ElemType != want.dt || !slices.Equal(in.Dims(), want.dims) {
+			t.Errorf("input %q is %v %v, want %v %v", name, in.ElemType, in.Dims(), want.dt, want.dims)
+		}
+	}
+	if len(ins) != 4 {
+		t.Errorf("inputs %v, want x, labels and the two weights", gm.Inputs())
+	}
+	outs := gm.Outputs()
+	want := []struct {
+		name string
+		dims []int64
+	}{{onnx.GradLoss, []int64{}}, {"grad/fc1.weight", []int64{5, 6}}, {"grad/fc2.weight", []int64{3, 5}}}
+	if len(outs) != len(want) {
+		t.Fatalf("outputs %v", outs)
+	}
+	for i, w := range want {
+		if outs[i].Name != w.name || outs[i].ElemType != onnx.Float || !slices.Equal(outs[i].Dims(), w.dims) {
+			t.Errorf("output %d is %s %v %v, want %s float %v", i, outs[i].Name, outs[i].ElemType, outs[i].Dims(), w.name, w.dims)
+		}
+	}
+	// The weights are inputs now, the biases still stored.
+	for _, p := range gm.Params() {
+		if p.Name == "fc1.weight" || p.Name == "fc2.weight" {
+			t.Errorf("%s is still stored", p.Name)
+		}
+	}
+	if _, err := gm.Value("fc1.bias"); err != nil {
+		t.Errorf("fc1.bias: %v", err)
+	}
+	if gm.Opset() != 13 {
+		t.Errorf("opset %d, want 13", gm.Opset())
+	}
+	// It round-trips.
+	data, err := gm.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onnx.Parse(data, "g.onnx", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGradientModelHeads(t *testing.T) {
+	for _, c := range []struct {
+		tiny   *fixtures.Tiny
+		head   loss.Head
+		labels onnx.DataType
+		dims   []int64
+	}{
+		{fixtures.Regression(), loss.MSE, onnx.Float, []int64{-1, 1}},
+		{fixtures.SigmoidBinary(), loss.Sigmoid, onnx.Int64, []int64{-1}},
+		{fixtures.SigmoidBinary(), "", onnx.Int64, []int64{-1}},
+		{fixtures.MultiOutput(), loss.Probs, onnx.Int64, []int64{-1}},
+		{fixtures.FixedBatch1(), loss.Logits, onnx.Int64, []int64{1}},
+	} {
+		t.Run(c.tiny.Name+"/"+string(c.head), func(t *testing.T) {
+			m := parse(t, c.tiny, "")
+			var wrt []string
+			for _, w := range c.tiny.Perturbable {
+				wrt = append(wrt, w.Name)
+			}
+			gm, err := m.GradientModel("", c.head, wrt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := valueInfos(gm.Inputs())[onnx.GradLabels]
+			if l.ElemType != c.labels || !slices.Equal(l.Dims(), c.dims) {
+				t.Errorf("labels %v %v, want %v %v", l.ElemType, l.Dims(), c.labels, c.dims)
+			}
+			// The ArgMax of MultiOutput's label output is not needed.
+			for _, n := range gm.Graph().GetNode() {
+				if n.GetOpType() == "ArgMax" {
+					t.Error("the unused ArgMax is kept")
+				}
+			}
+		})
+	}
+	m := parse(t, fixtures.GemmTransB1(), "")
+	if _, err := m.GradientModel("", loss.Sigmoid, []string{"fc1.weight"}); err == nil {
+		t.Error("a sigmoid head on 3 columns is accepted")
+	}
+	if _, err := m.GradientModel("", "hinge", []string{"fc1.weight"}); err == nil {
+		t.Error("an unknown head is accepted")
+	}
+}
+
+// TestGradientModelStoredKinds covers weights in Constant nodes, typed
+// fields, behind Transpose/Identity/Reshape/Cast (a float16 weight gets a
+// float gradient), and an IR 3 model of opset 9 raised to 13.
+func TestGradientModelStoredKinds(t *testing.T) {
+	for _, tiny := range []*fixtures.Tiny{fixtures.ConstantWeights(), fixtures.TypedFields(), fixtures.ThroughOps(), fixtures.IR3Inputs(), fixtures.NHWCInput()} {
+		t.Run(tiny.Name, func(t *testing.T) {
+			m := parse(t, tiny, "")
+			var wrt []string
+			for _, w := range tiny.Perturbable {
+				wrt = append(wrt, w.Name)
+			}
+			gm, err := m.GradientModel("", "", wrt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs := valueInfos(gm.Outputs())
+			ins := valueInfos(gm.Inputs())
+			for _, w := range tiny.Perturbable {
+				g, ok := outs[onnx.GradPrefix+w.Name]
+				if !ok || !slices.Equal(g.Dims(), w.Shape) {
+					t.Errorf("gradient of %s: %v, want shape %v", w.Name, g, w.Shape)
+				}
+				if g.ElemType != onnx.Float {
+					t.Errorf("gradient of %s is %v, want float", w.Name, g.ElemType)
+				}
+				if in := ins[w.Name]; !slices.Equal(in.Dims(), w.Shape) {
+					t.Errorf("input %s has shape %v, want %v", w.Name, in.Dims(), w.Shape)
+				}
+			}
+			for _, n := range gm.Graph().GetNode() {
+				if n.GetOpType() == "Constant" && slices.Contains(wrt, n.GetOutput()[0]) {
+					t.Errorf("Constant node %s still computes a weight", n.GetOutput()[0])
+				}
+			}
+			if gm.Opset() < 13 || gm.Proto.GetIrVersion() < 7 {
+				t.Errorf("opset %d, IR %d", gm.Opset(), gm.Proto.GetIrVersion())
+			}
+		})
+	}
+}
+
+// graph is a tiny model builder for these tests: x [N, 4] through nodes.
+type graph struct {
+	g *onnxpb.GraphProto
+}
+
+func newGraph() *graph {
+	return &graph{g: &onnxpb.GraphProto{Input: []*onnxpb.ValueInfoProto{vi("x", onnx.Float, -1, 4)}}}
+}
+
+func vi(name string, dt onnx.DataType, dims ...int64) *onnxpb.ValueInfoProto {
+	shape := &onnxpb.TensorShapeProto{}
+	for _, d := range dims {
+		dim := &onnxpb.TensorShapeProto_Dimension{}
+		if d < 0 {
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}
+		} else {
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}
+		}
+		shape.Dim = append(shape.Dim, dim)
+	}
+	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt)), Shape: shape}}}}
+}
+
+func (g *graph) weight(name string, dims ...int64) string {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	g.g.Initializer = append(g.g.Initializer, &onnxpb.TensorProto{Name: proto.String(name), Dims: dims,
+		DataType: proto.Int32(int32(onnx.Float)), FloatData: make([]float32, n)})
+	return name
+}
+
+func (g *graph) node(name, op string, in []string, attrs ...*onnxpb.AttributeProto) string {
+	g.g.Node = append(g.g.Node, &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: []string{name}, Attribute: attrs})
+	return name
+}
+
+func (g *graph) model(out string, cols, opset int64) *onnx.Model {
+	g.g.Output = []*onnxpb.ValueInfoProto{vi(out, onnx.Float, -1, cols)}
+	return &onnx.Model{Path: "g.onnx", Proto: &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g.g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}}
+}
+
+func ints(name string, v ...int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
+}
+
+// TestGradientModelNoGradient checks that an op without a rule on a path
+// from a weight to the loss is an error naming it, and that the same op
+// elsewhere is not.
+func TestGradientModelNoGradient(t *testing.T) {
+	g := newGraph()
+	h := g.node("mm", "MatMul", []string{"x", g.weight("W", 4, 3)})
+	h = g.node("the_erf", "Erf", []string{h})
+	m := g.model(h, 3, 13)
+	_, err := m.GradientModel("", loss.Logits, []string{"W"})
+	if !errors.Is(err, onnx.ErrNoGradient) {
+		t.Fatalf("error %v, want ErrNoGradient", err)
+	}
+	if !strings.Contains(err.Error(), `"the_erf"`) || !strings.Contains(err.Error(), "Erf") {
+		t.Errorf("error %q does not name the node and its op", err)
+	}
+
+	// Erf on the data, before the weight, needs no gradient.
+	g = newGraph()
+	h = g.node("the_erf", "Erf", []string{"x"})
+	h = g.node("mm", "MatMul", []string{h, g.weight("W", 4, 3)})
+	if _, err := g.model(h, 3, 13).GradientModel("", loss.Logits, []string{"W"}); err != nil {
+		t.Errorf("Erf before the weight: %v", err)
+	}
+
+	// Erf on a branch that does not reach the output is pruned.
+	g = newGraph()
+	h = g.node("mm", "MatMul", []string{"x", g.weight("W", 4, 3)})
+	g.node("unused", "Erf", []string{h})
+	if _, err := g.model(h, 3, 13).GradientModel("", loss.Logits, []string{"W"}); err != nil {
+		t.Errorf("Erf off the path: %v", err)
+	}
+
+	// Unsupported attributes are named too.
+	g = newGraph()
+	h = g.node("r", "Reshape", []string{"x", "shape"})
+	g.g.Initializer = append(g.g.Initializer, &onnxpb.TensorProto{Name: proto.String("shape"), Dims: []int64{4},
+		DataType: proto.Int32(int32(onnx.Int64)), Int64Data: []int64{-1, 1, 2, 2}})
+	h = g.node("pool", "MaxPool", []string{g.node("c", "Conv", []string{h, g.weight("W", 2, 1, 1, 1)})}, ints("kernel_shape", 2, 2))
+	h = g.node("f", "Flatten", []string{h})
+	pool := g.g.Node[2]
+	pool.Attribute = append(pool.Attribute, &onnxpb.AttributeProto{Name: proto.String("storage_order"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(1)})
+	_, err = g.model(h, 2, 13).GradientModel("", loss.Logits, []string{"W"})
+	if !errors.Is(err, onnx.ErrNoGradient) || !strings.Contains(err.Error(), `"pool"`) {
+		t.Errorf("storage_order=1: error %v", err)
+	}
+}
+
+func TestGradientModelErrors(t *testing.T) {
+	m := parse(t, fixtures.GemmTransB1(), "")
+	for _, c := range []struct {
+		name string
+		wrt  []string
+		want string
+	}{
+		{"none", nil, "no tensor"},
+		{"missing", []string{"nope"}, `"nope"`},
+		{"data input", []string{"x"}, `"x"`},
+		{"twice", []string{"fc1.weight", "fc1.weight"}, "twice"},
+	} {
+		if _, err := m.GradientModel("", loss.Logits, c.wrt); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one mentioning %s", c.name, err, c.want)
+		}
+	}
+	if _, err := parse(t, fixtures.NoWeights(), "").GradientModel("", loss.Logits, []string{"offset"}); err == nil {
+		t.Error("an integer model is accepted")
+	}
+	if _, err := parse(t, fixtures.GemmTransB1(), "").GradientModel("nope", loss.Logits, []string{"fc1.weight"}); err == nil {
+		t.Error("an unknown output is accepted")
+	}
+	// A value already named "labels" cannot be shadowed.
+	tiny := fixtures.GemmTransB1()
+	for _, n := range tiny.Model.GetGraph().GetNode() {
+		for i, o := range n.Output {
+			if o == "relu1" {
+				n.Output[i] = onnx.GradLabels
+			}
+		}
+		for i, in := range n.Input {
+			if in == "relu1" {
+				n.Input[i] = onnx.GradLabels
+			}
+		}
+	}
+	if _, err := parse(t, tiny, "").GradientModel("", loss.Logits, []string{"fc1.weight"}); err == nil || !strings.Contains(err.Error(), onnx.GradLabels) {
+		t.Errorf("a model with a value named labels: error %v", err)
+	}
+}
+
+// TestGradientModelFoldsBatchNorm checks that a Conv followed by an
+// inference BatchNormalization with constant statistics becomes one Conv
+// whose weight is scaled, and that the normalisation stays when its tensors
+// are differentiated too.
+func TestGradientModelFoldsBatchNorm(t *testing.T) {
+	m, err := onnx.Load(filepath.Join("..", "fixtures", "testdata", "digits", "resnet_skip.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := m.Perturbable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range ws {
+		names = append(names, w.Name)
+	}
+	count := func(gm *onnx.Model, op string) int {
+		n := 0
+		for _, node := range gm.Graph().GetNode() {
+			if node.GetOpType() == op {
+				n++
+			}
+		}
+		return n
+	}
+	gm, err := m.GradientModel("", "", names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(gm, "BatchNormalization"); n != 0 {
+		t.Errorf("%d BatchNormalization nodes left", n)
+	}
+	for _, p := range gm.Params() {
+		if strings.Contains(p.Name, "running_mean") {
+			t.Errorf("%s is still stored", p.Name)
+		}
+	}
+	gm, err = m.GradientModel("", "", append(names, "bn1.weight"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(gm, "BatchNormalization"); n != 1 {
+		t.Errorf("%d BatchNormalization nodes, want bn1's", n)
+	}
+}
+
+// TestGradientModelMaxPoolOpset checks that a max pool whose windows overlap
+// raises the opset to 16 (ScatterElements with reduction add) and one whose
+// windows do not keeps 13.
+func TestGradientModelMaxPoolOpset(t *testing.T) {
+	for _, c := range []struct {
+		k, s  int64
+		opset int64
+	}{{2, 2, 13}, {3, 2, 16}} {
+		g := newGraph()
+		h := g.node("r", "Reshape", []string{"x", "shape"})
+		g.g.Initializer = append(g.g.Initializer, &onnxpb.TensorProto{Name: proto.String("shape"), Dims: []int64{4},
+			DataType: proto.Int32(int32(onnx.Int64)), Int64Data: []int64{-1, 1, 2, 2}})
+		h = g.node("c", "Conv", []string{h, g.weight("W", 2, 1, 1, 1)}, ints("pads", 1, 1, 1, 1))
+		h = g.node("pool", "MaxPool", []string{h}, ints("kernel_shape", c.k, c.k), ints("strides", c.s, c.s))
+		h = g.node("f", "Flatten", []string{h})
+		gm, err := g.model(h, 2, 13).GradientModel("", loss.Logits, []string{"W"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gm.Opset() != c.opset {
+			t.Errorf("kernel %d stride %d: opset %d, want %d", c.k, c.s, gm.Opset(), c.opset)
+		}
+	}
+}
+
+func TestGradientOps(t *testing.T) {
+	ops := onnx.GradientOps()
+	for _, want := range []string{"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
+		"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+		"Flatten", "Reshape", "Transpose", "Concat", "Identity", "Dropout", "Pad", "Squeeze", "Unsqueeze", "Cast"} {
+		if !slices.Contains(ops, want) {
+			t.Errorf("no gradient rule for %s", want)
+		}
+	}
+}
