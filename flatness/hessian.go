@@ -3,11 +3,14 @@ package flatness
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // ---------------------------------------------------------------------------
@@ -27,7 +30,7 @@ var ErrUnavailable = errors.New("flatness: metric unavailable")
 // Reasons reported for an unavailable lambda_max.
 const (
 	ReasonNotRequested = "not requested (--hessian)"
-	ReasonNoHessian    = "no Hessian estimator in this build: the gradient graph that lambda_max needs is not available yet"
+	ReasonNoHessian    = "no Hessian estimator given (Options.LambdaMax)"
 )
 
 // LambdaMaxer estimates the largest eigenvalue of the Hessian of a model's
@@ -72,4 +75,33 @@ type LambdaMaxFunc func(ctx context.Context, target HessianTarget) (Estimate, er
 // LambdaMax calls f.
 func (f LambdaMaxFunc) LambdaMax(ctx context.Context, target HessianTarget) (Estimate, error) {
 	return f(ctx, target)
+}
+
+// Lanczos returns the LambdaMaxer lsweep uses: the largest eigenvalue of the
+// Hessian with respect to the model's weights, by Lanczos on finite
+// differences of the gradients of the model's gradient graph
+// (landscape.Landscape.Hessian), with the Lanczos residual as its spread. A
+// model whose ops have no gradient rule makes the metric unavailable.
+func Lanczos(opts landscape.HessianOptions) LambdaMaxer {
+	return LambdaMaxFunc(func(ctx context.Context, t HessianTarget) (Estimate, error) {
+		l, err := landscape.Open(landscape.Config{Model: t.Model, Data: t.Data, Dataset: t.Dataset, Engine: t.Engine, Seed: t.Seed, Normalize: t.Normalize})
+		if err != nil {
+			return Estimate{}, err
+		}
+		defer l.Close()
+		o := opts
+		o.Seed = t.Seed
+		e, err := l.Hessian(ctx, 0, 0, o)
+		if errors.Is(err, onnx.ErrNoGradient) {
+			return Estimate{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if err != nil {
+			return Estimate{}, err
+		}
+		note := fmt.Sprintf("%d Hessian-vector products", e.Products)
+		if !e.Converged {
+			note += ", not converged"
+		}
+		return Estimate{Value: e.Max, Spread: e.MaxResidual, Note: note}, nil
+	})
 }

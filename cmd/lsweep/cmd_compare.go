@@ -16,6 +16,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/flatness"
+	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/progress"
@@ -36,6 +37,7 @@ type compareOptions struct {
 	thresholds     []string
 	noise          float64
 	hessian        bool
+	hessianSamples int
 	json           bool
 	markdown       string
 	plot           bool
@@ -63,8 +65,9 @@ come, per model:
   worst_increase  the largest loss increase at distance r over directions and ends
   rise_radius     distance at which the loss first rises by --rise (smaller is sharper)
   curvature       second derivative at the centre along each direction, mean over directions
-  lambda_max      largest Hessian eigenvalue, with --hessian (reported unavailable
-                  until the gradient graph is available)
+  lambda_max      largest Hessian eigenvalue, with --hessian (Lanczos on
+                  gradients of the model's gradient graph; unavailable for
+                  models with ops that have no gradient rule)
 each with its spread (standard deviation) across directions.
 
 Verdict: a difference within the noise band (--noise times the spread across
@@ -122,6 +125,7 @@ EXIT STATUS
 	f.StringArrayVar(&opts.thresholds, "threshold", nil, "NAME=PCT: the threshold of one metric (repeatable; NAME=off reports it without checking it)")
 	f.Float64Var(&opts.noise, "noise", 1, "width of the noise band, in spreads across directions of the paired differences")
 	f.BoolVar(&opts.hessian, "hessian", false, "also estimate lambda_max, the Hessian's largest eigenvalue")
+	f.IntVar(&opts.hessianSamples, "hessian-samples", 0, "with --hessian: gradients over a deterministic subset of this many samples (0: all)")
 	f.BoolVar(&opts.json, "json", false, "print one JSON object instead of the table")
 	f.StringVar(&opts.markdown, "markdown", "", "write a Markdown report to this file (for a CI job summary)")
 	f.BoolVar(&opts.plot, "plot", false, "with --markdown: draw the overlaid slices into a PNG next to it")
@@ -165,6 +169,9 @@ func (o *compareOptions) options() (*flatness.Options, error) {
 	fo := &flatness.Options{
 		Directions: o.directions, Points: o.points, Radius: o.radius, Rise: o.rise, Seed: o.seed,
 		Noise: o.noise, Hessian: o.hessian,
+	}
+	if o.hessian {
+		fo.LambdaMax = flatness.Lanczos(landscape.HessianOptions{Samples: o.hessianSamples})
 	}
 	switch {
 	case o.directions < 2:

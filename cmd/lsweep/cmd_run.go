@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,10 +98,30 @@ type runOptions struct {
 	quiet       bool
 	noPlot      bool
 	plot        plotOptions
+	hessian     bool
+	hess        landscape.HessianOptions
+	at          string // lsweep hessian --at
+	json        bool
+}
+
+func (o *runOptions) addHessianFlags(f flagSet, always bool) {
+	if !always {
+		f.BoolVar(&o.hessian, "hessian", false, "also compute the Hessian's extreme eigenvalues at every point: the convexity map |lambda_min/lambda_max|")
+	}
+	f.IntVar(&o.hess.Samples, "hessian-samples", 0, "gradients over a deterministic subset of this many samples (0: all)")
+	f.Float64Var(&o.hess.Tol, "hessian-tol", 0, "Lanczos relative tolerance (0: the default, 1e-3)")
+	f.IntVar(&o.hess.MaxIter, "hessian-max-iter", 0, "Hessian-vector products at most per point (0: the default)")
 }
 
 func newRunCommand() *cobra.Command {
+	return newSweepCommand(false)
+}
+
+// newSweepCommand makes lsweep run, or, with hessian set, lsweep hessian:
+// the same sweep with the Hessian's extreme eigenvalues at every point.
+func newSweepCommand(hessian bool) *cobra.Command {
 	var opts runOptions
+	opts.hessian = hessian
 	cmd := &cobra.Command{
 		Use:   "run MODEL DATA",
 		Short: "Compute a loss landscape: a 1-D curve or a 2-D surface around a model",
@@ -144,6 +166,20 @@ MPI (mpirun), MPICH, Slurm (srun, job arrays) or a Kubernetes Indexed Job
 	f.BoolVar(&opts.quiet, "quiet", false, "print no progress")
 	f.BoolVar(&opts.noPlot, "no-plot", false, "do not draw the pictures and report.html at the end (lsweep plot draws them later)")
 	opts.plot.AddFlags(f)
+	opts.addHessianFlags(f, hessian)
+	if hessian {
+		cmd.Use = "hessian MODEL DATA"
+		cmd.Short = "Convexity maps: the Hessian's extreme eigenvalues over a grid, or at one point"
+		cmd.Long = hessianLong + "\n" + exitStatusHelp
+		f.StringVar(&opts.at, "at", "", "compute one point A or A,B and print its eigenvalues instead of sweeping a grid")
+		f.BoolVar(&opts.json, "json", false, "with --at: print one JSON object (lambda_min, lambda_max, ratio, hvps, seconds)")
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if opts.at != "" {
+				return runHessianAt(cmd, opts, args[0], args[1])
+			}
+			return runRun(cmd, opts, args[0], args[1])
+		}
+	}
 	return cmd
 }
 
@@ -224,7 +260,13 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	for _, n := range l.Engine().Notes() {
 		fmt.Fprintln(stderr, "lsweep: note:", n)
 	}
-	store, err := sweep.Open(out, sweep.Manifest{Identity: l.Identity(), Info: l.Info(), Grid: g, Channels: landscape.Channels}, shard, opts.force)
+	var ev sweep.Evaluator = l
+	identity, channels := l.Identity(), landscape.Channels
+	if opts.hessian {
+		wh := landscape.WithHessian{L: l, Opts: opts.hess}
+		ev, identity, channels = wh, wh.Identity(), landscape.HessianChannels
+	}
+	store, err := sweep.Open(out, sweep.Manifest{Identity: identity, Info: l.Info(), Grid: g, Channels: channels}, shard, opts.force)
 	if err != nil {
 		return err
 	}
@@ -234,7 +276,7 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	points := shard.Take(sweep.CoarseToFine(g))
 	rep := progress.New(stderr, "points")
 	rep.Quiet = opts.quiet
-	err = sweep.Run(ctx, store, g, points, l, rep)
+	err = sweep.Run(ctx, store, g, points, ev, rep)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "lsweep: interrupted: %d of %d points saved in %s; run the same command again to resume\n", store.Count(), len(points), store.Path())
 		return fmt.Errorf("%w: %w", errReported, context.Canceled)
@@ -295,4 +337,67 @@ func centre(s *sweep.Surface) int {
 		}
 	}
 	return -1
+}
+
+const hessianLong = `Compute the paper's convexity map: at every point th + a*x + b*y of a grid
+(the grid, directions and output folder exactly as "lsweep run"), the loss and
+accuracy and the smallest and largest eigenvalues of the Hessian of the loss
+with respect to the perturbed weights, and |lambda_min/lambda_max|. Where
+positive curvature dominates the ratio is small; chaotic regions of a landscape
+have large ratios. surface.npz gains lambda_min, lambda_max and ratio; the
+pictures gain convexity.png (|lambda_min/lambda_max|, 0 to 0.5 like the
+reference) and ratio_signed.png (lambda_min/lambda_max).
+
+The eigenvalues come from Lanczos iterations with full reorthogonalisation on
+Hessian-vector products, each a central difference of two gradients; the
+gradients come from a gradient graph lsweep builds from the ONNX model and ONNX
+Runtime runs. Each point costs a few tens of gradients: --hessian-samples
+computes them on a subset of the data. --at A[,B] computes one point and
+prints it (--json: lambda_min, lambda_max, ratio, hvps, converged, seconds).`
+
+// runHessianAt computes and prints the eigenvalues at one point.
+func runHessianAt(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) error {
+	at, err := parseAt(opts.at)
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.dirs.config(cmd, modelPath, dataPath, opts.runtime, opts.data, len(at) == 2)
+	if err != nil {
+		return err
+	}
+	l, err := landscape.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	e, err := l.Hessian(cmd.Context(), at[0], append(at, 0)[1], opts.hess)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		At        []float64 `json:"at"`
+		LambdaMin float64   `json:"lambda_min"`
+		LambdaMax float64   `json:"lambda_max"`
+		Ratio     *float64  `json:"ratio"`
+		HVPs      int       `json:"hvps"`
+		Converged bool      `json:"converged"`
+		Seconds   float64   `json:"seconds"`
+	}{At: at, LambdaMin: e.Min, LambdaMax: e.Max, HVPs: e.Products, Converged: e.Converged, Seconds: e.Seconds}
+	if r := e.Ratio(); !math.IsNaN(r) && !math.IsInf(r, 0) {
+		out.Ratio = &r
+	}
+	w := cmd.OutOrStdout()
+	if opts.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(w, "lambda_min  %.6g\n", out.LambdaMin)
+	fmt.Fprintf(w, "lambda_max  %.6g\n", out.LambdaMax)
+	if out.Ratio != nil {
+		fmt.Fprintf(w, "ratio       %.4g (|lambda_min/lambda_max|)\n", *out.Ratio)
+	}
+	fmt.Fprintf(w, "hvps        %d (converged: %v)\n", out.HVPs, out.Converged)
+	fmt.Fprintf(w, "seconds     %.2f\n", out.Seconds)
+	return nil
 }

@@ -203,6 +203,26 @@ func drawRun(out string, others []string, o plotOptions) (*drawn, error) {
 				return nil, err
 			}
 		}
+		if ratio, ok := s.Values["ratio"]; ok && anyFinite(ratio) {
+			// The convexity map, drawn as the reference draws it: |λmin/λmax|
+			// from 0 to 0.5, and the signed ratio beside it.
+			hc := render.NewHeatMap(gridOf(s, "ratio"))
+			hc.Title, hc.XLabel, hc.YLabel, hc.ColorMap, hc.ZLabel = title+" — convexity", ri.xLabel(), "y direction", cm, "|λmin/λmax|"
+			hc.Log, hc.Min, hc.Max = false, 0, 0.5
+			if err := save("convexity", hc, 5.6*vg.Inch, 4.6*vg.Inch, "|λmin/λmax|: small where positive curvature dominates"); err != nil {
+				return nil, err
+			}
+			signed := &render.Grid{Xs: s.Grid.X.Coords(), Ys: s.Grid.Y.Coords(), Values: make([]float64, len(ratio))}
+			for i := range signed.Values {
+				signed.Values[i] = s.Values["lambda_min"][i] / s.Values["lambda_max"][i]
+			}
+			hs := render.NewHeatMap(signed)
+			hs.Title, hs.XLabel, hs.YLabel, hs.ColorMap, hs.ZLabel = title+" — λmin/λmax", ri.xLabel(), "y direction", cm, "λmin/λmax"
+			hs.Log = false
+			if err := save("ratio_signed", hs, 5.6*vg.Inch, 4.6*vg.Inch, "λmin/λmax, signed"); err != nil {
+				return nil, err
+			}
+		}
 		sf := render.NewSurface(g)
 		sf.Title, sf.XLabel, sf.YLabel, sf.ColorMap = title+" — loss surface", "x", "y", cm
 		sf.Azimuth, sf.Elevation, sf.Clip = o.azimuth, o.elevation, o.clip
@@ -246,6 +266,19 @@ func drawRun(out string, others []string, o plotOptions) (*drawn, error) {
 		cv.LogLoss = o.log
 		if err := save("curve", cv, 5.5*vg.Inch, 5*vg.Inch, "Loss and accuracy along the direction"); err != nil {
 			return nil, err
+		}
+		if ratio, ok := s.Values["ratio"]; ok && anyFinite(ratio) && len(others) == 0 {
+			c := render.Curve{}
+			for i, x := range s.Grid.X.Coords() {
+				if s.Mask[i] {
+					c.X, c.Loss = append(c.X, x), append(c.Loss, ratio[i])
+				}
+			}
+			rc := render.NewCurves(c)
+			rc.Title, rc.XLabel, rc.LossLabel = title+" — convexity", ri.xLabel(), "|λmin/λmax|"
+			if err := save("convexity", rc, 5.5*vg.Inch, 3.5*vg.Inch, "|λmin/λmax| along the direction"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if !o.noReport {
