@@ -211,19 +211,27 @@ func TestCompareJSON(t *testing.T) {
 			}
 		}
 	}
-	// --hessian: reported unavailable, with the reason, and still a verdict.
+	// --hessian: lambda_max from the gradient graph; a model against itself
+	// has the same value and passes.
 	r = run(t, "compare", "--json", "--directions", "2", "--points", "3", "--samples", "100", "--hessian", mlpModel, mlpModel, digitsData)
 	if r.code != 0 {
 		t.Fatalf("--hessian: exit status %d: %s", r.code, r.stderr)
 	}
 	var h struct {
 		Metrics []struct {
-			Name   string `json:"name"`
-			Reason string `json:"reason"`
+			Name      string `json:"name"`
+			Available bool   `json:"available"`
+			Base      *struct {
+				Value float64 `json:"value"`
+			} `json:"base"`
+			Candidate *struct {
+				Value float64 `json:"value"`
+			} `json:"candidate"`
 		} `json:"metrics"`
 	}
 	json.Unmarshal([]byte(r.stdout), &h)
-	if len(h.Metrics) != 6 || !strings.Contains(h.Metrics[5].Reason, "gradient graph") {
+	if len(h.Metrics) != 6 || h.Metrics[5].Name != "lambda_max" || !h.Metrics[5].Available || h.Metrics[5].Base == nil ||
+		!(h.Metrics[5].Base.Value > 0) || h.Metrics[5].Candidate.Value != h.Metrics[5].Base.Value {
 		t.Errorf("--hessian: lambda_max %+v", h.Metrics)
 	}
 }
