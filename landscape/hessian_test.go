@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 	"gonum.org/v1/gonum/mat"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"

@@ -151,6 +151,24 @@ func parseAt(s string) ([]float64, error) {
 	return at, nil
 }
 
+// openAt parses --at and opens the landscape its point lies on: with one
+// direction for "A", two for "A,B".
+func openAt(cmd *cobra.Command, atFlag string, dirs *directionOptions, modelPath, dataPath string, ro runtimeOptions, do dataOptions) (*landscape.Landscape, []float64, error) {
+	at, err := parseAt(atFlag)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := dirs.config(cmd, modelPath, dataPath, ro, do, len(at) == 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := landscape.Open(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, at, nil
+}
+
 func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) error {
 	var (
 		ev  *engine.Evaluator
@@ -167,19 +185,12 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 			return err
 		}
 	} else {
-		if at, err = parseAt(opts.at); err != nil {
-			return err
-		}
-		cfg, err := opts.dirs.config(cmd, modelPath, dataPath, opts.runtime, opts.data, len(at) == 2)
-		if err != nil {
-			return err
-		}
-		l, err := landscape.Open(cfg)
+		l, point, err := openAt(cmd, opts.at, &opts.dirs, modelPath, dataPath, opts.runtime, opts.data)
 		if err != nil {
 			return err
 		}
 		defer l.Close()
-		ev = l.Engine()
+		ev, at = l.Engine(), point
 		if res, err = l.At(cmd.Context(), at[0], append(at, 0)[1]); err != nil {
 			return err
 		}

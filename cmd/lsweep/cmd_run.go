@@ -357,15 +357,7 @@ prints it (--json: lambda_min, lambda_max, ratio, hvps, converged, seconds).`
 
 // runHessianAt computes and prints the eigenvalues at one point.
 func runHessianAt(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) error {
-	at, err := parseAt(opts.at)
-	if err != nil {
-		return err
-	}
-	cfg, err := opts.dirs.config(cmd, modelPath, dataPath, opts.runtime, opts.data, len(at) == 2)
-	if err != nil {
-		return err
-	}
-	l, err := landscape.Open(cfg)
+	l, at, err := openAt(cmd, opts.at, &opts.dirs, modelPath, dataPath, opts.runtime, opts.data)
 	if err != nil {
 		return err
 	}

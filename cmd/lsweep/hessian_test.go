@@ -10,7 +10,6 @@ import (
 	"github.com/lsweep/lsweep/npz"
 )
 
-
 // TestHessianAt checks the JSON fields of one point and lambda_max against
 // PyTorch's value for the trained MLP (all 1797 samples).
 func TestHessianAt(t *testing.T) {
