@@ -29,3 +29,12 @@ go test -run '^$' -bench 'BenchmarkSweep' -benchtime 2x ./engine |
     printf "%-15s sweep/inference %.3f  (sweep %.0f point-samples/s, inference %.0f samples/s)\n",
       name, m["sweep/inference"], m["point-samples/s"], m["inference-samples/s"]
   }'
+# gradient/inference: one gradient over the dataset (the gradient graph lsweep
+# builds) over one plain inference; target <= 4
+go test -run '^$' -bench 'BenchmarkGradient' -benchtime 3x ./engine |
+  awk '/^BenchmarkGradient/ {
+    name=$1; sub(/^BenchmarkGradient\//, "", name); sub(/-[0-9]+$/, "", name)
+    for (i = 2; i < NF; i++) m[$(i+1)] = $i
+    printf "%-15s gradient/inference %.2f  (inference %.1f ms, gradient %.1f ms)\n",
+      name, m["gradient/inference"], m["ms-inference"], m["ms-gradient"]
+  }'
