@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,7 +163,7 @@ MPI (mpirun), MPICH, Slurm (srun, job arrays) or a Kubernetes Indexed Job
 	f.StringVar(&opts.out, "out", "", "output folder (default: the model's name with .landscape)")
 	f.BoolVar(&opts.force, "force", false, "discard the results in the output folder and start over")
 	f.StringVar(&opts.shard, "shard", "", "compute share I of N of the points (0-based I/N); default: from an MPI, Slurm or Kubernetes launcher, else all")
-	f.IntVar(&opts.completions, "completions", 0, "number of completions of a Kubernetes Indexed Job (with JOB_COMPLETION_INDEX)")
+	f.IntVar(&opts.completions, "completions", 0, "number of completions of a Kubernetes Indexed Job (with JOB_COMPLETION_INDEX); default $LSWEEP_COMPLETIONS")
 	f.BoolVar(&opts.quiet, "quiet", false, "print no progress")
 	f.BoolVar(&opts.noPlot, "no-plot", false, "do not draw the pictures and report.html at the end (lsweep plot draws them later)")
 	opts.plot.AddFlags(f)
@@ -213,9 +214,19 @@ func (o *runOptions) shardOf(stderr io.Writer) (sweep.Shard, error) {
 		}
 		return s, nil
 	}
-	s, source, ok, err := sweep.ShardFromEnv(os.Getenv, o.completions)
+	completions := o.completions
+	if completions == 0 {
+		if env := os.Getenv("LSWEEP_COMPLETIONS"); env != "" {
+			n, err := strconv.Atoi(env)
+			if err != nil || n < 1 {
+				return sweep.Shard{}, fmt.Errorf("LSWEEP_COMPLETIONS=%q: want a positive number of completions", env)
+			}
+			completions = n
+		}
+	}
+	s, source, ok, err := sweep.ShardFromEnv(os.Getenv, completions)
 	if err != nil {
-		return s, err
+		return s, fmt.Errorf("%w (--completions or LSWEEP_COMPLETIONS)", err)
 	}
 	if !ok {
 		return sweep.Shard{Index: 0, Count: 1}, nil
