@@ -130,6 +130,45 @@ func randomImages(n int) *dataset.Dataset {
 	return d
 }
 
+// benchCase is a model and dataset that the benchmarks time.
+type benchCase struct {
+	name  string
+	model string
+	data  func(tb testing.TB) *dataset.Dataset
+	batch int
+}
+
+// benchCases are the digits ResNet on the digits data and ResNet-20 on
+// cifar random CIFAR-shaped images.
+func benchCases(cifar int) []benchCase {
+	return []benchCase{
+		{"digits-resnet", "../fixtures/testdata/digits/resnet_skip.onnx", func(tb testing.TB) *dataset.Dataset {
+			d, err := dataset.Load("../fixtures/testdata/digits/data.npz", dataset.Options{})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return d
+		}, 256},
+		{"cifar-resnet20", "../fixtures/testdata/cifar/resnet20.onnx", func(testing.TB) *dataset.Dataset { return randomImages(cifar) }, 128},
+	}
+}
+
+// open skips b without ONNX Runtime, else loads c's model and dataset and
+// makes an Evaluator over them; the caller closes it.
+func (c benchCase) open(b *testing.B) (*Evaluator, *onnx.Model, *dataset.Dataset) {
+	requireRuntime(b)
+	m, err := onnx.Load(filepath.FromSlash(c.model))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := c.data(b)
+	e, err := New(m, d, Options{BatchSize: c.batch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, m, d
+}
+
 // BenchmarkPoint compares, in one run, plain ONNX Runtime inference of the
 // untouched model over the dataset (a: one session made beforehand, ONNX
 // Runtime's default threading) with lsweep's evaluation of one perturbed
@@ -139,33 +178,9 @@ func randomImages(n int) *dataset.Dataset {
 // batches) as "point/same-layout": the per-point overhead alone. Iterations
 // alternate the three so that drift of a shared machine hits all alike.
 func BenchmarkPoint(b *testing.B) {
-	cases := []struct {
-		name  string
-		model string
-		data  func(tb testing.TB) *dataset.Dataset
-		batch int
-	}{
-		{"digits-resnet", "../fixtures/testdata/digits/resnet_skip.onnx", func(tb testing.TB) *dataset.Dataset {
-			d, err := dataset.Load("../fixtures/testdata/digits/data.npz", dataset.Options{})
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return d
-		}, 256},
-		{"cifar-resnet20", "../fixtures/testdata/cifar/resnet20.onnx", func(testing.TB) *dataset.Dataset { return randomImages(1024) }, 128},
-	}
-	for _, c := range cases {
+	for _, c := range benchCases(1024) {
 		b.Run(c.name, func(b *testing.B) {
-			requireRuntime(b)
-			m, err := onnx.Load(filepath.FromSlash(c.model))
-			if err != nil {
-				b.Fatal(err)
-			}
-			d := c.data(b)
-			e, err := New(m, d, Options{BatchSize: c.batch})
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, m, d := c.open(b)
 			defer e.Close()
 			plain := newPlainInference(b, e, m)
 			parallel := newParallelInference(b, e)

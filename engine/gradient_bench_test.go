@@ -2,14 +2,11 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lsweep/lsweep/dataset"
-	"github.com/lsweep/lsweep/onnx"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -78,32 +75,9 @@ func (p *inputsGradient) run(tb testing.TB, values map[string][]float64) {
 // layout, the weights fed as graph inputs to sessions made once, as
 // "inputs/inference". Iterations alternate the three.
 func BenchmarkGradient(b *testing.B) {
-	cases := []struct {
-		name  string
-		model string
-		data  func(tb testing.TB) *dataset.Dataset
-		batch int
-	}{
-		{"digits-resnet", "../fixtures/testdata/digits/resnet_skip.onnx", func(tb testing.TB) *dataset.Dataset {
-			d, err := dataset.Load("../fixtures/testdata/digits/data.npz", dataset.Options{})
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return d
-		}, 256},
-		{"cifar-resnet20", "../fixtures/testdata/cifar/resnet20.onnx", func(testing.TB) *dataset.Dataset { return randomImages(256) }, 128},
-	}
-	for _, c := range cases {
+	for _, c := range benchCases(256) {
 		b.Run(c.name, func(b *testing.B) {
-			requireRuntime(b)
-			m, err := onnx.Load(filepath.FromSlash(c.model))
-			if err != nil {
-				b.Fatal(err)
-			}
-			e, err := New(m, c.data(b), Options{BatchSize: c.batch})
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, _, _ := c.open(b)
 			defer e.Close()
 			ctx := context.Background()
 			w := perturbed(e)

@@ -13,7 +13,6 @@ import (
 	"github.com/lsweep/lsweep/fixtures"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/internal/testenv"
-	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -235,23 +234,8 @@ func TestGradientDigits(t *testing.T) {
 		{"mlp_sigmoid", "y_even"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
-			m, err := onnx.Load(filepath.Join(digits, c.model+".onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := dataset.Load(filepath.Join(digits, "data.npz"), dataset.Options{YKey: c.yKey})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := engine.New(m, d, engine.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			ref, err := npz.ReadFile(filepath.Join(digits, c.model+".ref.npz"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := digitsEvaluator(t, c.model, c.yKey)
+			ref := digitsRef(t, c.model)
 			want, _ := ref["loss"].Scalar()
 			for point, scale := range []float64{0, 0.2} {
 				values := weightValues(e, scale, uint64(point+7))
@@ -279,19 +263,7 @@ func TestGradientDigits(t *testing.T) {
 // differences; and back at the untouched statistics, it is rebuilt again.
 func TestGradientStates(t *testing.T) {
 	testenv.RequireRuntime(t)
-	m, err := onnx.Load(filepath.Join(digits, "resnet_skip.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dataset.Load(filepath.Join(digits, "data.npz"), dataset.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(m, d, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := digitsEvaluator(t, "resnet_skip", "")
 	values := weightValues(e, 0.1, 3)
 	for _, p := range e.Params() {
 		if p.Role == onnx.RoleBNMean {

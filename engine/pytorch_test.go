@@ -16,6 +16,38 @@ import (
 
 const digits = "../fixtures/testdata/digits"
 
+// digitsEvaluator makes an Evaluator, with default options, of the digits
+// model named model (without .onnx) over the digits data labelled by yKey
+// ("" for the default); it is closed when t ends.
+func digitsEvaluator(t *testing.T, model, yKey string) *engine.Evaluator {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join(digits, model+".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Load(filepath.Join(digits, "data.npz"), dataset.Options{YKey: yKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(m, d, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// digitsRef reads PyTorch's reference numbers for the digits model named
+// model, saved by fixtures/gen/make_pytorch_fixtures.py.
+func digitsRef(t *testing.T, model string) map[string]*npz.Array {
+	t.Helper()
+	ref, err := npz.ReadFile(filepath.Join(digits, model+".ref.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
 // TestPyTorchFixtures checks ONNX Runtime, run by lsweep, against PyTorch's
 // own numbers saved when the fixtures were exported
 // (fixtures/gen/make_pytorch_fixtures.py): the outputs and the loss of the
@@ -35,23 +67,8 @@ func TestPyTorchFixtures(t *testing.T) {
 		{"mlp_sigmoid", "y_even"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
-			ref, err := npz.ReadFile(filepath.Join(digits, c.model+".ref.npz"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := onnx.Load(filepath.Join(digits, c.model+".onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := dataset.Load(filepath.Join(digits, "data.npz"), dataset.Options{YKey: c.yKey})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := engine.New(m, d, engine.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
+			ref := digitsRef(t, c.model)
+			e := digitsEvaluator(t, c.model, c.yKey)
 
 			check := func(label string, values map[string][]float64, outKey, lossKey, accKey string) {
 				out, err := e.Predict(context.Background(), values)

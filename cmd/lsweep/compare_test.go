@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/fixtures"
 	"github.com/lsweep/lsweep/npz"
-	"github.com/lsweep/lsweep/onnx"
 )
 
 const (
@@ -18,35 +17,12 @@ const (
 	batchFolder = "../../fixtures/testdata/batch"
 )
 
-// rescaledMLP writes a copy of the digits MLP with fc1 (weight and bias)
-// scaled by c and fc2's weight by 1/c: the same function (ReLU is
-// positively homogeneous), which unnormalised directions see as sharper.
+// rescaledMLP writes a copy of the digits MLP with fc1 scaled by c and
+// fc2's weight by 1/c (see fixtures.RescaledMLP).
 func rescaledMLP(t *testing.T, c float64) string {
 	t.Helper()
-	m, err := onnx.Load(mlpModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scale := map[string]float64{"fc1.weight": c, "fc1.bias": c, "fc2.weight": 1 / c}
-	names := []string{"fc1.weight", "fc1.bias", "fc2.weight"}
-	patch, err := m.NewPatcher(names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		v, err := m.Value(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range v {
-			v[i] *= scale[name]
-		}
-		if err := patch.Set(name, v); err != nil {
-			t.Fatal(err)
-		}
-	}
 	path := filepath.Join(t.TempDir(), "mlp_rescaled.onnx")
-	if err := os.WriteFile(path, patch.Bytes(), 0o644); err != nil {
+	if err := fixtures.RescaledMLP(mlpModel, path, "fc1", "fc2", c); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -56,19 +32,8 @@ func rescaledMLP(t *testing.T, c float64) string {
 // [N, 64]: a model on other inputs.
 func flatInputMLP(t *testing.T) string {
 	t.Helper()
-	m, err := onnx.Load(mlpModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := m.Graph().GetInput()[0].GetType().GetTensorType().GetShape()
-	shape.Dim = shape.Dim[:2]
-	shape.Dim[1].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 64}
-	b, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "mlp_flat.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := fixtures.FlatInputMLP(mlpModel, path); err != nil {
 		t.Fatal(err)
 	}
 	return path
