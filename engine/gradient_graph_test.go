@@ -10,6 +10,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lsweep/lsweep/fixtures"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -32,25 +33,10 @@ func newGraph(dt onnx.DataType, seed uint64) *graphBuilder {
 	return &graphBuilder{g: &onnxpb.GraphProto{Name: proto.String("test")}, rng: rand.New(rand.NewPCG(seed, 99)), dt: dt}
 }
 
-func gValueInfo(name string, dt onnx.DataType, dims ...int64) *onnxpb.ValueInfoProto {
-	shape := &onnxpb.TensorShapeProto{}
-	for _, d := range dims {
-		dim := &onnxpb.TensorShapeProto_Dimension{}
-		if d < 0 {
-			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}
-		} else {
-			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}
-		}
-		shape.Dim = append(shape.Dim, dim)
-	}
-	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
-		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt)), Shape: shape}}}}
-}
-
 // input declares x with the given sample shape (the batch comes first).
 func (b *graphBuilder) input(sample ...int64) string {
 	b.x = append([]int64{-1}, sample...)
-	b.g.Input = append(b.g.Input, gValueInfo("x", b.dt, b.x...))
+	b.g.Input = append(b.g.Input, fixtures.ValueInfo("x", int32(b.dt), b.x...))
 	return "x"
 }
 

@@ -186,22 +186,7 @@ type graph struct {
 }
 
 func newGraph() *graph {
-	return &graph{g: &onnxpb.GraphProto{Input: []*onnxpb.ValueInfoProto{vi("x", onnx.Float, -1, 4)}}}
-}
-
-func vi(name string, dt onnx.DataType, dims ...int64) *onnxpb.ValueInfoProto {
-	shape := &onnxpb.TensorShapeProto{}
-	for _, d := range dims {
-		dim := &onnxpb.TensorShapeProto_Dimension{}
-		if d < 0 {
-			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}
-		} else {
-			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}
-		}
-		shape.Dim = append(shape.Dim, dim)
-	}
-	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
-		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt)), Shape: shape}}}}
+	return &graph{g: &onnxpb.GraphProto{Input: []*onnxpb.ValueInfoProto{fixtures.ValueInfo("x", int32(onnx.Float), -1, 4)}}}
 }
 
 func (g *graph) weight(name string, dims ...int64) string {
@@ -220,7 +205,7 @@ func (g *graph) node(name, op string, in []string, attrs ...*onnxpb.AttributePro
 }
 
 func (g *graph) model(out string, cols, opset int64) *onnx.Model {
-	g.g.Output = []*onnxpb.ValueInfoProto{vi(out, onnx.Float, -1, cols)}
+	g.g.Output = []*onnxpb.ValueInfoProto{fixtures.ValueInfo(out, int32(onnx.Float), -1, cols)}
 	return &onnx.Model{Path: "g.onnx", Proto: &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g.g,
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}}
 }
