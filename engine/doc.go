@@ -42,7 +42,7 @@
 // # Gradients
 //
 // ONNX Runtime computes no gradients for an inference model, so Gradient runs
-// the gradient model onnx.Model.GradientModel builds: the forward graph, the
+// the gradient model autodiff.GradientModel builds: the forward graph, the
 // loss of the batch, and the reverse pass written as ordinary ONNX ops. That
 // model takes the weights as graph inputs; Gradient writes them back as
 // stored tensors, patches their bytes for each weight vector and makes fresh

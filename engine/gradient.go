@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/lsweep/lsweep/autodiff"
+
 	"github.com/x448/float16"
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
@@ -52,7 +54,7 @@ type gradSubset struct {
 // size, in float64, divided by the samples used. The gradient map holds one
 // slice per weight, in the tensor's element order.
 //
-// The gradient comes from the model onnx.Model.GradientModel builds, with
+// The gradient comes from the model autodiff.GradientModel builds, with
 // the weights written back as stored tensors and patched in place for each
 // call, and fresh sessions made from its bytes, as Evaluate does (see the
 // package documentation for why). The gradient model is built on the first
@@ -60,7 +62,7 @@ type gradSubset struct {
 // Batches are shared among the sessions in a fixed order, so the result does
 // not depend on scheduling. It stops between batches when ctx is cancelled
 // and returns ctx.Err(). An op the gradient model cannot differentiate gives
-// an error wrapping onnx.ErrNoGradient.
+// an error wrapping autodiff.ErrNoGradient.
 func (e *Evaluator) Gradient(ctx context.Context, values map[string][]float64, samples int) (float64, map[string][]float64, error) {
 	if e.grad == nil {
 		gs, err := e.prepareGradient()
@@ -259,10 +261,10 @@ func (e *Evaluator) prepareGradient() (*gradState, error) {
 	if len(gs.names) == 0 {
 		return nil, fmt.Errorf("engine: %s: %w", e.model.Path, onnx.ErrNoWeights)
 	}
-	gs.in = []string{e.input.Name, onnx.GradLabels}
+	gs.in = []string{e.input.Name, autodiff.GradLabels}
 	gs.out = []string{lossOutput}
 	for _, n := range gs.names {
-		gs.out = append(gs.out, onnx.GradPrefix+n)
+		gs.out = append(gs.out, autodiff.GradPrefix+n)
 	}
 	for _, b := range e.batches {
 		t, err := e.labelTensor(e.data, b.lo, b.hi, b.rows)
@@ -290,7 +292,7 @@ func (e *Evaluator) buildGradient(others map[string][]float64) error {
 			return err
 		}
 	}
-	gm, err := src.GradientModel(e.output.Name, e.head, gs.names)
+	gm, err := autodiff.GradientModel(src, e.output.Name, e.head, gs.names)
 	if err != nil {
 		return err
 	}
@@ -468,16 +470,16 @@ func withLossOutput(gm *onnx.Model) (*onnx.Model, error) {
 	g := c.Graph()
 	var lossType int32
 	for _, o := range g.GetOutput() {
-		if o.GetName() == onnx.GradLoss {
+		if o.GetName() == autodiff.GradLoss {
 			lossType = o.GetType().GetTensorType().GetElemType()
 		}
 	}
 	if lossType == 0 {
-		return nil, fmt.Errorf("engine: %s: not a gradient model (no output %q)", gm.Path, onnx.GradLoss)
+		return nil, fmt.Errorf("engine: %s: not a gradient model (no output %q)", gm.Path, autodiff.GradLoss)
 	}
 	shape := lossOutput + "/shape"
 	g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String(shape), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.Int64)), Int64Data: []int64{1}})
-	g.Node = append(g.Node, &onnxpb.NodeProto{Name: proto.String(lossOutput), OpType: proto.String("Reshape"), Input: []string{onnx.GradLoss, shape}, Output: []string{lossOutput}})
+	g.Node = append(g.Node, &onnxpb.NodeProto{Name: proto.String(lossOutput), OpType: proto.String("Reshape"), Input: []string{autodiff.GradLoss, shape}, Output: []string{lossOutput}})
 	g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(lossOutput), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
 		ElemType: proto.Int32(lossType),
 		Shape:    &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1}}}},

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lsweep/lsweep/autodiff"
+
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 
@@ -165,9 +167,9 @@ func newGradRunner(t *testing.T, gm *onnx.Model, x []float64, xShape []int64, xd
 	}
 	outs := []string{lossOutput}
 	for _, w := range wrt {
-		outs = append(outs, onnx.GradPrefix+w)
+		outs = append(outs, autodiff.GradPrefix+w)
 	}
-	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, append([]string{"x", onnx.GradLabels}, wrt...), outs, nil)
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, append([]string{"x", autodiff.GradLabels}, wrt...), outs, nil)
 	if err != nil {
 		t.Fatalf("ONNX Runtime rejects the gradient model: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/lsweep/lsweep/autodiff"
+
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
@@ -381,7 +383,7 @@ func checkOpGradient(t *testing.T, m *onnx.Model, b *graphBuilder, c opCase) {
 			labels = append(labels, float64(rng.IntN(cols)))
 		}
 	}
-	gm, err := m.GradientModel("", h, b.wrt)
+	gm, err := autodiff.GradientModel(m, "", h, b.wrt)
 	if err != nil {
 		t.Fatal(err)
 	}

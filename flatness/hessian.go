@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lsweep/lsweep/autodiff"
+
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
-	"github.com/lsweep/lsweep/onnx"
 )
 
 // ---------------------------------------------------------------------------
@@ -92,7 +93,7 @@ func Lanczos(opts landscape.HessianOptions) LambdaMaxer {
 		o := opts
 		o.Seed = t.Seed
 		e, err := l.Hessian(ctx, 0, 0, o)
-		if errors.Is(err, onnx.ErrNoGradient) {
+		if errors.Is(err, autodiff.ErrNoGradient) {
 			return Estimate{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		if err != nil {

@@ -10,11 +10,6 @@
 // back by patching the bytes of one marshalled copy of the model in place, so
 // that a new weight vector costs a copy of its bytes and no re-marshalling.
 //
-// GradientModel differentiates an inference graph in reverse mode with
-// respect to chosen stored tensors and writes the result as a new ONNX model
-// that computes the mean loss of a batch and its gradient with ordinary ops
-// (GradientOps lists the ops it differentiates through).
-//
-// Nothing here needs ONNX Runtime; package engine runs what this package
-// prepares.
+// Nothing here needs ONNX Runtime; package autodiff builds gradient and
+// Hessian-vector-product graphs from its models and package engine runs them.
 package onnx

@@ -159,20 +159,3 @@ func (m *Model) Clone() *Model {
 	return &Model{Path: m.Path, Dir: m.Dir, Proto: proto.Clone(m.Proto).(*onnxpb.ModelProto)}
 }
 
-// attr returns the attribute of node n with the given name, or nil.
-func attr(n *onnxpb.NodeProto, name string) *onnxpb.AttributeProto {
-	for _, a := range n.GetAttribute() {
-		if a.GetName() == name {
-			return a
-		}
-	}
-	return nil
-}
-
-// attrInt returns an integer attribute, or def when it is absent.
-func attrInt(n *onnxpb.NodeProto, name string, def int64) int64 {
-	if a := attr(n, name); a != nil {
-		return a.GetI()
-	}
-	return def
-}

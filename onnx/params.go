@@ -68,7 +68,7 @@ type Param struct {
 }
 
 // Size returns the number of elements.
-func (p Param) Size() int64 { return numel(p.Shape) }
+func (p Param) Size() int64 { return NumElements(p.Shape) }
 
 // graphIndex is the lookups the analyses need over a graph.
 type graphIndex struct {
@@ -102,7 +102,7 @@ func newGraphIndex(m *Model) *graphIndex {
 			}
 		}
 		if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutput()) == 1 {
-			if a := attr(n, "value"); a != nil && a.GetT() != nil {
+			if a := n.Attr("value"); a != nil && a.GetT() != nil {
 				ix.constants[n.GetOutput()[0]] = a.GetT()
 			}
 		}
@@ -134,16 +134,6 @@ func (ix *graphIndex) ints(name string) []int64 {
 		out[i] = int64(x)
 	}
 	return out
-}
-
-func nodeName(n *onnxpb.NodeProto) string {
-	if n.GetName() != "" {
-		return n.GetName()
-	}
-	if len(n.GetOutput()) > 0 {
-		return n.GetOutput()[0]
-	}
-	return n.GetOpType()
 }
 
 // Params returns every stored tensor of the main graph with its role:
@@ -237,7 +227,7 @@ func (ix *graphIndex) classify(p *Param) {
 				continue
 			}
 			cand := *p
-			cand.Consumer, cand.ConsumerNode, cand.ConsumerIndex = op, nodeName(u.node), u.index
+			cand.Consumer, cand.ConsumerNode, cand.ConsumerIndex = op, u.node.Label(), u.index
 			cand.Role = ix.roleAt(u, len(shape))
 			if cand.Role == "" {
 				continue
@@ -363,12 +353,12 @@ func weightAxis(u use, r int) int {
 		return 1
 	case "Gemm":
 		if u.input == 1 {
-			if attrInt(n, "transB", 0) != 0 {
+			if n.AttrInt("transB", 0) != 0 {
 				return 0 // B is [N, K]
 			}
 			return 1 // B is [K, N]
 		}
-		if attrInt(n, "transA", 0) != 0 {
+		if n.AttrInt("transA", 0) != 0 {
 			return 1 // A is [K, M]
 		}
 		return 0
@@ -426,9 +416,9 @@ func reshapeAxis(a int, in, out []int64) int {
 	if a < 0 || a >= len(out) {
 		return -1
 	}
-	before := numel(out[:a])
+	before := NumElements(out[:a])
 	for b := range in {
-		if numel(in[:b]) == before && in[b] == out[a] {
+		if NumElements(in[:b]) == before && in[b] == out[a] {
 			return b
 		}
 	}
@@ -447,7 +437,7 @@ func (ix *graphIndex) viewStep(n *onnxpb.NodeProto, in []int64) (viewStep, bool)
 		s.out = in
 	case "Transpose":
 		perm := []int64(nil)
-		if a := attr(n, "perm"); a != nil {
+		if a := n.Attr("perm"); a != nil {
 			perm = a.GetInts()
 		} else {
 			for i := len(in) - 1; i >= 0; i-- {
@@ -465,14 +455,14 @@ func (ix *graphIndex) viewStep(n *onnxpb.NodeProto, in []int64) (viewStep, bool)
 			s.out = append(s.out, in[p])
 		}
 	case "Flatten":
-		axis := attrInt(n, "axis", 1)
+		axis := n.AttrInt("axis", 1)
 		if axis < 0 {
 			axis += int64(len(in))
 		}
 		if axis < 0 || axis > int64(len(in)) {
 			return s, false
 		}
-		s.out = []int64{numel(in[:axis]), numel(in[axis:])}
+		s.out = []int64{NumElements(in[:axis]), NumElements(in[axis:])}
 	case "Reshape":
 		if len(n.GetInput()) < 2 {
 			return s, false
@@ -481,7 +471,7 @@ func (ix *graphIndex) viewStep(n *onnxpb.NodeProto, in []int64) (viewStep, bool)
 		if target == nil {
 			return s, false
 		}
-		allowZero := attrInt(n, "allowzero", 0) != 0
+		allowZero := n.AttrInt("allowzero", 0) != 0
 		out := make([]int64, len(target))
 		infer := -1
 		known := int64(1)
@@ -509,22 +499,22 @@ func (ix *graphIndex) viewStep(n *onnxpb.NodeProto, in []int64) (viewStep, bool)
 			if known == 0 {
 				return s, false
 			}
-			out[infer] = numel(in) / known
+			out[infer] = NumElements(in) / known
 		}
-		if numel(out) != numel(in) {
+		if NumElements(out) != NumElements(in) {
 			return s, false
 		}
 		s.out = out
 	case "Squeeze", "Unsqueeze":
 		axes := []int64(nil)
-		if a := attr(n, "axes"); a != nil {
+		if a := n.Attr("axes"); a != nil {
 			axes = a.GetInts()
 		} else if len(n.GetInput()) > 1 {
 			if axes = ix.ints(n.GetInput()[1]); axes == nil {
 				return s, false
 			}
 		}
-		s.out = squeezeShape(s.op, in, axes)
+		s.out = SqueezeShape(s.op, in, axes)
 		if s.out == nil {
 			return s, false
 		}
@@ -534,7 +524,10 @@ func (ix *graphIndex) viewStep(n *onnxpb.NodeProto, in []int64) (viewStep, bool)
 	return s, true
 }
 
-func squeezeShape(op string, in, axes []int64) []int64 {
+// SqueezeShape returns the shape that a Squeeze (op "Squeeze") or an Unsqueeze
+// (any other op) with the given axes makes of shape in; nil when a squeezed
+// axis is not 1.
+func SqueezeShape(op string, in, axes []int64) []int64 {
 	if op == "Squeeze" {
 		drop := make(map[int64]bool)
 		for _, a := range axes {
@@ -575,6 +568,20 @@ func squeezeShape(op string, in, axes []int64) []int64 {
 		}
 		out = append(out, in[j])
 		j++
+	}
+	return out
+}
+
+// StoredTensors returns every tensor stored in the main graph by value name:
+// the initializers and the values of Constant nodes (attribute value).
+func (m *Model) StoredTensors() map[string]*onnxpb.TensorProto {
+	ix := newGraphIndex(m)
+	out := make(map[string]*onnxpb.TensorProto, len(ix.inits)+len(ix.constants))
+	for name, t := range ix.constants {
+		out[name] = t
+	}
+	for name, t := range ix.inits {
+		out[name] = t
 	}
 	return out
 }

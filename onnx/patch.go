@@ -46,7 +46,7 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 			return nil, err
 		}
 		raw := make([]byte, len(values)*dt.Size())
-		encodeFloat(raw, dt, values)
+		EncodeFloat(raw, dt, values)
 		t.FloatData, t.DoubleData, t.Int32Data = nil, nil, nil
 		t.ExternalData, t.DataLocation = nil, nil
 		t.RawData = raw
@@ -81,7 +81,7 @@ func (p *Patcher) Set(name string, values []float64) error {
 	if len(values) != s.n {
 		return fmt.Errorf("onnx: patch: tensor %q has %d elements, got %d values", name, s.n, len(values))
 	}
-	encodeFloat(p.buf[s.off:s.off+s.n*s.dtype.Size()], s.dtype, values)
+	EncodeFloat(p.buf[s.off:s.off+s.n*s.dtype.Size()], s.dtype, values)
 	return nil
 }
 

@@ -84,9 +84,9 @@ func (t DataType) Size() int {
 	return 0
 }
 
-// numel returns the element count of a shape, or -1 if a dimension is
+// NumElements returns the element count of a shape, or -1 if a dimension is
 // negative or the count overflows.
-func numel(dims []int64) int64 {
+func NumElements(dims []int64) int64 {
 	n := int64(1)
 	for _, d := range dims {
 		if d < 0 || (d > 0 && n > math.MaxInt64/d) {
@@ -102,7 +102,7 @@ func numel(dims []int64) int64 {
 // m.Dir. Integer types are converted exactly up to 2^53.
 func (m *Model) ReadTensor(t *onnxpb.TensorProto) ([]float64, error) {
 	dt := DataType(t.GetDataType())
-	n := numel(t.GetDims())
+	n := NumElements(t.GetDims())
 	if n < 0 {
 		return nil, m.tensorErr(t, "invalid dims %v", t.GetDims())
 	}
@@ -211,7 +211,7 @@ func (m *Model) readExternal(t *onnxpb.TensorProto) ([]byte, error) {
 		return nil, m.tensorErr(t, "external data: %v", err)
 	}
 	defer f.Close()
-	want := numel(t.GetDims()) * int64(DataType(t.GetDataType()).Size())
+	want := NumElements(t.GetDims()) * int64(DataType(t.GetDataType()).Size())
 	if ref.length >= 0 && ref.length != want {
 		return nil, m.tensorErr(t, "external data length %d, its shape %v needs %d bytes", ref.length, t.GetDims(), want)
 	}
@@ -261,9 +261,9 @@ func decodeRaw(dt DataType, raw []byte) []float64 {
 	return out
 }
 
-// encodeFloat writes values into dst as little-endian elements of type dt,
+// EncodeFloat writes values into dst as little-endian elements of type dt,
 // which must be a float type; dst must hold len(values)*dt.Size() bytes.
-func encodeFloat(dst []byte, dt DataType, values []float64) {
+func EncodeFloat(dst []byte, dt DataType, values []float64) {
 	le := binary.LittleEndian
 	switch dt {
 	case Float:
@@ -283,7 +283,7 @@ func encodeFloat(dst []byte, dt DataType, values []float64) {
 			le.PutUint16(dst[2*i:], bfloat16Bits(float32(v)))
 		}
 	default:
-		panic("onnx: encodeFloat of non-float type " + dt.String())
+		panic("onnx: EncodeFloat of non-float type " + dt.String())
 	}
 }
 
@@ -314,7 +314,7 @@ func (m *Model) CheckStorage() error {
 		if err != nil {
 			return m.tensorErr(t, "external data: %v", err)
 		}
-		need := ref.offset + numel(t.GetDims())*int64(DataType(t.GetDataType()).Size())
+		need := ref.offset + NumElements(t.GetDims())*int64(DataType(t.GetDataType()).Size())
 		if st.Size() < need {
 			return m.tensorErr(t, "external data file %s has %d bytes, the tensor needs %d", ref.path, st.Size(), need)
 		}

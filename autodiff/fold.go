@@ -1,4 +1,4 @@
-package onnx
+package autodiff
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // foldBatchNorms rewrites each Conv followed only by an inference
@@ -33,7 +34,7 @@ func (b *gradBuilder) foldBatchNorms(output string) {
 	replace := make(map[int][]*onnxpb.NodeProto)
 	drop := make(map[int]bool)
 	for k, bn := range b.fwd {
-		if bn.GetOpType() != "BatchNormalization" || bn.GetDomain() != "" && bn.GetDomain() != "ai.onnx" || attrInt(bn, "training_mode", 0) != 0 {
+		if bn.GetOpType() != "BatchNormalization" || bn.GetDomain() != "" && bn.GetDomain() != "ai.onnx" || bn.AttrInt("training_mode", 0) != 0 {
 			continue
 		}
 		if slices.ContainsFunc(bn.GetOutput()[1:], func(o string) bool { return o != "" }) {
@@ -50,7 +51,7 @@ func (b *gradBuilder) foldBatchNorms(output string) {
 		}
 		w := input(conv, 1)
 		wi := b.info[w]
-		if !b.wrt[w] || wi == nil || !wi.static() || len(wi.dims) < 3 || (wi.dt != Float && wi.dt != Double) {
+		if !b.wrt[w] || wi == nil || !wi.static() || len(wi.dims) < 3 || (wi.dt != onnx.Float && wi.dt != onnx.Double) {
 			continue
 		}
 		m := wi.dims[0]

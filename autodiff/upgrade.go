@@ -1,4 +1,4 @@
-package onnx
+package autodiff
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // semanticsChanged lists, for ops whose meaning changed in some opset and
@@ -40,10 +41,10 @@ func (b *gradBuilder) upgrade(n *onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) 
 			// The mask of an inference Dropout keeps everything.
 			shape := b.fresh("fwd")
 			nodes = append(nodes, mk("Shape", []string{input(n, 0)}, []string{shape}))
-			b.info[shape] = &vinfo{dt: Int64}
+			b.info[shape] = &vinfo{dt: onnx.Int64}
 			nodes = append(nodes, mk("ConstantOfShape", []string{shape}, []string{outs[1]},
-				attrT("value", &onnxpb.TensorProto{DataType: proto.Int32(int32(Bool)), Dims: []int64{1}, Int32Data: []int32{1}})))
-			b.info[outs[1]] = &vinfo{dt: Bool}
+				attrT("value", &onnxpb.TensorProto{DataType: proto.Int32(int32(onnx.Bool)), Dims: []int64{1}, Int32Data: []int32{1}})))
+			b.info[outs[1]] = &vinfo{dt: onnx.Bool}
 		}
 		return nodes, nil
 	}
@@ -76,11 +77,11 @@ func (b *gradBuilder) upgrade(n *onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) 
 	switch op {
 	case "Softmax", "LogSoftmax":
 		// Before opset 13 these coerce the input to 2-D at axis (default 1).
-		axis := attrInt(n, "axis", 1)
+		axis := n.AttrInt("axis", 1)
 		r := b.rank(x)
 		if axis < 0 {
 			if r < 0 {
-				return nil, b.errorf("node %q (%s): negative axis on an input of unknown rank", nodeName(n), op)
+				return nil, b.errorf("node %q (%s): negative axis on an input of unknown rank", n.Label(), op)
 			}
 			axis += int64(r)
 		}
@@ -97,12 +98,12 @@ func (b *gradBuilder) upgrade(n *onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) 
 			mk("Reshape", []string{soft, shape}, n.GetOutput()),
 		}, nil
 	case "Squeeze", "Unsqueeze", "ReduceSum":
-		if attr(n, "axes") == nil {
+		if n.Attr("axes") == nil {
 			return []*onnxpb.NodeProto{n}, nil
 		}
 		return []*onnxpb.NodeProto{clone([]string{x, b.ci(attrInts(n, "axes")...)}, "axes")}, nil
 	case "Split":
-		if attr(n, "split") == nil {
+		if n.Attr("split") == nil {
 			return []*onnxpb.NodeProto{n}, nil
 		}
 		return []*onnxpb.NodeProto{clone([]string{x, b.ci(attrInts(n, "split")...)}, "split")}, nil
@@ -113,7 +114,7 @@ func (b *gradBuilder) upgrade(n *onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) 
 		in := []string{x, b.ci(attrInts(n, "pads")...)}
 		if v := attrFloat(n, "value", 0); v != 0 {
 			if !b.dt(x).IsFloat() {
-				return nil, b.errorf("node %q (Pad): a non-zero pad value on a %v input", nodeName(n), b.dt(x))
+				return nil, b.errorf("node %q (Pad): a non-zero pad value on a %v input", n.Label(), b.dt(x))
 			}
 			in = append(in, b.cf(b.dt(x), v))
 		}
@@ -124,13 +125,13 @@ func (b *gradBuilder) upgrade(n *onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) 
 		}
 		dt := b.dt(x)
 		if !dt.IsFloat() {
-			return nil, b.errorf("node %q (Clip): input of type %v", nodeName(n), dt)
+			return nil, b.errorf("node %q (Clip): input of type %v", n.Label(), dt)
 		}
 		in := []string{x, "", ""}
-		if a := attr(n, "min"); a != nil {
+		if a := n.Attr("min"); a != nil {
 			in[1] = b.cf(dt, float64(a.GetF()))
 		}
-		if a := attr(n, "max"); a != nil {
+		if a := n.Attr("max"); a != nil {
 			in[2] = b.cf(dt, float64(a.GetF()))
 		}
 		for len(in) > 1 && in[len(in)-1] == "" {
@@ -138,8 +139,8 @@ func (b *gradBuilder) upgrade(n *onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) 
 		}
 		return []*onnxpb.NodeProto{clone(in, "min", "max")}, nil
 	case "BatchNormalization":
-		if attr(n, "spatial") != nil && attrInt(n, "spatial", 1) == 0 {
-			return nil, b.errorf("node %q (BatchNormalization): spatial=0 is not supported", nodeName(n))
+		if n.Attr("spatial") != nil && n.AttrInt("spatial", 1) == 0 {
+			return nil, b.errorf("node %q (BatchNormalization): spatial=0 is not supported", n.Label())
 		}
 		return []*onnxpb.NodeProto{clone(n.GetInput(), "spatial", "is_test", "consumed_inputs")}, nil
 	}
@@ -160,7 +161,7 @@ func (b *gradBuilder) checkRaise() error {
 		for _, v := range semanticsChanged[n.GetOpType()] {
 			if b.opset < v && v <= b.target {
 				return fmt.Errorf("onnx: %s: node %q (%s) changed meaning in opset %d; the gradient model needs opset %d and the model is opset %d",
-					b.m.Path, nodeName(n), n.GetOpType(), v, b.target, b.opset)
+					b.m.Path, n.Label(), n.GetOpType(), v, b.target, b.opset)
 			}
 		}
 	}

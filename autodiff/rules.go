@@ -1,10 +1,11 @@
-package onnx
+package autodiff
 
 import (
 	"math"
 	"slices"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // gradRule adds the nodes that compute the gradient of the loss with respect
@@ -106,7 +107,7 @@ func gradCast(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]
 	dt := b.dt(x)
 	// A low-precision stored tensor cast up keeps the gradient's precision:
 	// its gradient output is float anyway.
-	if (dt == Float16 || dt == BFloat16) && b.wrt[x] {
+	if (dt == onnx.Float16 || dt == onnx.BFloat16) && b.wrt[x] {
 		return []string{dy[0]}, nil
 	}
 	return []string{b.castTo(dy[0], dt)}, nil
@@ -141,7 +142,7 @@ func gradTanh(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]
 }
 
 // softmaxAxis returns the axis of a Softmax or LogSoftmax in opset 13 form.
-func softmaxAxis(n *onnxpb.NodeProto) int64 { return attrInt(n, "axis", -1) }
+func softmaxAxis(n *onnxpb.NodeProto) int64 { return n.AttrInt("axis", -1) }
 
 func gradSoftmax(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
 	y := n.GetOutput()[0]
@@ -361,7 +362,7 @@ func (b *gradBuilder) gemm(a, c string, transA, transB int64, alpha float64) str
 func gradGemm(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
 	A, B, y := input(n, 0), input(n, 1), n.GetOutput()[0]
 	alpha, beta := attrFloat(n, "alpha", 1), attrFloat(n, "beta", 1)
-	ta, tb := attrInt(n, "transA", 0), attrInt(n, "transB", 0)
+	ta, tb := n.AttrInt("transA", 0), n.AttrInt("transB", 0)
 	g := dy[0]
 	out := make([]string, len(need))
 	if need[0] {
@@ -539,7 +540,7 @@ func gradConv(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]
 
 func gradConvTranspose(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
 	x, w, y := input(n, 0), input(n, 1), n.GetOutput()[0]
-	if attr(n, "output_shape") != nil {
+	if n.Attr("output_shape") != nil {
 		return nil, b.noGrad("output_shape is not supported; give pads and output_padding")
 	}
 	if ap := attrString(n, "auto_pad", "NOTSET"); ap != "NOTSET" && ap != "VALID" {
@@ -805,7 +806,7 @@ func (b *gradBuilder) convWeightGather(x, dy, y, w string, win window) (string, 
 }
 
 func gradBatchNorm(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	if attrInt(n, "training_mode", 0) != 0 {
+	if n.AttrInt("training_mode", 0) != 0 {
 		return nil, b.noGrad("training_mode=1 is not inference")
 	}
 	for i, o := range n.GetOutput() {
@@ -870,7 +871,7 @@ func gradBatchNorm(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool
 }
 
 func gradMaxPool(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	if attrInt(n, "storage_order", 0) != 0 {
+	if n.AttrInt("storage_order", 0) != 0 {
 		return nil, b.noGrad("storage_order=1 is not supported")
 	}
 	x := input(n, 0)
@@ -888,7 +889,7 @@ func gradMaxPool(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) 
 	}
 	if n.Output[1] == "" {
 		n.Output[1] = b.fresh("indices")
-		b.setInfo(n.Output[1], Int64, b.info[n.Output[0]].dims, b.info[n.Output[0]].ranked)
+		b.setInfo(n.Output[1], onnx.Int64, b.info[n.Output[0]].dims, b.info[n.Output[0]].ranked)
 	}
 	overlap := false
 	for i := range win.k {
@@ -930,7 +931,7 @@ func gradAveragePool(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bo
 	}
 	dt := b.dt(x)
 	var scale string
-	if attrInt(n, "count_include_pad", 0) != 0 || slices.Max(win.pads) == 0 {
+	if n.AttrInt("count_include_pad", 0) != 0 || slices.Max(win.pads) == 0 {
 		scale = b.cf(dt, 1/float64(prodDims(win.k)))
 	} else {
 		// Windows that overlap the padding average fewer elements.
@@ -988,8 +989,8 @@ func gradGlobalAveragePool(b *gradBuilder, n *onnxpb.NodeProto, dy []string, nee
 		c := b.cfs(dt, append([]int64{1, 1}, xi.dims[2:]...), fill)
 		return []string{b.like(b.op("Mul", []string{dy[0], c}), x)}, nil
 	}
-	sy := b.castTo(b.setScalar(b.op("Size", []string{y}), Int64), dt)
-	sx := b.castTo(b.setScalar(b.op("Size", []string{x}), Int64), dt)
+	sy := b.castTo(b.setScalar(b.op("Size", []string{y}), onnx.Int64), dt)
+	sx := b.castTo(b.setScalar(b.op("Size", []string{x}), onnx.Int64), dt)
 	g := b.op("Mul", []string{dy[0], b.op("Div", []string{sy, sx})})
 	return []string{b.like(b.op("Expand", []string{g, b.shapeLike(x)}), x)}, nil
 }
@@ -1000,7 +1001,7 @@ func gradConcat(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 	if r < 0 {
 		return nil, b.noGrad("output of unknown rank")
 	}
-	axis := normAxis(attrInt(n, "axis", 0), r)
+	axis := normAxis(n.AttrInt("axis", 0), r)
 	var sizes []string
 	for _, in := range n.GetInput() {
 		if b.rank(in) != r {
@@ -1061,7 +1062,7 @@ func gradReduce(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 	} else {
 		axes = attrInts(n, "axes")
 	}
-	if len(axes) == 0 && attrInt(n, "noop_with_empty_axes", 0) != 0 {
+	if len(axes) == 0 && n.AttrInt("noop_with_empty_axes", 0) != 0 {
 		return []string{dy[0]}, nil
 	}
 	if len(axes) == 0 {
@@ -1090,13 +1091,13 @@ func gradReduce(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 		if count > 0 {
 			scale = b.cf(dt, 1/float64(count))
 		} else {
-			sy := b.castTo(b.setScalar(b.op("Size", []string{y}), Int64), dt)
-			sx := b.castTo(b.setScalar(b.op("Size", []string{x}), Int64), dt)
+			sy := b.castTo(b.setScalar(b.op("Size", []string{y}), onnx.Int64), dt)
+			sx := b.castTo(b.setScalar(b.op("Size", []string{x}), onnx.Int64), dt)
 			scale = b.op("Div", []string{sy, sx})
 		}
 		g = b.op("Mul", []string{g, scale})
 	}
-	if attrInt(n, "keepdims", 1) == 0 {
+	if n.AttrInt("keepdims", 1) == 0 {
 		g = b.op("Unsqueeze", []string{g, b.ci(norm...)})
 	}
 	return []string{b.like(b.op("Expand", []string{g, b.shapeLike(x)}), x)}, nil

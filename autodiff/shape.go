@@ -1,9 +1,10 @@
-package onnx
+package autodiff
 
 import (
 	"slices"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // vinfo is what the gradient builder knows of a value: its element type and
@@ -11,7 +12,7 @@ import (
 // and <= -2 for a symbol: two dimensions with the same symbol are equal at
 // run time (the batch dimension, say).
 type vinfo struct {
-	dt     DataType
+	dt     onnx.DataType
 	dims   []int64
 	ranked bool // the rank, len(dims), is known
 }
@@ -56,11 +57,11 @@ func (b *gradBuilder) rank(v string) int {
 }
 
 // dt returns the element type of v.
-func (b *gradBuilder) dt(v string) DataType {
+func (b *gradBuilder) dt(v string) onnx.DataType {
 	if vi := b.info[v]; vi != nil {
 		return vi.dt
 	}
-	return Undefined
+	return onnx.Undefined
 }
 
 func (b *gradBuilder) symbol(param string) int64 {
@@ -75,7 +76,7 @@ func (b *gradBuilder) symbol(param string) int64 {
 
 func (b *gradBuilder) fromValueInfo(vi *onnxpb.ValueInfoProto) *vinfo {
 	tt := vi.GetType().GetTensorType()
-	out := &vinfo{dt: DataType(tt.GetElemType())}
+	out := &vinfo{dt: onnx.DataType(tt.GetElemType())}
 	if tt.GetShape() == nil {
 		return out
 	}
@@ -100,22 +101,29 @@ func (b *gradBuilder) ints(name string) ([]int64, bool) {
 		return nil, false
 	}
 	for _, t := range b.inits {
-		if t.GetName() == name && DataType(t.GetDataType()) == Int64 {
+		if t.GetName() == name && onnx.DataType(t.GetDataType()) == onnx.Int64 {
 			return t.GetInt64Data(), true
 		}
 	}
-	t := b.ix.stored(name)
-	if t == nil || DataType(t.GetDataType()).IsFloat() || b.wrt[name] {
+	t := b.stored[name]
+	if t == nil || onnx.DataType(t.GetDataType()).IsFloat() || b.wrt[name] {
 		return nil, false
 	}
-	v := b.ix.ints(name)
-	return v, v != nil
+	v, err := b.m.ReadTensor(t)
+	if err != nil {
+		return nil, false
+	}
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out, true
 }
 
 // floats returns the values of a stored float tensor that is not
 // differentiated.
 func (b *gradBuilder) floats(name string) ([]float64, bool) {
-	t := b.ix.stored(name)
+	t := b.stored[name]
 	if t == nil || b.wrt[name] {
 		return nil, false
 	}
@@ -156,7 +164,7 @@ func (b *gradBuilder) infer(n *onnxpb.NodeProto, declared map[string]*onnxpb.Val
 					}
 				}
 			}
-			if vi.dt == Undefined {
+			if vi.dt == onnx.Undefined {
 				vi.dt = dv.dt
 			}
 		}
@@ -167,7 +175,7 @@ func (b *gradBuilder) infer(n *onnxpb.NodeProto, declared map[string]*onnxpb.Val
 	}
 }
 
-func ranked(dt DataType, dims []int64) *vinfo {
+func ranked(dt onnx.DataType, dims []int64) *vinfo {
 	return &vinfo{dt: dt, dims: dims, ranked: dims != nil}
 }
 
@@ -256,18 +264,18 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 	same := func() []*vinfo { return []*vinfo{ranked(x.dt, slices.Clone(x.dims))} }
 	switch op {
 	case "Constant":
-		if a := attr(n, "value"); a != nil && a.GetT() != nil {
-			return []*vinfo{ranked(DataType(a.GetT().GetDataType()), slices.Clone(a.GetT().GetDims()))}
+		if a := n.Attr("value"); a != nil && a.GetT() != nil {
+			return []*vinfo{ranked(onnx.DataType(a.GetT().GetDataType()), slices.Clone(a.GetT().GetDims()))}
 		}
 		switch {
-		case attr(n, "value_float") != nil:
-			return []*vinfo{ranked(Float, []int64{})}
-		case attr(n, "value_int") != nil:
-			return []*vinfo{ranked(Int64, []int64{})}
-		case attr(n, "value_floats") != nil:
-			return []*vinfo{ranked(Float, []int64{int64(len(attr(n, "value_floats").GetFloats()))})}
-		case attr(n, "value_ints") != nil:
-			return []*vinfo{ranked(Int64, []int64{int64(len(attr(n, "value_ints").GetInts()))})}
+		case n.Attr("value_float") != nil:
+			return []*vinfo{ranked(onnx.Float, []int64{})}
+		case n.Attr("value_int") != nil:
+			return []*vinfo{ranked(onnx.Int64, []int64{})}
+		case n.Attr("value_floats") != nil:
+			return []*vinfo{ranked(onnx.Float, []int64{int64(len(n.Attr("value_floats").GetFloats()))})}
+		case n.Attr("value_ints") != nil:
+			return []*vinfo{ranked(onnx.Int64, []int64{int64(len(n.Attr("value_ints").GetInts()))})}
 		}
 		return nil
 	case "Identity", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Neg", "Exp", "Log",
@@ -277,9 +285,9 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 	case "BatchNormalization", "LayerNormalization":
 		return same()
 	case "Dropout":
-		return []*vinfo{ranked(x.dt, slices.Clone(x.dims)), ranked(Bool, slices.Clone(x.dims))}
+		return []*vinfo{ranked(x.dt, slices.Clone(x.dims)), ranked(onnx.Bool, slices.Clone(x.dims))}
 	case "Cast":
-		return []*vinfo{ranked(DataType(attrInt(n, "to", 0)), slices.Clone(x.dims))}
+		return []*vinfo{ranked(onnx.DataType(n.AttrInt("to", 0)), slices.Clone(x.dims))}
 	case "CastLike":
 		if len(in) > 1 {
 			return []*vinfo{ranked(in[1].dt, slices.Clone(x.dims))}
@@ -287,9 +295,9 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 	case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "PRelu", "Mod":
 		return []*vinfo{ranked(x.dt, broadcastDims(in...))}
 	case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor":
-		return []*vinfo{ranked(Bool, broadcastDims(in...))}
+		return []*vinfo{ranked(onnx.Bool, broadcastDims(in...))}
 	case "Not":
-		return []*vinfo{ranked(Bool, slices.Clone(x.dims))}
+		return []*vinfo{ranked(onnx.Bool, slices.Clone(x.dims))}
 	case "Where":
 		if len(in) == 3 {
 			return []*vinfo{ranked(in[1].dt, broadcastDims(in...))}
@@ -301,10 +309,10 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 	case "Gemm":
 		if len(in) >= 2 && in[0].ranked && in[1].ranked && len(in[0].dims) == 2 && len(in[1].dims) == 2 {
 			m, nn := in[0].dims[0], in[1].dims[1]
-			if attrInt(n, "transA", 0) != 0 {
+			if n.AttrInt("transA", 0) != 0 {
 				m = in[0].dims[1]
 			}
-			if attrInt(n, "transB", 0) != 0 {
+			if n.AttrInt("transB", 0) != 0 {
 				nn = in[1].dims[0]
 			}
 			return []*vinfo{ranked(x.dt, []int64{m, nn})}
@@ -325,7 +333,7 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		if !x.ranked {
 			return []*vinfo{ranked(x.dt, unknownDims(2))}
 		}
-		a := normAxis(attrInt(n, "axis", 1), len(x.dims))
+		a := normAxis(n.AttrInt("axis", 1), len(x.dims))
 		if a < 0 || a > len(x.dims) {
 			return nil
 		}
@@ -373,12 +381,12 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		if len(axes) == 0 && input(n, 1) != "" {
 			return nil
 		}
-		return []*vinfo{ranked(x.dt, squeezeShape(op, x.dims, axes))}
+		return []*vinfo{ranked(x.dt, onnx.SqueezeShape(op, x.dims, axes))}
 	case "Concat":
 		if !x.ranked {
 			return nil
 		}
-		a := normAxis(attrInt(n, "axis", 0), len(x.dims))
+		a := normAxis(n.AttrInt("axis", 0), len(x.dims))
 		if a < 0 || a >= len(x.dims) {
 			return nil
 		}
@@ -433,10 +441,10 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		return []*vinfo{ranked(x.dt, d)}
 	case "Shape":
 		if !x.ranked {
-			return []*vinfo{ranked(Int64, unknownDims(1))}
+			return []*vinfo{ranked(onnx.Int64, unknownDims(1))}
 		}
 		r := int64(len(x.dims))
-		start, end := attrInt(n, "start", 0), attrInt(n, "end", r)
+		start, end := n.AttrInt("start", 0), n.AttrInt("end", r)
 		if start < 0 {
 			start += r
 		}
@@ -444,9 +452,9 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 			end += r
 		}
 		start, end = min(max(start, 0), r), min(max(end, 0), r)
-		return []*vinfo{ranked(Int64, []int64{max(end-start, 0)})}
+		return []*vinfo{ranked(onnx.Int64, []int64{max(end-start, 0)})}
 	case "Size":
-		return []*vinfo{ranked(Int64, []int64{})}
+		return []*vinfo{ranked(onnx.Int64, []int64{})}
 	case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
 		"ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare":
 		if !x.ranked {
@@ -456,29 +464,29 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		if !ok {
 			axes = attrInts(n, "axes")
 		}
-		if len(axes) == 0 && attrInt(n, "noop_with_empty_axes", 0) != 0 {
+		if len(axes) == 0 && n.AttrInt("noop_with_empty_axes", 0) != 0 {
 			return same()
 		}
-		return []*vinfo{ranked(x.dt, reduceDims(x.dims, axes, attrInt(n, "keepdims", 1) != 0))}
+		return []*vinfo{ranked(x.dt, reduceDims(x.dims, axes, n.AttrInt("keepdims", 1) != 0))}
 	case "ArgMax", "ArgMin":
 		if !x.ranked {
 			return nil
 		}
-		return []*vinfo{ranked(Int64, reduceDims(x.dims, []int64{attrInt(n, "axis", 0)}, attrInt(n, "keepdims", 1) != 0))}
+		return []*vinfo{ranked(onnx.Int64, reduceDims(x.dims, []int64{n.AttrInt("axis", 0)}, n.AttrInt("keepdims", 1) != 0))}
 	case "Gather":
 		if len(in) < 2 || !x.ranked || !in[1].ranked {
 			return nil
 		}
-		a := normAxis(attrInt(n, "axis", 0), len(x.dims))
+		a := normAxis(n.AttrInt("axis", 0), len(x.dims))
 		if a < 0 || a >= len(x.dims) {
 			return nil
 		}
 		d := append(append(slices.Clone(x.dims[:a]), in[1].dims...), x.dims[a+1:]...)
 		return []*vinfo{ranked(x.dt, d)}
 	case "ConstantOfShape":
-		dt := Float
-		if a := attr(n, "value"); a != nil && a.GetT() != nil {
-			dt = DataType(a.GetT().GetDataType())
+		dt := onnx.Float
+		if a := n.Attr("value"); a != nil && a.GetT() != nil {
+			dt = onnx.DataType(a.GetT().GetDataType())
 		}
 		if s, ok := b.ints(input(n, 0)); ok {
 			return []*vinfo{ranked(dt, slices.Clone(s))}
@@ -559,7 +567,7 @@ func (b *gradBuilder) reshapeDims(n *onnxpb.NodeProto, x *vinfo) []int64 {
 		}
 		return nil
 	}
-	allowZero := attrInt(n, "allowzero", 0) != 0
+	allowZero := n.AttrInt("allowzero", 0) != 0
 	out := make([]int64, len(target))
 	infer := -1
 	for i, d := range target {
@@ -633,7 +641,7 @@ func (b *gradBuilder) sliceDims(n *onnxpb.NodeProto, x *vinfo) []int64 {
 	starts, ok1 := b.ints(input(n, 1))
 	ends, ok2 := b.ints(input(n, 2))
 	if !ok1 || !ok2 {
-		if input(n, 1) == "" && attr(n, "starts") != nil {
+		if input(n, 1) == "" && n.Attr("starts") != nil {
 			starts, ends, ok1, ok2 = attrInts(n, "starts"), attrInts(n, "ends"), true, true
 		}
 	}
@@ -700,7 +708,7 @@ func (b *gradBuilder) splitInfo(n *onnxpb.NodeProto, x *vinfo) []*vinfo {
 	if !x.ranked {
 		return nil
 	}
-	a := normAxis(attrInt(n, "axis", 0), len(x.dims))
+	a := normAxis(n.AttrInt("axis", 0), len(x.dims))
 	if a < 0 || a >= len(x.dims) {
 		return nil
 	}
@@ -741,8 +749,8 @@ type window struct {
 func windowOf(n *onnxpb.NodeProto, in []int64, kernel []int64) window {
 	sp := len(in)
 	w := window{k: attrInts(n, "kernel_shape"), s: attrInts(n, "strides"), d: attrInts(n, "dilations"),
-		autoPad: attrString(n, "auto_pad", "NOTSET"), ceil: attrInt(n, "ceil_mode", 0) != 0,
-		group: attrInt(n, "group", 1), outPad: attrInts(n, "output_padding")}
+		autoPad: attrString(n, "auto_pad", "NOTSET"), ceil: n.AttrInt("ceil_mode", 0) != 0,
+		group: n.AttrInt("group", 1), outPad: attrInts(n, "output_padding")}
 	if w.k == nil {
 		w.k = kernel
 	}
@@ -860,7 +868,7 @@ func (b *gradBuilder) inferWindow(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 	}
 	outs := []*vinfo{ranked(x.dt, d)}
 	if n.GetOpType() == "MaxPool" {
-		outs = append(outs, ranked(Int64, slices.Clone(d)))
+		outs = append(outs, ranked(onnx.Int64, slices.Clone(d)))
 	}
 	return outs
 }

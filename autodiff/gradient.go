@@ -1,4 +1,4 @@
-package onnx
+package autodiff
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // ErrNoGradient is returned (wrapped) by GradientModel when an op on a path
@@ -54,7 +55,7 @@ const GradientOpset = 13
 // kept, and only those on a path from a wrt tensor to the loss are
 // differentiated. An op on such a path without a rule gives an error wrapping
 // ErrNoGradient that names the node and its op type. m is not changed.
-func (m *Model) GradientModel(output string, h loss.Head, wrt []string) (*Model, error) {
+func GradientModel(m *onnx.Model, output string, h loss.Head, wrt []string) (*onnx.Model, error) {
 	head, err := m.DetectHead(output)
 	if err != nil {
 		return nil, err
@@ -81,11 +82,11 @@ func (m *Model) GradientModel(output string, h loss.Head, wrt []string) (*Model,
 
 // gradBuilder holds the state of one GradientModel call.
 type gradBuilder struct {
-	m       *Model
+	m       *onnx.Model
 	g       *onnxpb.GraphProto
-	ix      *graphIndex
-	opset   int64 // the model's opset
-	target  int64 // the opset the result is written in
+	stored  map[string]*onnxpb.TensorProto // initializers and Constant values
+	opset   int64                          // the model's opset
+	target  int64                          // the opset the result is written in
 	info    map[string]*vinfo
 	used    map[string]bool // every value name in the graph
 	syms    map[string]int64
@@ -105,7 +106,7 @@ type gradBuilder struct {
 	node   *onnxpb.NodeProto // the node whose rule runs, for errors
 }
 
-func newGradBuilder(m *Model, opset int64) *gradBuilder {
+func newGradBuilder(m *onnx.Model, opset int64) *gradBuilder {
 	return &gradBuilder{
 		m:       m,
 		g:       m.Graph(),
@@ -131,12 +132,12 @@ func (b *gradBuilder) errorf(format string, args ...any) error {
 // noGrad returns an error wrapping ErrNoGradient about the current node.
 func (b *gradBuilder) noGrad(format string, args ...any) error {
 	n := b.node
-	return fmt.Errorf("%w: %s: node %q (%s): %s", ErrNoGradient, b.m.Path, nodeName(n), n.GetOpType(), fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s: node %q (%s): %s", ErrNoGradient, b.m.Path, n.Label(), n.GetOpType(), fmt.Sprintf(format, args...))
 }
 
 func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	g := b.g
-	b.ix = newGraphIndex(b.m)
+	b.stored = b.m.StoredTensors()
 	for _, n := range g.GetNode() {
 		for _, s := range n.GetInput() {
 			b.used[s] = true
@@ -159,15 +160,15 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		if b.wrt[name] {
 			return b.errorf("tensor %q named twice", name)
 		}
-		t := b.ix.stored(name)
+		t := b.stored[name]
 		if t == nil {
 			return b.errorf("no initializer or Constant value named %q to differentiate with respect to", name)
 		}
-		if !DataType(t.GetDataType()).IsFloat() {
-			return b.errorf("tensor %q is %v; a gradient needs a float tensor", name, DataType(t.GetDataType()))
+		if !onnx.DataType(t.GetDataType()).IsFloat() {
+			return b.errorf("tensor %q is %v; a gradient needs a float tensor", name, onnx.DataType(t.GetDataType()))
 		}
 		b.wrt[name] = true
-		b.info[name] = &vinfo{dt: DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
+		b.info[name] = &vinfo{dt: onnx.DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
 		reserved = append(reserved, GradPrefix+name)
 	}
 	for _, name := range reserved {
@@ -204,7 +205,7 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		}
 		for _, a := range n.GetAttribute() {
 			if a.GetG() != nil || len(a.GetGraphs()) > 0 {
-				return b.errorf("node %q (%s) has a subgraph; gradient models do not handle control flow", nodeName(n), n.GetOpType())
+				return b.errorf("node %q (%s) has a subgraph; gradient models do not handle control flow", n.Label(), n.GetOpType())
 			}
 		}
 	}
@@ -215,7 +216,7 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		b.info[vi.GetName()] = b.fromValueInfo(vi)
 	}
 	for _, t := range g.GetInitializer() {
-		b.info[t.GetName()] = &vinfo{dt: DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
+		b.info[t.GetName()] = &vinfo{dt: onnx.DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
 	}
 	declared := make(map[string]*onnxpb.ValueInfoProto)
 	for _, vi := range g.GetValueInfo() {
@@ -254,7 +255,7 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	wrtInfo := make(map[string]*onnxpb.ValueInfoProto)
 	for _, t := range g.GetInitializer() {
 		if b.wrt[t.GetName()] {
-			wrtInfo[t.GetName()] = tensorValueInfo(t.GetName(), DataType(t.GetDataType()), t.GetDims())
+			wrtInfo[t.GetName()] = tensorValueInfo(t.GetName(), onnx.DataType(t.GetDataType()), t.GetDims())
 			continue
 		}
 		if usedByKept[t.GetName()] {
@@ -264,8 +265,8 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	fwd := b.fwd[:0]
 	for _, n := range b.fwd {
 		if n.GetOpType() == "Constant" && len(n.GetOutput()) == 1 && b.wrt[n.GetOutput()[0]] {
-			t := b.ix.constants[n.GetOutput()[0]]
-			wrtInfo[n.GetOutput()[0]] = tensorValueInfo(n.GetOutput()[0], DataType(t.GetDataType()), t.GetDims())
+			t := b.stored[n.GetOutput()[0]]
+			wrtInfo[n.GetOutput()[0]] = tensorValueInfo(n.GetOutput()[0], onnx.DataType(t.GetDataType()), t.GetDims())
 			continue
 		}
 		fwd = append(fwd, n)
@@ -274,8 +275,8 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	for _, name := range wrt {
 		if wrtInfo[name] == nil {
 			// A Constant node that the head output does not need.
-			t := b.ix.stored(name)
-			wrtInfo[name] = tensorValueInfo(name, DataType(t.GetDataType()), t.GetDims())
+			t := b.stored[name]
+			wrtInfo[name] = tensorValueInfo(name, onnx.DataType(t.GetDataType()), t.GetDims())
 		}
 	}
 
@@ -361,8 +362,8 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	for _, name := range wrt {
 		wi := b.info[name]
 		dt := wi.dt
-		if dt == Float16 || dt == BFloat16 {
-			dt = Float
+		if dt == onnx.Float16 || dt == onnx.BFloat16 {
+			dt = onnx.Float
 		}
 		var gname string
 		if len(b.grads[name]) == 0 {
@@ -439,7 +440,7 @@ func (b *gradBuilder) setOpset() {
 // needOpset raises the target opset to at least v.
 func (b *gradBuilder) needOpset(v int64) { b.target = max(b.target, v) }
 
-func tensorValueInfo(name string, dt DataType, dims []int64) *onnxpb.ValueInfoProto {
+func tensorValueInfo(name string, dt onnx.DataType, dims []int64) *onnxpb.ValueInfoProto {
 	shape := &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{}}
 	for _, d := range dims {
 		shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
@@ -479,7 +480,7 @@ func (b *gradBuilder) gradOf(v string) string {
 }
 
 // castTo casts v to dt when its type differs.
-func (b *gradBuilder) castTo(v string, dt DataType) string {
+func (b *gradBuilder) castTo(v string, dt onnx.DataType) string {
 	if vi := b.info[v]; vi != nil && vi.dt == dt {
 		return v
 	}
@@ -535,7 +536,7 @@ func (b *gradBuilder) opN(opType string, inputs []string, n int, attrs ...*onnxp
 }
 
 // setInfo records the type and shape of a value the builder made.
-func (b *gradBuilder) setInfo(name string, dt DataType, dims []int64, ranked bool) {
+func (b *gradBuilder) setInfo(name string, dt onnx.DataType, dims []int64, ranked bool) {
 	b.info[name] = &vinfo{dt: dt, dims: slices.Clone(dims), ranked: ranked}
 }
 
@@ -554,13 +555,13 @@ func (b *gradBuilder) addInit(hint string, t *onnxpb.TensorProto) string {
 	name := b.fresh(hint)
 	t.Name = proto.String(name)
 	b.inits = append(b.inits, t)
-	b.info[name] = &vinfo{dt: DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
+	b.info[name] = &vinfo{dt: onnx.DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
 	return name
 }
 
 // scalarTensor returns a tensor of type dt and shape dims filled with v.
-func scalarTensor(dt DataType, dims []int64, v float64) *onnxpb.TensorProto {
-	n := numel(dims)
+func scalarTensor(dt onnx.DataType, dims []int64, v float64) *onnxpb.TensorProto {
+	n := onnx.NumElements(dims)
 	values := make([]float64, n)
 	for i := range values {
 		values[i] = v
@@ -569,14 +570,14 @@ func scalarTensor(dt DataType, dims []int64, v float64) *onnxpb.TensorProto {
 }
 
 // floatTensor returns a tensor of float type dt holding values.
-func floatTensor(dt DataType, dims []int64, values []float64) *onnxpb.TensorProto {
+func floatTensor(dt onnx.DataType, dims []int64, values []float64) *onnxpb.TensorProto {
 	raw := make([]byte, len(values)*dt.Size())
-	encodeFloat(raw, dt, values)
+	onnx.EncodeFloat(raw, dt, values)
 	return &onnxpb.TensorProto{DataType: proto.Int32(int32(dt)), Dims: slices.Clone(dims), RawData: raw}
 }
 
 // cf returns a scalar constant of float type dt.
-func (b *gradBuilder) cf(dt DataType, v float64) string {
+func (b *gradBuilder) cf(dt onnx.DataType, v float64) string {
 	key := fmt.Sprintf("f%d:%v", dt, math.Float64bits(v))
 	if name, ok := b.consts[key]; ok {
 		return name
@@ -587,7 +588,7 @@ func (b *gradBuilder) cf(dt DataType, v float64) string {
 }
 
 // cfs returns a constant of float type dt with the given shape and values.
-func (b *gradBuilder) cfs(dt DataType, dims []int64, values []float64) string {
+func (b *gradBuilder) cfs(dt onnx.DataType, dims []int64, values []float64) string {
 	return b.addInit("c", floatTensor(dt, dims, values))
 }
 
@@ -597,7 +598,7 @@ func (b *gradBuilder) ci(values ...int64) string {
 	if name, ok := b.consts[key]; ok {
 		return name
 	}
-	name := b.addInit("c", &onnxpb.TensorProto{DataType: proto.Int32(int32(Int64)), Dims: []int64{int64(len(values))}, Int64Data: slices.Clone(values)})
+	name := b.addInit("c", &onnxpb.TensorProto{DataType: proto.Int32(int32(onnx.Int64)), Dims: []int64{int64(len(values))}, Int64Data: slices.Clone(values)})
 	b.consts[key] = name
 	return name
 }
@@ -608,13 +609,13 @@ func (b *gradBuilder) ciScalar(v int64) string {
 	if name, ok := b.consts[key]; ok {
 		return name
 	}
-	name := b.addInit("c", &onnxpb.TensorProto{DataType: proto.Int32(int32(Int64)), Dims: []int64{}, Int64Data: []int64{v}})
+	name := b.addInit("c", &onnxpb.TensorProto{DataType: proto.Int32(int32(onnx.Int64)), Dims: []int64{}, Int64Data: []int64{v}})
 	b.consts[key] = name
 	return name
 }
 
 // zeros returns a tensor of zeros of type dt and static shape dims.
-func (b *gradBuilder) zeros(dt DataType, dims []int64) string {
+func (b *gradBuilder) zeros(dt onnx.DataType, dims []int64) string {
 	out := b.op("ConstantOfShape", []string{b.ci(dims...)}, attrT("value", scalarTensor(dt, []int64{1}, 0)))
 	b.setInfo(out, dt, dims, true)
 	return out
@@ -626,7 +627,7 @@ func (b *gradBuilder) shapeOf(v string) string {
 		return s
 	}
 	s := b.op("Shape", []string{v})
-	b.setInfo(s, Int64, []int64{int64(b.rank(v))}, b.rank(v) >= 0)
+	b.setInfo(s, onnx.Int64, []int64{int64(b.rank(v))}, b.rank(v) >= 0)
 	b.shapes[v] = s
 	return s
 }
@@ -663,7 +664,7 @@ func (b *gradBuilder) dimsOf(v string, lo, hi int) string {
 		}
 	}
 	out := b.op("Slice", []string{b.shapeOf(v), b.ci(int64(lo)), b.ci(int64(hi))})
-	b.setInfo(out, Int64, []int64{int64(hi - lo)}, true)
+	b.setInfo(out, onnx.Int64, []int64{int64(hi - lo)}, true)
 	return out
 }
 
@@ -673,7 +674,7 @@ func (b *gradBuilder) concatShape(parts ...string) string {
 		return parts[0]
 	}
 	out := b.op("Concat", parts, attrI("axis", 0))
-	b.info[out] = &vinfo{dt: Int64, ranked: true, dims: []int64{-1}}
+	b.info[out] = &vinfo{dt: onnx.Int64, ranked: true, dims: []int64{-1}}
 	return out
 }
 
@@ -725,21 +726,21 @@ func attrT(name string, t *onnxpb.TensorProto) *onnxpb.AttributeProto {
 // Attribute readers.
 
 func attrInts(n *onnxpb.NodeProto, name string) []int64 {
-	if a := attr(n, name); a != nil {
+	if a := n.Attr(name); a != nil {
 		return a.GetInts()
 	}
 	return nil
 }
 
 func attrFloat(n *onnxpb.NodeProto, name string, def float64) float64 {
-	if a := attr(n, name); a != nil {
+	if a := n.Attr(name); a != nil {
 		return float64(a.GetF())
 	}
 	return def
 }
 
 func attrString(n *onnxpb.NodeProto, name, def string) string {
-	if a := attr(n, name); a != nil {
+	if a := n.Attr(name); a != nil {
 		return string(a.GetS())
 	}
 	return def

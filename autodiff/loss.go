@@ -1,10 +1,11 @@
-package onnx
+package autodiff
 
 import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // probFloor is package loss's floor on probabilities (-log p stays finite).
@@ -18,9 +19,9 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 	if oi == nil || !oi.dt.IsFloat() {
 		return "", "", nil, b.errorf("output %q is not a float tensor", out)
 	}
-	lt := Float
-	if oi.dt == Double {
-		lt = Double
+	lt := onnx.Float
+	if oi.dt == onnx.Double {
+		lt = onnx.Double
 	}
 	batch, cols := int64(dimUnknown), int64(dimUnknown)
 	if oi.ranked {
@@ -43,7 +44,7 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 		invN = b.cf(lt, 1/float64(batch))
 	} else {
 		n := b.op("Gather", []string{b.shapeOf(z2), b.ciScalar(0)})
-		invN = b.op("Reciprocal", []string{b.castTo(b.setScalar(n, Int64), lt)})
+		invN = b.op("Reciprocal", []string{b.castTo(b.setScalar(n, onnx.Int64), lt)})
 	}
 	b.setInfo(invN, lt, []int64{}, true)
 	negInvN := b.op("Neg", []string{invN})
@@ -56,9 +57,9 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 	}
 
 	labelDims := []*onnxpb.TensorShapeProto_Dimension{b.dimProto(batch)}
-	labelType := Int64
+	labelType := onnx.Int64
 	var label string = GradLabels
-	b.setInfo(label, Int64, []int64{batch}, true)
+	b.setInfo(label, onnx.Int64, []int64{batch}, true)
 	column := func() string { // labels as a column [N, 1]
 		return b.op("Unsqueeze", []string{label, b.ci(1)})
 	}
@@ -75,7 +76,7 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 			classes = b.op("Range", []string{b.ciScalar(0), c, b.ciScalar(1)})
 		}
 		eq := b.op("Equal", []string{column(), classes})
-		return b.castTo(b.setInfoRet(eq, Bool, []int64{batch, cols}), lt)
+		return b.castTo(b.setInfoRet(eq, onnx.Bool, []int64{batch, cols}), lt)
 	}
 
 	var dz string
@@ -96,7 +97,7 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 		scale := b.op("Where", []string{b.op("Greater", []string{py, floor}), b.op("Div", []string{negInvN, py}), zero})
 		dz = b.op("Mul", []string{oh, scale})
 	case loss.Sigmoid:
-		y := b.castTo(b.setInfoRet(column(), Int64, []int64{batch, 1}), lt)
+		y := b.castTo(b.setInfoRet(column(), onnx.Int64, []int64{batch, 1}), lt)
 		ny := b.op("Sub", []string{one, y})
 		q := b.op("Sub", []string{one, z2})
 		l := b.op("Add", []string{
@@ -109,7 +110,7 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 		}
 		dz = b.op("Mul", []string{b.op("Sub", []string{b.op("Mul", []string{ny, inv(q)}), b.op("Mul", []string{y, inv(z2)})}), invN})
 	case loss.BinaryLogit:
-		y := b.castTo(b.setInfoRet(column(), Int64, []int64{batch, 1}), lt)
+		y := b.castTo(b.setInfoRet(column(), onnx.Int64, []int64{batch, 1}), lt)
 		soft := b.op("Log", []string{b.op("Add", []string{one, b.op("Exp", []string{b.op("Neg", []string{b.op("Abs", []string{z2})})})})})
 		l := b.op("Sub", []string{b.op("Add", []string{soft, b.op("Relu", []string{z2})}), b.op("Mul", []string{y, z2})})
 		lossName = b.op("Mul", []string{sumAll(l), invN})
@@ -123,7 +124,7 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 		if batch >= 0 && cols >= 0 {
 			invNK = b.cf(lt, 1/float64(batch*cols))
 		} else {
-			invNK = b.op("Reciprocal", []string{b.castTo(b.setScalar(b.op("Size", []string{z2}), Int64), lt)})
+			invNK = b.op("Reciprocal", []string{b.castTo(b.setScalar(b.op("Size", []string{z2}), onnx.Int64), lt)})
 		}
 		lossName = b.op("Mul", []string{sumAll(b.op("Mul", []string{d, d})), invNK})
 		dz = b.op("Mul", []string{d, b.op("Mul", []string{invNK, b.cf(lt, 2)})})
@@ -157,13 +158,13 @@ func (b *gradBuilder) dimProto(d int64) *onnxpb.TensorShapeProto_Dimension {
 }
 
 // setScalar records that v is a scalar of type dt and returns v.
-func (b *gradBuilder) setScalar(v string, dt DataType) string {
+func (b *gradBuilder) setScalar(v string, dt onnx.DataType) string {
 	b.setInfo(v, dt, []int64{}, true)
 	return v
 }
 
 // setInfoRet records v's type and shape and returns v.
-func (b *gradBuilder) setInfoRet(v string, dt DataType, dims []int64) string {
+func (b *gradBuilder) setInfoRet(v string, dt onnx.DataType, dims []int64) string {
 	b.setInfo(v, dt, dims, true)
 	return v
 }

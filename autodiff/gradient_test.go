@@ -1,4 +1,4 @@
-package onnx_test
+package autodiff_test
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lsweep/lsweep/autodiff"
 
 	"google.golang.org/protobuf/proto"
 
@@ -30,7 +32,7 @@ func valueInfos(vis []onnx.ValueInfo) map[string]onnx.ValueInfo {
 func TestGradientModelStructure(t *testing.T) {
 	m := parse(t, fixtures.GemmTransB1(), "")
 	before, _ := m.Marshal()
-	gm, err := m.GradientModel("", loss.Logits, []string{"fc1.weight", "fc2.weight"})
+	gm, err := autodiff.GradientModel(m, "", loss.Logits, []string{"fc1.weight", "fc2.weight"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +45,10 @@ func TestGradientModelStructure(t *testing.T) {
 		dt   onnx.DataType
 		dims []int64
 	}{
-		"x":             {onnx.Float, []int64{-1, 6}},
-		onnx.GradLabels: {onnx.Int64, []int64{-1}},
-		"fc1.weight":    {onnx.Float, []int64{5, 6}},
-		"fc2.weight":    {onnx.Float, []int64{3, 5}},
+		"x":                 {onnx.Float, []int64{-1, 6}},
+		autodiff.GradLabels: {onnx.Int64, []int64{-1}},
+		"fc1.weight":        {onnx.Float, []int64{5, 6}},
+		"fc2.weight":        {onnx.Float, []int64{3, 5}},
 	} {
 		in, ok := ins[name]
 		if !ok {
@@ -64,7 +66,7 @@ func TestGradientModelStructure(t *testing.T) {
 	want := []struct {
 		name string
 		dims []int64
-	}{{onnx.GradLoss, []int64{}}, {"grad/fc1.weight", []int64{5, 6}}, {"grad/fc2.weight", []int64{3, 5}}}
+	}{{autodiff.GradLoss, []int64{}}, {"grad/fc1.weight", []int64{5, 6}}, {"grad/fc2.weight", []int64{3, 5}}}
 	if len(outs) != len(want) {
 		t.Fatalf("outputs %v", outs)
 	}
@@ -114,11 +116,11 @@ func TestGradientModelHeads(t *testing.T) {
 			for _, w := range c.tiny.Perturbable {
 				wrt = append(wrt, w.Name)
 			}
-			gm, err := m.GradientModel("", c.head, wrt)
+			gm, err := autodiff.GradientModel(m, "", c.head, wrt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := valueInfos(gm.Inputs())[onnx.GradLabels]
+			l := valueInfos(gm.Inputs())[autodiff.GradLabels]
 			if l.ElemType != c.labels || !slices.Equal(l.Dims(), c.dims) {
 				t.Errorf("labels %v %v, want %v %v", l.ElemType, l.Dims(), c.labels, c.dims)
 			}
@@ -131,10 +133,10 @@ func TestGradientModelHeads(t *testing.T) {
 		})
 	}
 	m := parse(t, fixtures.GemmTransB1(), "")
-	if _, err := m.GradientModel("", loss.Sigmoid, []string{"fc1.weight"}); err == nil {
+	if _, err := autodiff.GradientModel(m, "", loss.Sigmoid, []string{"fc1.weight"}); err == nil {
 		t.Error("a sigmoid head on 3 columns is accepted")
 	}
-	if _, err := m.GradientModel("", "hinge", []string{"fc1.weight"}); err == nil {
+	if _, err := autodiff.GradientModel(m, "", "hinge", []string{"fc1.weight"}); err == nil {
 		t.Error("an unknown head is accepted")
 	}
 }
@@ -150,14 +152,14 @@ func TestGradientModelStoredKinds(t *testing.T) {
 			for _, w := range tiny.Perturbable {
 				wrt = append(wrt, w.Name)
 			}
-			gm, err := m.GradientModel("", "", wrt)
+			gm, err := autodiff.GradientModel(m, "", "", wrt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			outs := valueInfos(gm.Outputs())
 			ins := valueInfos(gm.Inputs())
 			for _, w := range tiny.Perturbable {
-				g, ok := outs[onnx.GradPrefix+w.Name]
+				g, ok := outs[autodiff.GradPrefix+w.Name]
 				if !ok || !slices.Equal(g.Dims(), w.Shape) {
 					t.Errorf("gradient of %s: %v, want shape %v", w.Name, g, w.Shape)
 				}
@@ -222,8 +224,8 @@ func TestGradientModelNoGradient(t *testing.T) {
 	h := g.node("mm", "MatMul", []string{"x", g.weight("W", 4, 3)})
 	h = g.node("the_erf", "Erf", []string{h})
 	m := g.model(h, 3, 13)
-	_, err := m.GradientModel("", loss.Logits, []string{"W"})
-	if !errors.Is(err, onnx.ErrNoGradient) {
+	_, err := autodiff.GradientModel(m, "", loss.Logits, []string{"W"})
+	if !errors.Is(err, autodiff.ErrNoGradient) {
 		t.Fatalf("error %v, want ErrNoGradient", err)
 	}
 	if !strings.Contains(err.Error(), `"the_erf"`) || !strings.Contains(err.Error(), "Erf") {
@@ -234,7 +236,7 @@ func TestGradientModelNoGradient(t *testing.T) {
 	g = newGraph()
 	h = g.node("the_erf", "Erf", []string{"x"})
 	h = g.node("mm", "MatMul", []string{h, g.weight("W", 4, 3)})
-	if _, err := g.model(h, 3, 13).GradientModel("", loss.Logits, []string{"W"}); err != nil {
+	if _, err := autodiff.GradientModel(g.model(h, 3, 13), "", loss.Logits, []string{"W"}); err != nil {
 		t.Errorf("Erf before the weight: %v", err)
 	}
 
@@ -242,7 +244,7 @@ func TestGradientModelNoGradient(t *testing.T) {
 	g = newGraph()
 	h = g.node("mm", "MatMul", []string{"x", g.weight("W", 4, 3)})
 	g.node("unused", "Erf", []string{h})
-	if _, err := g.model(h, 3, 13).GradientModel("", loss.Logits, []string{"W"}); err != nil {
+	if _, err := autodiff.GradientModel(g.model(h, 3, 13), "", loss.Logits, []string{"W"}); err != nil {
 		t.Errorf("Erf off the path: %v", err)
 	}
 
@@ -255,8 +257,8 @@ func TestGradientModelNoGradient(t *testing.T) {
 	h = g.node("f", "Flatten", []string{h})
 	pool := g.g.Node[2]
 	pool.Attribute = append(pool.Attribute, &onnxpb.AttributeProto{Name: proto.String("storage_order"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(1)})
-	_, err = g.model(h, 2, 13).GradientModel("", loss.Logits, []string{"W"})
-	if !errors.Is(err, onnx.ErrNoGradient) || !strings.Contains(err.Error(), `"pool"`) {
+	_, err = autodiff.GradientModel(g.model(h, 2, 13), "", loss.Logits, []string{"W"})
+	if !errors.Is(err, autodiff.ErrNoGradient) || !strings.Contains(err.Error(), `"pool"`) {
 		t.Errorf("storage_order=1: error %v", err)
 	}
 }
@@ -273,14 +275,14 @@ func TestGradientModelErrors(t *testing.T) {
 		{"data input", []string{"x"}, `"x"`},
 		{"twice", []string{"fc1.weight", "fc1.weight"}, "twice"},
 	} {
-		if _, err := m.GradientModel("", loss.Logits, c.wrt); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := autodiff.GradientModel(m, "", loss.Logits, c.wrt); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %s", c.name, err, c.want)
 		}
 	}
-	if _, err := parse(t, fixtures.NoWeights(), "").GradientModel("", loss.Logits, []string{"offset"}); err == nil {
+	if _, err := autodiff.GradientModel(parse(t, fixtures.NoWeights(), ""), "", loss.Logits, []string{"offset"}); err == nil {
 		t.Error("an integer model is accepted")
 	}
-	if _, err := parse(t, fixtures.GemmTransB1(), "").GradientModel("nope", loss.Logits, []string{"fc1.weight"}); err == nil {
+	if _, err := autodiff.GradientModel(parse(t, fixtures.GemmTransB1(), ""), "nope", loss.Logits, []string{"fc1.weight"}); err == nil {
 		t.Error("an unknown output is accepted")
 	}
 	// A value already named "labels" cannot be shadowed.
@@ -288,16 +290,16 @@ func TestGradientModelErrors(t *testing.T) {
 	for _, n := range tiny.Model.GetGraph().GetNode() {
 		for i, o := range n.Output {
 			if o == "relu1" {
-				n.Output[i] = onnx.GradLabels
+				n.Output[i] = autodiff.GradLabels
 			}
 		}
 		for i, in := range n.Input {
 			if in == "relu1" {
-				n.Input[i] = onnx.GradLabels
+				n.Input[i] = autodiff.GradLabels
 			}
 		}
 	}
-	if _, err := parse(t, tiny, "").GradientModel("", loss.Logits, []string{"fc1.weight"}); err == nil || !strings.Contains(err.Error(), onnx.GradLabels) {
+	if _, err := autodiff.GradientModel(parse(t, tiny, ""), "", loss.Logits, []string{"fc1.weight"}); err == nil || !strings.Contains(err.Error(), autodiff.GradLabels) {
 		t.Errorf("a model with a value named labels: error %v", err)
 	}
 }
@@ -328,7 +330,7 @@ func TestGradientModelFoldsBatchNorm(t *testing.T) {
 		}
 		return n
 	}
-	gm, err := m.GradientModel("", "", names)
+	gm, err := autodiff.GradientModel(m, "", "", names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +342,7 @@ func TestGradientModelFoldsBatchNorm(t *testing.T) {
 			t.Errorf("%s is still stored", p.Name)
 		}
 	}
-	gm, err = m.GradientModel("", "", append(names, "bn1.weight"))
+	gm, err = autodiff.GradientModel(m, "", "", append(names, "bn1.weight"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +366,7 @@ func TestGradientModelMaxPoolOpset(t *testing.T) {
 		h = g.node("c", "Conv", []string{h, g.weight("W", 2, 1, 1, 1)}, ints("pads", 1, 1, 1, 1))
 		h = g.node("pool", "MaxPool", []string{h}, ints("kernel_shape", c.k, c.k), ints("strides", c.s, c.s))
 		h = g.node("f", "Flatten", []string{h})
-		gm, err := g.model(h, 2, 13).GradientModel("", loss.Logits, []string{"W"})
+		gm, err := autodiff.GradientModel(g.model(h, 2, 13), "", loss.Logits, []string{"W"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +377,7 @@ func TestGradientModelMaxPoolOpset(t *testing.T) {
 }
 
 func TestGradientOps(t *testing.T) {
-	ops := onnx.GradientOps()
+	ops := autodiff.GradientOps()
 	for _, want := range []string{"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
 		"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
 		"Flatten", "Reshape", "Transpose", "Concat", "Identity", "Dropout", "Pad", "Squeeze", "Unsqueeze", "Cast"} {
@@ -383,4 +385,18 @@ func TestGradientOps(t *testing.T) {
 			t.Errorf("no gradient rule for %s", want)
 		}
 	}
+}
+
+// parse marshals a fixture's proto and parses it back, as a file would be.
+func parse(t *testing.T, tiny *fixtures.Tiny, dir string) *onnx.Model {
+	t.Helper()
+	data, err := proto.Marshal(tiny.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Parse(data, tiny.Name+".onnx", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
