@@ -158,4 +158,3 @@ func (m *Model) Marshal() ([]byte, error) {
 func (m *Model) Clone() *Model {
 	return &Model{Path: m.Path, Dir: m.Dir, Proto: proto.Clone(m.Proto).(*onnxpb.ModelProto)}
 }
-
