@@ -56,6 +56,11 @@ const GradientOpset = 13
 // differentiated. An op on such a path without a rule gives an error wrapping
 // ErrNoGradient that names the node and its op type. m is not changed.
 func GradientModel(m *onnx.Model, output string, h loss.Head, wrt []string) (*onnx.Model, error) {
+	return differentiate(m, output, h, wrt, false)
+}
+
+// differentiate builds a gradient model, or with hvp an HVP model.
+func differentiate(m *onnx.Model, output string, h loss.Head, wrt []string, hvp bool) (*onnx.Model, error) {
 	head, err := m.DetectHead(output)
 	if err != nil {
 		return nil, err
@@ -74,6 +79,7 @@ func GradientModel(m *onnx.Model, output string, h loss.Head, wrt []string) (*on
 		return nil, fmt.Errorf("onnx: %s: opset %d is older than 7 (legacy broadcasting); a gradient needs opset 7 or newer", m.Path, opset)
 	}
 	b := newGradBuilder(m.Clone(), opset)
+	b.hvp = hvp
 	if err := b.build(head.Output.Name, h, wrt); err != nil {
 		return nil, err
 	}
@@ -104,6 +110,10 @@ type gradBuilder struct {
 	grads  map[string][]string // gradient contributions per value
 	summed map[string]string
 	node   *onnxpb.NodeProto // the node whose rule runs, for errors
+
+	hvp   bool              // build a Hessian-vector-product model
+	tan   map[string]string // tangent of each value along the direction; absent: zero
+	isZero map[string]bool  // values known to hold zeros only
 }
 
 func newGradBuilder(m *onnx.Model, opset int64) *gradBuilder {
@@ -122,6 +132,8 @@ func newGradBuilder(m *onnx.Model, opset int64) *gradBuilder {
 		dep:     make(map[string]bool),
 		grads:   make(map[string][]string),
 		summed:  make(map[string]string),
+		tan:     make(map[string]string),
+		isZero:  make(map[string]bool),
 	}
 }
 
@@ -156,6 +168,9 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		b.used[vi.GetName()] = true
 	}
 	reserved := []string{GradLabels, GradLoss}
+	if b.hvp {
+		reserved = append(reserved, Slope)
+	}
 	for _, name := range wrt {
 		if b.wrt[name] {
 			return b.errorf("tensor %q named twice", name)
@@ -170,6 +185,9 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		b.wrt[name] = true
 		b.info[name] = &vinfo{dt: onnx.DataType(t.GetDataType()), dims: slices.Clone(t.GetDims()), ranked: true}
 		reserved = append(reserved, GradPrefix+name)
+		if b.hvp {
+			reserved = append(reserved, DirPrefix+name, HVPPrefix+name)
+		}
 	}
 	for _, name := range reserved {
 		if b.used[name] {
@@ -356,9 +374,12 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		return err
 	}
 
-	// Outputs.
+	// Outputs: the loss and the gradients, or, for a Hessian-vector
+	// product, the loss, its slope along the direction and the products.
 	out := []*onnxpb.ValueInfoProto{tensorValueInfo(GradLoss, b.info[lossName].dt, []int64{})}
 	b.nodes = append(b.nodes, &onnxpb.NodeProto{OpType: proto.String("Identity"), Name: proto.String(b.fresh("loss")), Input: []string{lossName}, Output: []string{GradLoss}})
+	b.like(GradLoss, lossName)
+	gradNames := make(map[string]string)
 	for _, name := range wrt {
 		wi := b.info[name]
 		dt := wi.dt
@@ -378,8 +399,21 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 				gname = b.op("Sum", parts)
 			}
 		}
+		if b.hvp {
+			gradNames[name] = gname
+			continue
+		}
 		b.nodes = append(b.nodes, &onnxpb.NodeProto{OpType: proto.String("Identity"), Name: proto.String(b.fresh("grad")), Input: []string{gname}, Output: []string{GradPrefix + name}})
 		out = append(out, tensorValueInfo(GradPrefix+name, dt, wi.dims))
+	}
+	var dirs []*onnxpb.ValueInfoProto
+	if b.hvp {
+		hv, err := b.tangents(lossName, wrt, gradNames)
+		if err != nil {
+			return err
+		}
+		out = append(out, hv.outputs...)
+		dirs = hv.inputs
 	}
 
 	// Inputs: the data inputs, the labels, the wrt tensors.
@@ -405,9 +439,14 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	for _, name := range wrt {
 		ins = append(ins, wrtInfo[name])
 	}
+	ins = append(ins, dirs...)
 
 	g.Node = append(b.fwd, b.nodes...)
 	g.Initializer = append(inits, b.inits...)
+	if b.hvp {
+		// The gradient itself is not an output: drop what only it needs.
+		g.Node, g.Initializer = prune(g.Node, g.Initializer, out)
+	}
 	g.Input = ins
 	g.Output = out
 	g.ValueInfo = nil
@@ -525,10 +564,21 @@ func (b *gradBuilder) opN(opType string, inputs []string, n int, attrs ...*onnxp
 		Output:    outs,
 		Attribute: attrs,
 	})
-	if len(inputs) > 0 {
-		if vi := b.info[inputs[0]]; vi != nil {
-			for _, o := range outs {
-				b.info[o] = &vinfo{dt: vi.dt}
+	switch opType {
+	case "Greater", "Less", "Equal", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Not", "Xor", "IsNaN", "IsInf":
+		for _, o := range outs {
+			b.info[o] = &vinfo{dt: onnx.Bool}
+		}
+	case "Shape", "Size", "NonZero", "ArgMax", "ArgMin":
+		for _, o := range outs {
+			b.info[o] = &vinfo{dt: onnx.Int64}
+		}
+	default:
+		if len(inputs) > 0 {
+			if vi := b.info[inputs[0]]; vi != nil {
+				for _, o := range outs {
+					b.info[o] = &vinfo{dt: vi.dt}
+				}
 			}
 		}
 	}
@@ -618,6 +668,7 @@ func (b *gradBuilder) ciScalar(v int64) string {
 func (b *gradBuilder) zeros(dt onnx.DataType, dims []int64) string {
 	out := b.op("ConstantOfShape", []string{b.ci(dims...)}, attrT("value", scalarTensor(dt, []int64{1}, 0)))
 	b.setInfo(out, dt, dims, true)
+	b.isZero[out] = true
 	return out
 }
 

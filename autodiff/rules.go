@@ -898,6 +898,7 @@ func gradMaxPool(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) 
 	dt := b.dt(x)
 	size := b.op("Reshape", []string{b.op("Size", []string{x}), b.ci(1)})
 	zeros := b.op("ConstantOfShape", []string{size}, attrT("value", scalarTensor(dt, []int64{1}, 0)))
+	b.isZero[zeros] = true
 	idx := b.op("Reshape", []string{n.Output[1], b.ci(-1)})
 	upd := b.op("Reshape", []string{dy[0], b.ci(-1)})
 	attrs := []*onnxpb.AttributeProto{attrI("axis", 0)}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/lsweep/lsweep/autodiff"
 
@@ -20,23 +19,26 @@ import (
 	"github.com/lsweep/lsweep/onnx"
 )
 
-// lossOutput is the one-element copy of the gradient model's scalar loss that
-// the engine reads: the Go binding of ONNX Runtime cannot pass rank-0
-// tensors.
-const lossOutput = "lsweep/loss1"
-
-// gradState is what Gradient keeps from one call to the next.
+// gradState is what Gradient and HessianVector keep from one call to the
+// next.
 type gradState struct {
 	weights []onnx.Param // the tensors differentiated, in Params order
 	names   []string
-	// others holds the values of the non-weight tensors the gradient model
-	// was built with (none: their untouched values).
-	others  map[string][]float64
-	model   *onnx.Model   // the gradient model, weights as inputs
-	patcher *onnx.Patcher // the same with the weights stored, for patching
-	labels  []ort.Value   // per batch of e.batches
+	labels  []ort.Value // per batch of e.batches
 	subsets map[int]*gradSubset
+	grad    diffModel // the gradient model
+	hvp     diffModel // the Hessian-vector-product model
+}
+
+// diffModel is a model autodiff built, with the weights stored for patching.
+type diffModel struct {
+	// others holds the values of the non-weight tensors the model was built
+	// with (none: their untouched values).
+	others  map[string][]float64
+	model   *onnx.Model   // as autodiff built it, weights as inputs
+	patcher *onnx.Patcher // the same with the weights stored, for patching
 	in, out []string
+	scalars int // outputs before the per-weight ones
 }
 
 // gradSubset is an evenly spaced subset of the dataset in batches.
@@ -50,8 +52,9 @@ type gradSubset struct {
 // in values set as Evaluate sets them. samples > 0 uses the evenly spaced
 // subset of samples samples (sample floor(j*N/samples) for j < samples)
 // instead of the whole dataset; 0 uses every sample. The result is the sum
-// over batches of each batch's mean loss and gradient weighted by the batch's
-// size, in float64, divided by the samples used. The gradient map holds one
+// over batches, in dataset order, of each batch's mean loss and gradient
+// weighted by the batch's size, in float64, divided by the samples used: the
+// same bits whatever the number of sessions. The gradient map holds one
 // slice per weight, in the tensor's element order.
 //
 // The gradient comes from the model autodiff.GradientModel builds, with
@@ -59,19 +62,62 @@ type gradSubset struct {
 // call, and fresh sessions made from its bytes, as Evaluate does (see the
 // package documentation for why). The gradient model is built on the first
 // call and again whenever the values of the non-weight tensors change.
-// Batches are shared among the sessions in a fixed order, so the result does
-// not depend on scheduling. It stops between batches when ctx is cancelled
-// and returns ctx.Err(). An op the gradient model cannot differentiate gives
-// an error wrapping autodiff.ErrNoGradient.
+// It stops between batches when ctx is cancelled and returns ctx.Err(). An
+// op the gradient model cannot differentiate gives an error wrapping
+// autodiff.ErrNoGradient.
 func (e *Evaluator) Gradient(ctx context.Context, values map[string][]float64, samples int) (float64, map[string][]float64, error) {
+	r, err := e.differentiate(ctx, false, values, nil, samples)
+	if err != nil {
+		return 0, nil, err
+	}
+	return r.loss, r.vectors, nil
+}
+
+// HVP is the result of HessianVector.
+type HVP struct {
+	Loss    float64              // mean loss
+	Slope   float64              // g . v: the derivative of the loss along v
+	Product map[string][]float64 // H v, one slice per weight
+}
+
+// HessianVector returns the exact product of the Hessian of the mean loss
+// (with respect to the Evaluator's weights, at values) with the direction
+// dir, together with the loss and its slope along dir, over the dataset or
+// the evenly spaced subset of samples samples, as Gradient does. dir holds
+// one slice per weight; a weight it lacks has a zero direction. The product
+// comes from the model autodiff.HVPModel builds (forward-mode over the
+// gradient graph); it is summed over batches in dataset order, so it has the
+// same bits whatever the number of sessions.
+func (e *Evaluator) HessianVector(ctx context.Context, values, dir map[string][]float64, samples int) (HVP, error) {
+	r, err := e.differentiate(ctx, true, values, dir, samples)
+	if err != nil {
+		return HVP{}, err
+	}
+	return HVP{Loss: r.loss, Slope: r.scalars[0], Product: r.vectors}, nil
+}
+
+// diffResult is the outcome of one run of a differentiated model over data.
+type diffResult struct {
+	loss    float64
+	scalars []float64            // the scalar outputs after the loss
+	vectors map[string][]float64 // the per-weight outputs
+}
+
+// differentiate runs the gradient model, or with hvp the HVP model along
+// dir, over the dataset or a subset, and averages its outputs.
+func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map[string][]float64, samples int) (diffResult, error) {
 	if e.grad == nil {
 		gs, err := e.prepareGradient()
 		if err != nil {
-			return 0, nil, err
+			return diffResult{}, err
 		}
 		e.grad = gs
 	}
 	gs := e.grad
+	dm := &gs.grad
+	if hvp {
+		dm = &gs.hvp
+	}
 	isWeight := make(map[string]bool, len(gs.weights))
 	for _, w := range gs.weights {
 		isWeight[w.Name] = true
@@ -80,18 +126,18 @@ func (e *Evaluator) Gradient(ctx context.Context, values map[string][]float64, s
 	for name, v := range values {
 		base, ok := e.base[name]
 		if !ok {
-			return 0, nil, fmt.Errorf("engine: %s has no float tensor %q to set", e.model.Path, name)
+			return diffResult{}, fmt.Errorf("engine: %s has no float tensor %q to set", e.model.Path, name)
 		}
 		if len(v) != len(base) {
-			return 0, nil, fmt.Errorf("engine: tensor %q has %d elements, got %d values", name, len(base), len(v))
+			return diffResult{}, fmt.Errorf("engine: tensor %q has %d elements, got %d values", name, len(base), len(v))
 		}
 		if !isWeight[name] && !slices.Equal(v, base) {
 			others[name] = v
 		}
 	}
-	if gs.patcher == nil || !sameValues(others, gs.others) {
-		if err := e.buildGradient(others); err != nil {
-			return 0, nil, err
+	if dm.patcher == nil || !sameValues(others, dm.others) {
+		if err := e.buildDiff(dm, hvp, others); err != nil {
+			return diffResult{}, err
 		}
 	}
 	for _, w := range gs.weights {
@@ -99,84 +145,159 @@ func (e *Evaluator) Gradient(ctx context.Context, values map[string][]float64, s
 		if !ok {
 			v = e.base[w.Name]
 		}
-		if err := gs.patcher.Set(w.Name, v); err != nil {
-			return 0, nil, err
+		if err := dm.patcher.Set(w.Name, v); err != nil {
+			return diffResult{}, err
 		}
+	}
+	var extra []ort.Value
+	if hvp {
+		for name := range dir {
+			if !isWeight[name] {
+				return diffResult{}, fmt.Errorf("engine: %s: direction for %q, which is not a weight", e.model.Path, name)
+			}
+		}
+		for _, w := range gs.weights {
+			v, ok := dir[w.Name]
+			if !ok {
+				v = make([]float64, w.Size())
+			}
+			if int64(len(v)) != w.Size() {
+				return diffResult{}, fmt.Errorf("engine: direction for %q has %d elements, want %d", w.Name, len(v), w.Size())
+			}
+			t, err := floatTensor(gradType(w.DType), w.Shape, v)
+			if err != nil {
+				for _, x := range extra {
+					x.Destroy()
+				}
+				return diffResult{}, fmt.Errorf("engine: direction for %q: %w", w.Name, err)
+			}
+			extra = append(extra, t)
+		}
+		defer func() {
+			for _, x := range extra {
+				x.Destroy()
+			}
+		}()
 	}
 
 	batches, labels := e.batches, gs.labels
 	if samples > 0 && samples < e.data.N() {
 		sub, err := e.subset(samples)
 		if err != nil {
-			return 0, nil, err
+			return diffResult{}, err
 		}
 		batches, labels = sub.batches, sub.labels
 	}
 
-	type acc struct {
-		loss float64
-		grad [][]float64
-		err  error
+	sizes := make([]int, len(gs.weights))
+	for i, p := range gs.weights {
+		sizes[i] = int(p.Size())
+	}
+	// Each batch's outputs, scaled by its size, are summed in batch order as
+	// they arrive, whichever session computed them.
+	results := make([]chan batchOut, len(batches))
+	for i := range results {
+		results[i] = make(chan batchOut, 1)
 	}
 	workers := min(max(1, e.sessions), len(batches))
-	accs := make([]acc, workers)
-	model := gs.patcher.Bytes()
-	var wg sync.WaitGroup
+	model := dm.patcher.Bytes()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			a := &accs[w]
-			sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, gs.in, gs.out, e.opts)
+			sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, dm.in, dm.out, e.opts)
 			if err != nil {
-				a.err = fmt.Errorf("engine: %s: ONNX Runtime cannot load the gradient model: %w", e.model.Path, err)
+				err = fmt.Errorf("engine: %s: ONNX Runtime cannot load the %s model: %w", e.model.Path, dm.kind(), err)
+				for i := w; i < len(batches); i += workers {
+					results[i] <- batchOut{err: err}
+				}
 				return
 			}
 			defer sess.Destroy()
-			a.grad = make([][]float64, len(gs.weights))
-			for i, p := range gs.weights {
-				a.grad[i] = make([]float64, p.Size())
-			}
-			// Batches w, w+workers, ...: a fixed share, summed in order.
 			for i := w; i < len(batches); i += workers {
 				if err := ctx.Err(); err != nil {
-					a.err = err
-					return
+					results[i] <- batchOut{err: err}
+					continue
 				}
-				if a.err = e.gradBatch(sess, batches[i], labels[i], a.grad, &a.loss); a.err != nil {
-					return
+				out := batchOut{scalars: make([]float64, dm.scalars), vectors: make([][]float64, len(sizes))}
+				for k, n := range sizes {
+					out.vectors[k] = make([]float64, n)
 				}
+				out.err = e.diffBatch(sess, dm, batches[i], labels[i], extra, &out)
+				results[i] <- out
 			}
 		}()
 	}
-	wg.Wait()
-	for _, a := range accs {
-		if a.err != nil {
-			return 0, nil, a.err
-		}
+	total := batchOut{scalars: make([]float64, dm.scalars), vectors: make([][]float64, len(sizes))}
+	for k, n := range sizes {
+		total.vectors[k] = make([]float64, n)
 	}
-	total := accs[0]
-	for _, a := range accs[1:] {
-		total.loss += a.loss
-		for i := range total.grad {
-			for j, v := range a.grad[i] {
-				total.grad[i][j] += v
+	var firstErr error
+	for i := range results {
+		out := <-results[i]
+		if out.err != nil {
+			if firstErr == nil {
+				firstErr = out.err
+				cancel()
+			}
+			continue
+		}
+		if firstErr != nil {
+			continue
+		}
+		for k, v := range out.scalars {
+			total.scalars[k] += v
+		}
+		for k, v := range out.vectors {
+			t := total.vectors[k]
+			for j, x := range v {
+				t[j] += x
 			}
 		}
+	}
+	if firstErr != nil {
+		return diffResult{}, firstErr
 	}
 	n := 0
 	for _, b := range batches {
 		n += b.hi - b.lo
 	}
-	grad := make(map[string][]float64, len(gs.weights))
+	r := diffResult{vectors: make(map[string][]float64, len(gs.weights))}
+	for k := range total.scalars {
+		total.scalars[k] /= float64(n)
+	}
+	r.loss, r.scalars = total.scalars[0], total.scalars[1:]
 	for i, p := range gs.weights {
-		g := total.grad[i]
+		g := total.vectors[i]
 		for j := range g {
 			g[j] /= float64(n)
 		}
-		grad[p.Name] = g
+		r.vectors[p.Name] = g
 	}
-	return total.loss / float64(n), grad, nil
+	return r, nil
+}
+
+// batchOut is one batch's outputs, each times the batch's sample count.
+type batchOut struct {
+	scalars []float64
+	vectors [][]float64
+	err     error
+}
+
+// kind names the model in messages.
+func (dm *diffModel) kind() string {
+	if dm.scalars > 1 {
+		return "Hessian-vector-product"
+	}
+	return "gradient"
+}
+
+// gradType is the type of the gradient and direction of a tensor of type dt.
+func gradType(dt onnx.DataType) onnx.DataType {
+	if dt == onnx.Float16 || dt == onnx.BFloat16 {
+		return onnx.Float
+	}
+	return dt
 }
 
 func sameValues(a, b map[string][]float64) bool {
@@ -191,15 +312,15 @@ func sameValues(a, b map[string][]float64) bool {
 	return true
 }
 
-// gradBatch runs one batch and adds its loss and gradient, times the number
-// of samples it holds, to loss and grad. A padded batch (a fixed batch size
-// larger than the samples left) is corrected with a second run on copies of
-// its last sample, which is what the padding repeats.
-func (e *Evaluator) gradBatch(sess *ort.DynamicAdvancedSession, b batch, labels ort.Value, grad [][]float64, lossSum *float64) error {
+// diffBatch runs one batch and adds its outputs, times the number of samples
+// it holds, to out. A padded batch (a fixed batch size larger than the
+// samples left) is corrected with a second run on copies of its last sample,
+// which is what the padding repeats.
+func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, b batch, labels ort.Value, extra []ort.Value, out *batchOut) error {
 	run := func(x, y ort.Value, scale float64) error {
-		outs := make([]ort.Value, 1+len(grad))
-		if err := sess.Run([]ort.Value{x, y}, outs); err != nil {
-			return fmt.Errorf("engine: %s: gradient run: %w", e.model.Path, err)
+		outs := make([]ort.Value, len(dm.out))
+		if err := sess.Run(append([]ort.Value{x, y}, extra...), outs); err != nil {
+			return fmt.Errorf("engine: %s: %s run: %w", e.model.Path, dm.kind(), err)
 		}
 		defer func() {
 			for _, o := range outs {
@@ -208,18 +329,21 @@ func (e *Evaluator) gradBatch(sess *ort.DynamicAdvancedSession, b batch, labels 
 				}
 			}
 		}()
-		l, ok, err := appendFloats(nil, outs[0], 1)
-		if err != nil || !ok {
-			return fmt.Errorf("engine: %s: gradient model loss output: %v", e.model.Path, err)
-		}
-		*lossSum += scale * l[0]
-		var scratch []float64
-		for i := range grad {
-			scratch, ok, err = appendFloats(scratch[:0], outs[1+i], len(grad[i]))
+		for k := range out.scalars {
+			l, ok, err := appendFloats(nil, outs[k], 1)
 			if err != nil || !ok {
-				return fmt.Errorf("engine: %s: gradient output %d: wrong type or size (%v)", e.model.Path, i, err)
+				return fmt.Errorf("engine: %s: %s model output %q: wrong type or size (%v)", e.model.Path, dm.kind(), dm.out[k], err)
 			}
-			g := grad[i]
+			out.scalars[k] += scale * l[0]
+		}
+		var scratch []float64
+		for i, g := range out.vectors {
+			var ok bool
+			var err error
+			scratch, ok, err = appendFloats(scratch[:0], outs[dm.scalars+i], len(g))
+			if err != nil || !ok {
+				return fmt.Errorf("engine: %s: %s model output %q: wrong type or size (%v)", e.model.Path, dm.kind(), dm.out[dm.scalars+i], err)
+			}
 			for j, v := range scratch {
 				g[j] += scale * v
 			}
@@ -261,11 +385,6 @@ func (e *Evaluator) prepareGradient() (*gradState, error) {
 	if len(gs.names) == 0 {
 		return nil, fmt.Errorf("engine: %s: %w", e.model.Path, onnx.ErrNoWeights)
 	}
-	gs.in = []string{e.input.Name, autodiff.GradLabels}
-	gs.out = []string{lossOutput}
-	for _, n := range gs.names {
-		gs.out = append(gs.out, autodiff.GradPrefix+n)
-	}
 	for _, b := range e.batches {
 		t, err := e.labelTensor(e.data, b.lo, b.hi, b.rows)
 		if err != nil {
@@ -277,9 +396,9 @@ func (e *Evaluator) prepareGradient() (*gradState, error) {
 	return gs, nil
 }
 
-// buildGradient builds the gradient model of the model with the non-weight
-// tensors in others set, and its patcher.
-func (e *Evaluator) buildGradient(others map[string][]float64) error {
+// buildDiff builds the gradient model (or with hvp the HVP model) of the
+// model with the non-weight tensors in others set, and its patcher.
+func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float64) error {
 	gs := e.grad
 	src := e.model
 	if len(others) > 0 {
@@ -292,7 +411,11 @@ func (e *Evaluator) buildGradient(others map[string][]float64) error {
 			return err
 		}
 	}
-	gm, err := autodiff.GradientModel(src, e.output.Name, e.head, gs.names)
+	build, scalars, prefix := autodiff.GradientModel, []string{autodiff.GradLoss}, autodiff.GradPrefix
+	if hvp {
+		build, scalars, prefix = autodiff.HVPModel, []string{autodiff.GradLoss, autodiff.Slope}, autodiff.HVPPrefix
+	}
+	gm, err := build(src, e.output.Name, e.head, gs.names)
 	if err != nil {
 		return err
 	}
@@ -300,18 +423,30 @@ func (e *Evaluator) buildGradient(others map[string][]float64) error {
 	if err != nil {
 		return err
 	}
-	withLoss, err := withLossOutput(stored)
+	withScalars, err := withScalarOutputs(stored, scalars)
 	if err != nil {
 		return err
 	}
-	p, err := withLoss.NewPatcher(gs.names)
+	p, err := withScalars.NewPatcher(gs.names)
 	if err != nil {
 		return err
 	}
-	gs.model, gs.patcher = gm, p
-	gs.others = make(map[string][]float64, len(others))
+	dm.model, dm.patcher = gm, p
+	dm.in = []string{e.input.Name, autodiff.GradLabels}
+	dm.out = nil
+	for _, s := range scalars {
+		dm.out = append(dm.out, scalarOutput(s))
+	}
+	for _, n := range gs.names {
+		dm.out = append(dm.out, prefix+n)
+		if hvp {
+			dm.in = append(dm.in, autodiff.DirPrefix+n)
+		}
+	}
+	dm.scalars = len(scalars)
+	dm.others = make(map[string][]float64, len(others))
 	for name, v := range others {
-		gs.others[name] = slices.Clone(v)
+		dm.others[name] = slices.Clone(v)
 	}
 	return nil
 }
@@ -463,33 +598,42 @@ func floatTensor(dt onnx.DataType, shape []int64, values []float64) (ort.Value, 
 	return ort.NewCustomDataTensor(ort.NewShape(shape...), raw, ort.TensorElementDataType(dt))
 }
 
-// withLossOutput returns a copy of gradient model gm that also outputs its
-// loss as a one-element tensor named lossOutput.
-func withLossOutput(gm *onnx.Model) (*onnx.Model, error) {
+// scalarOutput is the name of the one-element copy of scalar output name
+// that the engine reads: the Go binding of ONNX Runtime cannot pass rank-0
+// tensors.
+func scalarOutput(name string) string { return "lsweep/" + name + "1" }
+
+// withScalarOutputs returns a copy of model gm that also outputs each of its
+// scalar outputs names as a one-element tensor named scalarOutput(name).
+func withScalarOutputs(gm *onnx.Model, names []string) (*onnx.Model, error) {
 	c := gm.Clone()
 	g := c.Graph()
-	var lossType int32
-	for _, o := range g.GetOutput() {
-		if o.GetName() == autodiff.GradLoss {
-			lossType = o.GetType().GetTensorType().GetElemType()
-		}
-	}
-	if lossType == 0 {
-		return nil, fmt.Errorf("engine: %s: not a gradient model (no output %q)", gm.Path, autodiff.GradLoss)
-	}
-	shape := lossOutput + "/shape"
+	shape := "lsweep/shape1"
 	g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String(shape), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.Int64)), Int64Data: []int64{1}})
-	g.Node = append(g.Node, &onnxpb.NodeProto{Name: proto.String(lossOutput), OpType: proto.String("Reshape"), Input: []string{autodiff.GradLoss, shape}, Output: []string{lossOutput}})
-	g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(lossOutput), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-		ElemType: proto.Int32(lossType),
-		Shape:    &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1}}}},
-	}}}})
+	for _, name := range names {
+		var elem int32
+		for _, o := range g.GetOutput() {
+			if o.GetName() == name {
+				elem = o.GetType().GetTensorType().GetElemType()
+			}
+		}
+		if elem == 0 {
+			return nil, fmt.Errorf("engine: %s: not a differentiated model (no output %q)", gm.Path, name)
+		}
+		out := scalarOutput(name)
+		g.Node = append(g.Node, &onnxpb.NodeProto{Name: proto.String(out), OpType: proto.String("Reshape"), Input: []string{name, shape}, Output: []string{out}})
+		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(out), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(elem),
+			Shape:    &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1}}}},
+		}}}})
+	}
 	return c, nil
 }
 
-// gradientBytes marshals gradient model gm with its loss as lossOutput too.
+// gradientBytes marshals gradient model gm with its loss as a one-element
+// output too.
 func gradientBytes(gm *onnx.Model) ([]byte, error) {
-	c, err := withLossOutput(gm)
+	c, err := withScalarOutputs(gm, []string{autodiff.GradLoss})
 	if err != nil {
 		return nil, err
 	}

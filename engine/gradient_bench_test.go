@@ -20,13 +20,13 @@ type inputsGradient struct {
 
 func newInputsGradient(tb testing.TB, e *Evaluator) *inputsGradient {
 	gs := e.grad
-	data, err := gradientBytes(gs.model)
+	data, err := gradientBytes(gs.grad.model)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p := &inputsGradient{e: e}
 	for i := 0; i < min(e.sessions, len(e.batches)); i++ {
-		s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, append(slices.Clone(gs.in), gs.names...), gs.out, e.opts)
+		s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, append(slices.Clone(gs.grad.in), gs.names...), gs.grad.out, e.opts)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func (p *inputsGradient) run(tb testing.TB, values map[string][]float64) {
 		go func() {
 			defer wg.Done()
 			for i := k; i < len(e.batches); i += len(p.sess) {
-				outs := make([]ort.Value, len(gs.out))
+				outs := make([]ort.Value, len(gs.grad.out))
 				if err := s.Run(append([]ort.Value{e.batches[i].tensor, gs.labels[i]}, wts...), outs); err != nil {
 					tb.Error(err)
 					return

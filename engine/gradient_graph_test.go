@@ -165,7 +165,7 @@ func newGradRunner(t *testing.T, gm *onnx.Model, x []float64, xShape []int64, xd
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs := []string{lossOutput}
+	outs := []string{scalarOutput(autodiff.GradLoss)}
 	for _, w := range wrt {
 		outs = append(outs, autodiff.GradPrefix+w)
 	}

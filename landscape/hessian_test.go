@@ -94,7 +94,7 @@ func TestLambdaMaxAgainstPyTorch(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		assert bool
-	}{{"mlp_logsoftmax", true}, {"resnet_skip", false}} {
+	}{{"mlp_logsoftmax", true}, {"resnet_skip", true}} {
 		ref, err := npz.ReadFile(filepath.Join(digits, c.name+".hess.npz"))
 		if err != nil {
 			t.Fatal(err)
@@ -113,7 +113,7 @@ func TestLambdaMaxAgainstPyTorch(t *testing.T) {
 		rel := math.Abs(e.Max-wantMax) / wantMax
 		t.Logf("%s: lambda_max %.6g (PyTorch %.6g, relative error %.2g), lambda_min %.4g (PyTorch %.4g), %d products, %.1f s",
 			c.name, e.Max, wantMax, rel, e.Min, wantMin, e.Products, e.Seconds)
-		if c.assert && rel > 1e-2 {
+		if c.assert && rel > 1e-3 {
 			t.Errorf("%s: lambda_max %g, PyTorch %g", c.name, e.Max, wantMax)
 		}
 	}
