@@ -111,9 +111,9 @@ type gradBuilder struct {
 	summed map[string]string
 	node   *onnxpb.NodeProto // the node whose rule runs, for errors
 
-	hvp   bool              // build a Hessian-vector-product model
-	tan   map[string]string // tangent of each value along the direction; absent: zero
-	isZero map[string]bool  // values known to hold zeros only
+	hvp    bool              // build a Hessian-vector-product model
+	tan    map[string]string // tangent of each value along the direction; absent: zero
+	isZero map[string]bool   // values known to hold zeros only
 }
 
 func newGradBuilder(m *onnx.Model, opset int64) *gradBuilder {
