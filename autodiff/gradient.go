@@ -574,8 +574,12 @@ func (b *gradBuilder) opN(opType string, inputs []string, n int, attrs ...*onnxp
 			b.info[o] = &vinfo{dt: onnx.Int64}
 		}
 	default:
-		if len(inputs) > 0 {
-			if vi := b.info[inputs[0]]; vi != nil {
+		first := 0
+		if opType == "Where" {
+			first = 1 // the condition is boolean
+		}
+		if len(inputs) > first {
+			if vi := b.info[inputs[first]]; vi != nil {
 				for _, o := range outs {
 					b.info[o] = &vinfo{dt: vi.dt}
 				}

@@ -733,3 +733,30 @@ func tanMaxPool(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, err
 	b.setInfo(flat, b.dt(y), []int64{dimUnknown}, true)
 	return []string{b.like(b.op("Gather", []string{flat, n.Output[1]}, attrI("axis", 0)), y)}, nil
 }
+
+// kinkOps are the ops whose derivative jumps somewhere: a loss built with
+// them is only piecewise smooth, and a difference of losses across a kink
+// measures something else than the derivative on either side.
+var kinkOps = map[string]bool{
+	"Relu": true, "LeakyRelu": true, "PRelu": true, "MaxPool": true, "Abs": true, "Clip": true,
+	"Max": true, "Min": true, "ReduceMax": true, "ReduceMin": true, "HardSigmoid": true, "HardSwish": true,
+	"Elu": true, "Selu": true, "Sign": true, "Floor": true, "Ceil": true, "Round": true,
+}
+
+// Kinks returns the op types of m's main graph whose derivatives jump, sorted;
+// none means the model's loss is smooth in its weights. (A Where is not
+// counted: exporters use it for masks that do not depend on the weights.)
+func Kinks(m *onnx.Model) []string {
+	seen := make(map[string]bool)
+	for _, n := range m.Graph().GetNode() {
+		if d := n.GetDomain(); (d == "" || d == "ai.onnx") && kinkOps[n.GetOpType()] {
+			seen[n.GetOpType()] = true
+		}
+	}
+	var ops []string
+	for op := range seen {
+		ops = append(ops, op)
+	}
+	slices.Sort(ops)
+	return ops
+}

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/lsweep/lsweep/autodiff"
+
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/dataset"
@@ -42,22 +44,25 @@ type Result struct {
 // Evaluator evaluates one model on one dataset at any values of its stored
 // float tensors. Its methods must not be called concurrently.
 type Evaluator struct {
-	model    *onnx.Model // as run: possibly rewritten to a dynamic batch
-	data     *dataset.Dataset
-	params   []onnx.Param
-	head     loss.Head
-	output   onnx.ValueInfo
-	input    onnx.ValueInfo
-	cols     int
-	batch    int
-	sessions int
-	patcher  *onnx.Patcher
-	base     map[string][]float64 // untouched values of every settable tensor
-	dirty    map[string]bool      // tensors whose bytes differ from base
-	opts     *ort.SessionOptions
-	batches  []batch // the dataset as input tensors, made once
-	notes    []string
-	grad     *gradState // made by the first Gradient call
+	model       *onnx.Model // as run: possibly rewritten to a dynamic batch
+	data        *dataset.Dataset
+	params      []onnx.Param
+	head        loss.Head
+	output      onnx.ValueInfo
+	input       onnx.ValueInfo
+	cols        int
+	batch       int
+	sessions    int
+	patcher     *onnx.Patcher
+	base        map[string][]float64 // untouched values of every settable tensor
+	dirty       map[string]bool      // tensors whose bytes differ from base
+	opts        *ort.SessionOptions
+	diffOpts    *ort.SessionOptions // for gradient and HVP models: one thread
+	diffWorkers int                 // sessions that share a gradient's batches
+	batches     []batch             // the dataset as input tensors, made once
+	notes       []string
+	grad        *gradState      // made by the first Gradient or HessianVector call
+	subsets     map[int]*subset // evenly spaced subsets by size, the last few
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -123,6 +128,17 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 		}
 	}
 	if e.opts, err = sessionOptions(m, opts, max(1, threads/e.sessions)); err != nil {
+		return err
+	}
+	// Differentiated models sum over the batch inside their kernels, where
+	// ONNX Runtime's intra-op threads would change the order of the sums:
+	// they run in single-threaded sessions, one per thread, so that their
+	// bits do not depend on Threads or Sessions.
+	e.diffWorkers = threads
+	if opts.Device == "cuda" {
+		e.diffWorkers = 1
+	}
+	if e.diffOpts, err = sessionOptions(m, opts, 1); err != nil {
 		return err
 	}
 	if err := e.chooseBatching(m, opts); err != nil {
@@ -206,13 +222,32 @@ func (e *Evaluator) Notes() []string { return e.notes }
 // untouched value. A nil map evaluates the untouched model. It stops between
 // batches when ctx is cancelled and returns ctx.Err().
 func (e *Evaluator) Evaluate(ctx context.Context, values map[string][]float64) (Result, error) {
+	return e.evaluate(ctx, values, e.data, e.batches)
+}
+
+// EvaluateSubset is Evaluate over the evenly spaced subset of samples
+// samples that Gradient and HessianVector use (every sample when samples is
+// 0 or at least the dataset's size).
+func (e *Evaluator) EvaluateSubset(ctx context.Context, values map[string][]float64, samples int) (Result, error) {
+	if samples <= 0 || samples >= e.data.N() {
+		return e.Evaluate(ctx, values)
+	}
+	sub, err := e.subset(samples)
+	if err != nil {
+		return Result{}, err
+	}
+	return e.evaluate(ctx, values, sub.data, sub.batches)
+}
+
+// evaluate is Evaluate over batches of data d.
+func (e *Evaluator) evaluate(ctx context.Context, values map[string][]float64, d *dataset.Dataset, batches []batch) (Result, error) {
 	start := time.Now()
-	sums := make([]*loss.Sum, len(e.batches))
-	err := e.run(ctx, values, func(i int, out []float64) error {
-		b := e.batches[i]
-		targets := e.data.Y[b.lo:b.hi]
+	sums := make([]*loss.Sum, len(batches))
+	err := e.run(ctx, values, batches, func(i int, out []float64) error {
+		b := batches[i]
+		targets := d.Y[b.lo:b.hi]
 		if e.head == loss.MSE {
-			targets = e.data.Y[b.lo*e.cols : b.hi*e.cols]
+			targets = d.Y[b.lo*e.cols : b.hi*e.cols]
 		}
 		sums[i] = loss.NewSum(e.head, e.cols)
 		return loss.Add(sums[i], out, targets)
@@ -234,7 +269,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, values map[string][]float64) (
 // Evaluate.
 func (e *Evaluator) Predict(ctx context.Context, values map[string][]float64) ([]float64, error) {
 	out := make([]float64, e.data.N()*e.cols)
-	err := e.run(ctx, values, func(i int, batch []float64) error {
+	err := e.run(ctx, values, e.batches, func(i int, batch []float64) error {
 		copy(out[e.batches[i].lo*e.cols:], batch)
 		return nil
 	})
@@ -270,6 +305,10 @@ func (e *Evaluator) Close() error {
 		e.grad.close()
 		e.grad = nil
 	}
+	for _, s := range e.subsets {
+		s.close()
+	}
+	e.subsets = nil
 	for _, b := range e.batches {
 		b.tensor.Destroy()
 	}
@@ -278,8 +317,16 @@ func (e *Evaluator) Close() error {
 		e.opts.Destroy()
 		e.opts = nil
 	}
+	if e.diffOpts != nil {
+		e.diffOpts.Destroy()
+		e.diffOpts = nil
+	}
 	return nil
 }
+
+// Kinks returns the op types of the model whose derivatives jump
+// (autodiff.Kinks): where there are none, its loss is smooth in the weights.
+func (e *Evaluator) Kinks() []string { return autodiff.Kinks(e.model) }
 
 // Samples returns the number of samples each evaluation covers.
 func (e *Evaluator) Samples() int { return e.data.N() }

@@ -25,7 +25,6 @@ type gradState struct {
 	weights []onnx.Param // the tensors differentiated, in Params order
 	names   []string
 	labels  []ort.Value // per batch of e.batches
-	subsets map[int]*gradSubset
 	grad    diffModel // the gradient model
 	hvp     diffModel // the Hessian-vector-product model
 }
@@ -41,10 +40,21 @@ type diffModel struct {
 	scalars int // outputs before the per-weight ones
 }
 
-// gradSubset is an evenly spaced subset of the dataset in batches.
-type gradSubset struct {
+// subset is an evenly spaced subset of the dataset in batches, with the
+// labels a differentiated model takes.
+type subset struct {
+	data    *dataset.Dataset
 	batches []batch
 	labels  []ort.Value
+}
+
+func (s *subset) close() {
+	for _, b := range s.batches {
+		b.tensor.Destroy()
+	}
+	for _, l := range s.labels {
+		l.Destroy()
+	}
 }
 
 // Gradient returns the mean loss over the dataset and its gradient with
@@ -180,13 +190,13 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 		}()
 	}
 
-	batches, labels := e.batches, gs.labels
+	data, batches, labels := e.data, e.batches, gs.labels
 	if samples > 0 && samples < e.data.N() {
 		sub, err := e.subset(samples)
 		if err != nil {
 			return diffResult{}, err
 		}
-		batches, labels = sub.batches, sub.labels
+		data, batches, labels = sub.data, sub.batches, sub.labels
 	}
 
 	sizes := make([]int, len(gs.weights))
@@ -199,13 +209,13 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 	for i := range results {
 		results[i] = make(chan batchOut, 1)
 	}
-	workers := min(max(1, e.sessions), len(batches))
+	workers := min(max(1, e.diffWorkers), len(batches))
 	model := dm.patcher.Bytes()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for w := 0; w < workers; w++ {
 		go func() {
-			sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, dm.in, dm.out, e.opts)
+			sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, dm.in, dm.out, e.diffOpts)
 			if err != nil {
 				err = fmt.Errorf("engine: %s: ONNX Runtime cannot load the %s model: %w", e.model.Path, dm.kind(), err)
 				for i := w; i < len(batches); i += workers {
@@ -223,7 +233,7 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 				for k, n := range sizes {
 					out.vectors[k] = make([]float64, n)
 				}
-				out.err = e.diffBatch(sess, dm, batches[i], labels[i], extra, &out)
+				out.err = e.diffBatch(sess, dm, data, batches[i], labels[i], extra, &out)
 				results[i] <- out
 			}
 		}()
@@ -315,8 +325,8 @@ func sameValues(a, b map[string][]float64) bool {
 // diffBatch runs one batch and adds its outputs, times the number of samples
 // it holds, to out. A padded batch (a fixed batch size larger than the
 // samples left) is corrected with a second run on copies of its last sample,
-// which is what the padding repeats.
-func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, b batch, labels ort.Value, extra []ort.Value, out *batchOut) error {
+// which is what the padding repeats; d is the dataset b is a batch of.
+func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, d *dataset.Dataset, b batch, labels ort.Value, extra []ort.Value, out *batchOut) error {
 	run := func(x, y ort.Value, scale float64) error {
 		outs := make([]ort.Value, len(dm.out))
 		if err := sess.Run(append([]ort.Value{x, y}, extra...), outs); err != nil {
@@ -357,12 +367,12 @@ func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, b
 	if b.rows == real {
 		return nil
 	}
-	x, err := inputTensor(e.input.ElemType, e.data, b.hi-1, b.hi, b.rows)
+	x, err := inputTensor(e.input.ElemType, d, b.hi-1, b.hi, b.rows)
 	if err != nil {
 		return err
 	}
 	defer x.Destroy()
-	y, err := e.labelTensor(e.data, b.hi-1, b.hi, b.rows)
+	y, err := e.labelTensor(d, b.hi-1, b.hi, b.rows)
 	if err != nil {
 		return err
 	}
@@ -372,7 +382,7 @@ func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, b
 
 // prepareGradient lists the weights and makes the label tensors.
 func (e *Evaluator) prepareGradient() (*gradState, error) {
-	gs := &gradState{subsets: map[int]*gradSubset{}}
+	gs := &gradState{}
 	for _, p := range e.params {
 		if p.Role == onnx.RoleWeight && p.Size() > 0 {
 			if !p.DType.IsFloat() || p.DType == onnx.BFloat16 {
@@ -482,21 +492,11 @@ func (gs *gradState) close() {
 		l.Destroy()
 	}
 	gs.labels = nil
-	for _, s := range gs.subsets {
-		for _, b := range s.batches {
-			b.tensor.Destroy()
-		}
-		for _, l := range s.labels {
-			l.Destroy()
-		}
-	}
-	gs.subsets = nil
 }
 
 // subset returns the batches of the evenly spaced subset of n samples.
-func (e *Evaluator) subset(n int) (*gradSubset, error) {
-	gs := e.grad
-	if s, ok := gs.subsets[n]; ok {
+func (e *Evaluator) subset(n int) (*subset, error) {
+	if s, ok := e.subsets[n]; ok {
 		return s, nil
 	}
 	d := e.data
@@ -513,7 +513,7 @@ func (e *Evaluator) subset(n int) (*gradSubset, error) {
 		sub.X = append(sub.X, d.X[i*per:(i+1)*per]...)
 		sub.Y = append(sub.Y, d.Y[i*yper:(i+1)*yper]...)
 	}
-	s := &gradSubset{}
+	s := &subset{data: sub}
 	fixed := int(e.input.Dims()[0])
 	for lo := 0; lo < n; lo += e.batch {
 		b := batch{lo: lo, hi: min(lo+e.batch, n)}
@@ -523,30 +523,30 @@ func (e *Evaluator) subset(n int) (*gradSubset, error) {
 		}
 		t, err := inputTensor(e.input.ElemType, sub, b.lo, b.hi, b.rows)
 		if err != nil {
+			s.close()
 			return nil, fmt.Errorf("engine: %s: input tensor: %w", e.model.Path, err)
 		}
 		b.tensor = t
 		s.batches = append(s.batches, b)
 		l, err := e.labelTensor(sub, b.lo, b.hi, b.rows)
 		if err != nil {
+			s.close()
 			return nil, err
 		}
 		s.labels = append(s.labels, l)
 	}
-	// A subset's batches would need the data's own lifetime; keep the last
-	// few sizes only.
-	if len(gs.subsets) >= 4 {
-		for k, old := range gs.subsets {
-			for _, b := range old.batches {
-				b.tensor.Destroy()
-			}
-			for _, l := range old.labels {
-				l.Destroy()
-			}
-			delete(gs.subsets, k)
+	// A subset's tensors hold a copy of its samples: keep the last few sizes
+	// only.
+	if len(e.subsets) >= 4 {
+		for k, old := range e.subsets {
+			old.close()
+			delete(e.subsets, k)
 		}
 	}
-	gs.subsets[n] = s
+	if e.subsets == nil {
+		e.subsets = make(map[int]*subset)
+	}
+	e.subsets[n] = s
 	return s, nil
 }
 

@@ -401,9 +401,18 @@ func checkOpGradient(t *testing.T, m *onnx.Model, b *graphBuilder, c opCase) {
 		values[w] = v
 	}
 	eps, tol := 1e-6, 1e-6
+	// Differences of double gradients are exact to about hEps^2; of float
+	// gradients, to float32 rounding over the step.
+	hEps, hTol := 1e-5, 1e-6
 	if c.dt == onnx.Float {
 		eps, tol = 2e-3, 1e-2
+		hEps, hTol = 1e-2, 2e-2
 	}
+	hm, err := autodiff.HVPModel(m, "", h, b.wrt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := newHVPRunner(t, hm, r)
 	for point := 0; point < 2; point++ {
 		if point == 1 {
 			for _, v := range values {
@@ -413,9 +422,16 @@ func checkOpGradient(t *testing.T, m *onnx.Model, b *graphBuilder, c opCase) {
 			}
 		}
 		rel := r.fdCheck(t, values, eps, 40, rng)
-		t.Logf("point %d: relative error %.2g (%v, opset %d -> %d)", point, rel, c.dt, c.opset, gm.Opset())
+		relHv, relSlope := hr.check(t, values, hEps, rng)
+		t.Logf("point %d: gradient relative error %.2g, Hessian-vector product %.2g, slope %.2g (%v, opset %d -> %d)", point, rel, relHv, relSlope, c.dt, c.opset, gm.Opset())
 		if rel > tol || math.IsNaN(rel) {
 			t.Errorf("point %d: gradient differs from finite differences: relative error %.3g > %g", point, rel, tol)
+		}
+		if relHv > hTol || math.IsNaN(relHv) {
+			t.Errorf("point %d: Hessian-vector product differs from differences of gradients: relative error %.3g > %g", point, relHv, hTol)
+		}
+		if relSlope > hTol || math.IsNaN(relSlope) {
+			t.Errorf("point %d: slope differs from gradient . direction: relative error %.3g > %g", point, relSlope, hTol)
 		}
 	}
 }

@@ -84,12 +84,12 @@ func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error
 // feeding them as graph inputs prevents. The batches are shared out among
 // e.sessions sessions of few threads each, which keeps both cores busier
 // than one session's intra-op threads do (see the package doc).
-func (e *Evaluator) run(ctx context.Context, values map[string][]float64, fn func(i int, out []float64) error) error {
+func (e *Evaluator) run(ctx context.Context, values map[string][]float64, batches []batch, fn func(i int, out []float64) error) error {
 	if err := e.set(values); err != nil {
 		return err
 	}
 	model := e.patcher.Bytes()
-	workers := min(e.sessions, len(e.batches))
+	workers := min(e.sessions, len(batches))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -116,10 +116,10 @@ func (e *Evaluator) run(ctx context.Context, values map[string][]float64, fn fun
 			var scratch []float64
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(e.batches) || ctx.Err() != nil {
+				if i >= len(batches) || ctx.Err() != nil {
 					return
 				}
-				if scratch, err = e.runBatch(sess, i, scratch[:0]); err != nil {
+				if scratch, err = e.runBatch(sess, batches[i], scratch[:0]); err != nil {
 					fail(err)
 					return
 				}
@@ -140,9 +140,8 @@ func (e *Evaluator) run(ctx context.Context, values map[string][]float64, fn fun
 	return ctx.Err()
 }
 
-// runBatch runs batch i and appends its outputs, as float64, to dst.
-func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, i int, dst []float64) ([]float64, error) {
-	b := e.batches[i]
+// runBatch runs batch b and appends its outputs, as float64, to dst.
+func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, b batch, dst []float64) ([]float64, error) {
 	outs := []ort.Value{nil}
 	if err := sess.Run([]ort.Value{b.tensor}, outs); err != nil {
 		return dst, fmt.Errorf("engine: %s: run: %w", e.model.Path, err)
@@ -218,7 +217,7 @@ func (e *Evaluator) learnWidth() (int, error) {
 		return 0, err
 	}
 	defer sess.Destroy()
-	out, err := e.runBatch(sess, 0, nil)
+	out, err := e.runBatch(sess, e.batches[0], nil)
 	if err != nil {
 		return 0, err
 	}

@@ -2,9 +2,12 @@ package landscape
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lsweep/lsweep/engine"
@@ -43,6 +46,123 @@ type HessianOptions struct {
 type Eigen struct {
 	hessian.Result
 	Seconds float64
+	// Check is the self-check of the exact products (nil with
+	// HVPFiniteDifference).
+	Check *Check
+}
+
+// ErrSelfCheck is returned (wrapped) by Hessian when, on a model whose loss
+// is smooth in its weights, the exact products disagree with differences of
+// losses beyond float32 noise: the numbers would be wrong.
+var ErrSelfCheck = errors.New("landscape: Hessian self-check failed")
+
+// Check compares, along the unit vector v that Lanczos starts from, the slope
+// g.v and the curvature v.Hv of the exact product with central differences
+// of the loss over the same samples (package engine's float64 sum of the
+// model's own outputs, an independent computation):
+//
+//	g.v ~ (L(w + e v) - L(w - e v)) / 2e
+//	v.Hv ~ (L(w + e v) - 2 L(w) + L(w - e v)) / e^2
+//
+// The step e makes e^2 |v.Hv| about 1e-3 |L|, well above the rounding of
+// float32 losses and small enough for the truncation error. Where the model
+// has kinks (Relu, MaxPool, ...) the differences cross some of them and
+// measure a smoothed curvature, so a disagreement there is reported, not an
+// error.
+type Check struct {
+	Step                   float64 // e
+	Loss                   float64 // L(w)
+	Slope, SlopeFD         float64 // g.v: exact, by differences
+	Curvature, CurvatureFD float64 // v.Hv: exact, by differences
+	Kinks                  []string
+	SlopeOK, CurvatureOK   bool
+	// CurvatureBelowNoise says that |v.Hv| is too small to be measured by
+	// differences of float32 losses: CurvatureOK is then true unchecked.
+	CurvatureBelowNoise bool
+}
+
+// OK reports whether both quantities agree.
+func (c *Check) OK() bool { return c.SlopeOK && c.CurvatureOK }
+
+// String describes the check in one line.
+func (c *Check) String() string {
+	s := fmt.Sprintf("g.v %.6g (differences %.6g), v.Hv %.6g (differences %.6g), step %.3g", c.Slope, c.SlopeFD, c.Curvature, c.CurvatureFD, c.Step)
+	switch {
+	case c.OK() && c.CurvatureBelowNoise:
+		s += ": slope agrees; curvature below float32 noise, not checked"
+	case c.OK():
+		s += ": agree"
+	case len(c.Kinks) > 0:
+		s += fmt.Sprintf(": differ, as expected across kinks of %s", strings.Join(c.Kinks, ", "))
+	default:
+		s += ": DISAGREE"
+	}
+	return s
+}
+
+// lossNoise is the relative rounding of a mean loss computed from float32
+// outputs, generously: the differences' tolerances are multiples of it.
+const lossNoise = 1e-6
+
+// selfCheck runs the Check of the exact product h along its first vector.
+func (l *Landscape) selfCheck(ctx context.Context, h *exactHVP, samples int) (*Check, error) {
+	v, hv := h.firstV, h.firstHv
+	c := &Check{Slope: h.first.Slope, Kinks: l.ev.Kinks()}
+	for i := range v {
+		c.Curvature += v[i] * hv[i]
+	}
+	at := func(e float64) (float64, error) {
+		values := make(map[string][]float64, len(h.values))
+		for name, x := range h.values {
+			values[name] = x
+		}
+		off := 0
+		for _, p := range h.weights {
+			base := h.values[p.Name]
+			if base == nil {
+				base = p.Values
+			}
+			x := make([]float64, len(base))
+			for j := range x {
+				x[j] = base[j] + e*v[off+j]
+			}
+			values[p.Name] = x
+			off += len(p.Values)
+		}
+		r, err := l.ev.EvaluateSubset(ctx, values, samples)
+		return r.Loss, err
+	}
+	l0, err := at(0)
+	if err != nil {
+		return nil, err
+	}
+	c.Loss = l0
+	scale := max(math.Abs(l0), 1e-4)
+	wnorm := 0.0
+	for _, p := range h.weights {
+		for _, x := range p.Values {
+			wnorm += x * x
+		}
+	}
+	e := math.Sqrt(1e-3 * scale / max(math.Abs(c.Curvature), 1e-12))
+	e = min(max(e, 1e-6), 0.05*(1+math.Sqrt(wnorm)))
+	c.Step = e
+	lp, err := at(e)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := at(-e)
+	if err != nil {
+		return nil, err
+	}
+	c.SlopeFD = (lp - lm) / (2 * e)
+	c.CurvatureFD = (lp - 2*l0 + lm) / (e * e)
+	noise := lossNoise * scale
+	c.SlopeOK = math.Abs(c.SlopeFD-c.Slope) <= 1e-2*math.Abs(c.Slope)+3*noise/e
+	curvNoise := 12 * noise / (e * e)
+	c.CurvatureBelowNoise = curvNoise > 0.5*math.Abs(c.Curvature)
+	c.CurvatureOK = c.CurvatureBelowNoise || math.Abs(c.CurvatureFD-c.Curvature) <= 2e-2*math.Abs(c.Curvature)+curvNoise
+	return c, nil
 }
 
 // weightPoint returns the weights the Hessian is taken with respect to (the
@@ -123,7 +243,9 @@ type exactHVP struct {
 	values  map[string][]float64
 	samples int
 	n       int
-	last    engine.HVP // the last product's loss and slope, for the self-check
+	// The first product, for the self-check.
+	first           engine.HVP
+	firstV, firstHv []float64
 }
 
 func (h *exactHVP) Len() int { return h.n }
@@ -139,14 +261,21 @@ func (h *exactHVP) Apply(ctx context.Context, dst, v []float64) error {
 	if err != nil {
 		return err
 	}
-	h.last = r
-	return gather(dst, h.weights, r.Product)
+	if err := gather(dst, h.weights, r.Product); err != nil {
+		return err
+	}
+	if h.firstV == nil {
+		h.first, h.firstV, h.firstHv = r, slices.Clone(v), slices.Clone(dst)
+	}
+	return nil
 }
 
 // Hessian returns the smallest and largest eigenvalues of the Hessian of the
 // mean loss with respect to the model's weights (the tensors the method
 // perturbs) at th + a*X + b*Y, by Lanczos on Hessian-vector products
-// (HessianOperator).
+// (HessianOperator). With exact products it then checks itself (Check): on a
+// smooth model a disagreement is an error wrapping ErrSelfCheck, returned
+// with the Eigen it concerns.
 func (l *Landscape) Hessian(ctx context.Context, a, b float64, opts HessianOptions) (Eigen, error) {
 	start := time.Now()
 	op, err := l.HessianOperator(a, b, opts)
@@ -158,7 +287,20 @@ func (l *Landscape) Hessian(ctx context.Context, a, b float64, opts HessianOptio
 	if err != nil {
 		return Eigen{}, err
 	}
-	return Eigen{Result: res, Seconds: time.Since(start).Seconds()}, nil
+	out := Eigen{Result: res}
+	if h, ok := op.(*exactHVP); ok && h.firstV != nil {
+		c, err := l.selfCheck(ctx, h, opts.Samples)
+		if err != nil {
+			return Eigen{}, err
+		}
+		out.Check = c
+		if !c.OK() && len(c.Kinks) == 0 {
+			out.Seconds = time.Since(start).Seconds()
+			return out, fmt.Errorf("%w at (%g, %g): %v", ErrSelfCheck, a, b, c)
+		}
+	}
+	out.Seconds = time.Since(start).Seconds()
+	return out, nil
 }
 
 // HessianChannels are the values WithHessian computes at each point.

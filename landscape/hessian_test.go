@@ -111,6 +111,7 @@ func TestLambdaMaxAgainstPyTorch(t *testing.T) {
 		wantMax, _ := ref["lambda_max_all"].Scalar()
 		wantMin, _ := ref["lambda_min_all"].Scalar()
 		rel := math.Abs(e.Max-wantMax) / wantMax
+		t.Logf("%s: check: %v", c.name, e.Check)
 		t.Logf("%s: lambda_max %.6g (PyTorch %.6g, relative error %.2g), lambda_min %.4g (PyTorch %.4g), %d products, %.1f s",
 			c.name, e.Max, wantMax, rel, e.Min, wantMin, e.Products, e.Seconds)
 		if c.assert && rel > 1e-3 {
