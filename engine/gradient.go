@@ -25,8 +25,8 @@ type gradState struct {
 	weights []onnx.Param // the tensors differentiated, in Params order
 	names   []string
 	labels  []ort.Value // per batch of e.batches
-	grad    diffModel // the gradient model
-	hvp     diffModel // the Hessian-vector-product model
+	grad    diffModel   // the gradient model
+	hvp     diffModel   // the Hessian-vector-product model
 }
 
 // diffModel is a model autodiff built, with the weights stored for patching.

@@ -138,4 +138,3 @@ func (r *hvpRunner) check(t *testing.T, values map[string][]float64, eps float64
 	relSlope = math.Abs(slope-gv) / max(math.Sqrt(gn*vn), 1e-300)
 	return relHv, relSlope
 }
-
