@@ -126,3 +126,62 @@ func BenchmarkGradient(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHVP compares, in one run, one exact Hessian-vector product over
+// the whole dataset (HessianVector at a new weight vector and direction each
+// time) with one gradient (Gradient) and one plain inference (Evaluate of the
+// untouched model), iterations alternating the three. It reports
+// "hvp/gradient" (target <= 2), "gradient/inference" (target <= 3) and
+// "hvp/inference".
+func BenchmarkHVP(b *testing.B) {
+	for _, c := range benchCases(256) {
+		b.Run(c.name, func(b *testing.B) {
+			e, _, _ := c.open(b)
+			defer e.Close()
+			ctx := context.Background()
+			w := perturbed(e)
+			dir := map[string][]float64{}
+			for name, v := range w {
+				u := make([]float64, len(v))
+				for i, x := range v {
+					u[i] = 0.01 * x * float64(1-2*(i%2))
+				}
+				dir[name] = u
+			}
+			if _, err := e.Evaluate(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := e.Gradient(ctx, w, 0); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.HessianVector(ctx, w, dir, 0); err != nil {
+				b.Fatal(err)
+			}
+			var tInf, tGrad, tHVP time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, err := e.Evaluate(ctx, nil); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, _, err := e.Gradient(ctx, w, 0); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				if _, err := e.HessianVector(ctx, w, dir, 0); err != nil {
+					b.Fatal(err)
+				}
+				tInf += t1.Sub(t0)
+				tGrad += t2.Sub(t1)
+				tHVP += time.Since(t2)
+			}
+			b.ReportMetric(float64(tHVP)/float64(tGrad), "hvp/gradient")
+			b.ReportMetric(float64(tGrad)/float64(tInf), "gradient/inference")
+			b.ReportMetric(float64(tHVP)/float64(tInf), "hvp/inference")
+			b.ReportMetric(tInf.Seconds()/float64(b.N)*1e3, "ms-inference")
+			b.ReportMetric(tGrad.Seconds()/float64(b.N)*1e3, "ms-gradient")
+			b.ReportMetric(tHVP.Seconds()/float64(b.N)*1e3, "ms-hvp")
+		})
+	}
+}

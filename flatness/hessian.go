@@ -79,8 +79,8 @@ func (f LambdaMaxFunc) LambdaMax(ctx context.Context, target HessianTarget) (Est
 }
 
 // Lanczos returns the LambdaMaxer lsweep uses: the largest eigenvalue of the
-// Hessian with respect to the model's weights, by Lanczos on finite
-// differences of the gradients of the model's gradient graph
+// Hessian with respect to the model's weights, by Lanczos on the
+// Hessian-vector products opts.HVP selects, exact by default
 // (landscape.Landscape.Hessian), with the Lanczos residual as its spread. A
 // model whose ops have no gradient rule makes the metric unavailable.
 func Lanczos(opts landscape.HessianOptions) LambdaMaxer {

@@ -38,6 +38,7 @@ type compareOptions struct {
 	noise          float64
 	hessian        bool
 	hessianSamples int
+	hvp            string
 	json           bool
 	markdown       string
 	plot           bool
@@ -66,8 +67,8 @@ come, per model:
   rise_radius     distance at which the loss first rises by --rise (smaller is sharper)
   curvature       second derivative at the centre along each direction, mean over directions
   lambda_max      largest Hessian eigenvalue, with --hessian (Lanczos on
-                  gradients of the model's gradient graph; unavailable for
-                  models with ops that have no gradient rule)
+                  exact Hessian-vector products, --hvp; unavailable for
+                  models with ops that have no derivative rule)
 each with its spread (standard deviation) across directions.
 
 Verdict: a difference within the noise band (--noise times the spread across
@@ -126,6 +127,7 @@ EXIT STATUS
 	f.Float64Var(&opts.noise, "noise", 1, "width of the noise band, in spreads across directions of the paired differences")
 	f.BoolVar(&opts.hessian, "hessian", false, "also estimate lambda_max, the Hessian's largest eigenvalue")
 	f.IntVar(&opts.hessianSamples, "hessian-samples", 0, "with --hessian: gradients over a deterministic subset of this many samples (0: all)")
+	f.StringVar(&opts.hvp, "hvp", landscape.HVPExact, "with --hessian: Hessian-vector products, exact (forward-mode over the gradient graph) or fd (central differences of gradients: a smoothed curvature across ReLU kinks)")
 	f.BoolVar(&opts.json, "json", false, "print one JSON object instead of the table")
 	f.StringVar(&opts.markdown, "markdown", "", "write a Markdown report to this file (for a CI job summary)")
 	f.BoolVar(&opts.plot, "plot", false, "with --markdown: draw the overlaid slices into a PNG next to it")
@@ -171,7 +173,7 @@ func (o *compareOptions) options() (*flatness.Options, error) {
 		Noise: o.noise, Hessian: o.hessian,
 	}
 	if o.hessian {
-		fo.LambdaMax = flatness.Lanczos(landscape.HessianOptions{Samples: o.hessianSamples})
+		fo.LambdaMax = flatness.Lanczos(landscape.HessianOptions{Samples: o.hessianSamples, HVP: o.hvp})
 	}
 	switch {
 	case o.directions < 2:
