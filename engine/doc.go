@@ -65,8 +65,22 @@
 // three forward Convs (the Conv form of the same product, with input and
 // gradient as batch and kernel, costs about twice as much again).
 //
+// # Hessian-vector products
+//
+// HessianVector runs the model autodiff.HVPModel builds: the gradient model
+// and its forward-mode derivative along a direction, which is the exact
+// product of the Hessian with the direction (the Hessian PyTorch's double
+// backward gives). The direction is fed as graph inputs, the weights are
+// stored and patched as for Gradient.
+//
+// Gradient and HVP sessions are single-threaded, one per thread (Threads),
+// whatever Sessions says: their kernels sum over the batch, and ONNX
+// Runtime's intra-op threads would change the order of those sums, so the
+// bits of a gradient would depend on the threading.
+//
 // The loss and gradient of each batch come out of ONNX Runtime in the model's
 // type and are summed, weighted by batch size, in float64 in a fixed order;
 // a padded last batch of a fixed-batch model is corrected with one more run
-// on copies of its last sample.
+// on copies of its last sample. The sums run in dataset order as the batches
+// arrive, whichever session computed them.
 package engine
