@@ -1,6 +1,7 @@
 package landscape
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -338,5 +339,6 @@ func (w WithHessian) Identity() map[string]any {
 	id["hessian_tol"] = w.Opts.Tol
 	id["hessian_max_iter"] = w.Opts.MaxIter
 	id["hessian_seed"] = w.Opts.Seed
+	id["hessian_hvp"] = cmp.Or(w.Opts.HVP, HVPExact)
 	return id
 }
