@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lsweep/lsweep/internal/regularfile"
+
 	"github.com/lsweep/lsweep/internal/errkind"
 	"github.com/lsweep/lsweep/npz"
 )
@@ -32,7 +34,7 @@ type source interface {
 // openSource opens path as a folder or an .npz archive, telling them apart
 // by content rather than by name.
 func openSource(path string) (source, error) {
-	st, err := os.Stat(path)
+	st, err := regularfile.Check(path, true)
 	if err != nil {
 		return nil, osError(path, err)
 	}
@@ -146,7 +148,7 @@ func (d *dirSource) missing(key string) error {
 
 func (d *dirSource) read(key string) (*npz.Array, error) {
 	path := filepath.Join(d.path, d.file(key))
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
 		return nil, osError(path, err)
 	}

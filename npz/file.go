@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lsweep/lsweep/internal/regularfile"
+
 	"github.com/lsweep/lsweep/internal/atomicfile"
 	"github.com/lsweep/lsweep/internal/errkind"
 )
@@ -32,6 +34,9 @@ type File struct {
 // ErrFormat if the file is not a zip archive, or a file-system error such
 // as fs.ErrNotExist. The caller must Close the File.
 func Open(path string) (*File, error) {
+	if _, err := regularfile.Check(path, true); err != nil {
+		return nil, &Error{Path: path, Err: pathErr(err)}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{Path: path, Err: pathErr(err)}

@@ -3,8 +3,9 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/lsweep/lsweep/internal/regularfile"
 
 	"google.golang.org/protobuf/proto"
 
@@ -29,7 +30,7 @@ type Model struct {
 
 // Load reads and parses the model file at path.
 func Load(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := regularfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}

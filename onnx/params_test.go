@@ -3,13 +3,17 @@ package onnx_test
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -132,3 +136,78 @@ func TestExternalDataMissing(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestExternalDataHostile checks external data that leaves the model's
+// folder through a symbolic link, or is a FIFO, or whose declared shape is
+// far larger than the file: each is refused at once with the tensor named,
+// before anything is allocated or blocks.
+func TestExternalDataHostile(t *testing.T) {
+	src := t.TempDir()
+	tiny, err := fixtures.ExternalData(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := tiny.Perturbable[0].Name
+	cases := map[string]func(dir string) error{
+		"symlink outside": func(dir string) error {
+			outside := filepath.Join(t.TempDir(), "secret")
+			if err := os.WriteFile(outside, make([]byte, 4096), 0o644); err != nil {
+				return err
+			}
+			return os.Symlink(outside, filepath.Join(dir, "weights.bin"))
+		},
+		"fifo": func(dir string) error { return syscall.Mkfifo(filepath.Join(dir, "weights.bin"), 0o644) },
+	}
+	for label, setup := range cases {
+		t.Run(label, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := setup(dir); err != nil {
+				t.Skip(err)
+			}
+			m := parse(t, tiny, dir)
+			_, err := m.Value(name)
+			if err == nil || !contains(err.Error(), name) {
+				t.Fatalf("want an error naming %s, got %v", name, err)
+			}
+			t.Log(err)
+		})
+	}
+	t.Run("symlink inside", func(t *testing.T) {
+		dir := t.TempDir()
+		data, err := os.ReadFile(filepath.Join(src, "weights.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Mkdir(filepath.Join(dir, "blobs"), 0o755)
+		os.WriteFile(filepath.Join(dir, "blobs", "w.bin"), data, 0o644)
+		if err := os.Symlink(filepath.Join("blobs", "w.bin"), filepath.Join(dir, "weights.bin")); err != nil {
+			t.Fatal(err)
+		}
+		m := parse(t, tiny, dir)
+		if _, err := m.Value(name); err != nil {
+			t.Fatalf("a link inside the folder: %v", err)
+		}
+	})
+	t.Run("huge shape", func(t *testing.T) {
+		m := parse(t, tiny, src)
+		for _, init := range m.Graph().GetInitializer() {
+			if init.GetName() == name {
+				init.Dims = []int64{1 << 20, 1 << 20}
+				// Without a declared length, only the file's size stands
+				// between the shape and the allocation.
+				var kept []*onnxpb.StringStringEntryProto
+				for _, kv := range init.GetExternalData() {
+					if kv.GetKey() != "length" {
+						kept = append(kept, kv)
+					}
+				}
+				init.ExternalData = kept
+			}
+		}
+		_, err := m.Value(name)
+		if err == nil || !contains(err.Error(), "too short") {
+			t.Fatalf("want a too-short error before allocating 4 TB, got %v", err)
+		}
+		t.Log(err)
+	})
+}

@@ -117,10 +117,15 @@ func (m *Model) ReadTensor(t *onnxpb.TensorProto) ([]float64, error) {
 		}
 	}
 	if raw != nil || n == 0 {
-		if int64(len(raw)) != n*int64(dt.Size()) {
-			return nil, m.tensorErr(t, "holds %d bytes, its shape %v of %v needs %d", len(raw), t.GetDims(), dt, n*int64(dt.Size()))
+		if want, ok := byteSize(t); !ok || int64(len(raw)) != want {
+			return nil, m.tensorErr(t, "holds %d bytes, its shape %v of %v needs %d", len(raw), t.GetDims(), dt, want)
 		}
 		return decodeRaw(dt, raw), nil
+	}
+	// Typed fields: the shape is compared with the values there before
+	// anything is allocated.
+	if have := typedLen(t, dt); have != n {
+		return nil, m.tensorErr(t, "holds %d values, its shape %v needs %d", have, t.GetDims(), n)
 	}
 	out := make([]float64, 0, n)
 	switch dt {
@@ -157,6 +162,35 @@ func (m *Model) ReadTensor(t *onnxpb.TensorProto) ([]float64, error) {
 	return out, nil
 }
 
+// byteSize returns the bytes t's shape and type need; ok is false when that
+// overflows.
+func byteSize(t *onnxpb.TensorProto) (int64, bool) {
+	n := NumElements(t.GetDims())
+	size := int64(DataType(t.GetDataType()).Size())
+	if n < 0 || size == 0 || n > math.MaxInt64/size {
+		return 0, false
+	}
+	return n * size, true
+}
+
+// typedLen returns the number of values in the typed field that holds
+// elements of type dt.
+func typedLen(t *onnxpb.TensorProto, dt DataType) int64 {
+	switch dt {
+	case Float:
+		return int64(len(t.GetFloatData()))
+	case Double:
+		return int64(len(t.GetDoubleData()))
+	case Float16, BFloat16, Int8, Uint8, Int16, Uint16, Int32, Bool:
+		return int64(len(t.GetInt32Data()))
+	case Int64:
+		return int64(len(t.GetInt64Data()))
+	case Uint32, Uint64:
+		return int64(len(t.GetUint64Data()))
+	}
+	return 0
+}
+
 func (m *Model) tensorErr(t *onnxpb.TensorProto, format string, args ...any) error {
 	return fmt.Errorf("onnx: %s: tensor %q: %s", m.Path, t.GetName(), fmt.Sprintf(format, args...))
 }
@@ -165,6 +199,7 @@ func (m *Model) tensorErr(t *onnxpb.TensorProto, format string, args ...any) err
 type externalRef struct {
 	path           string
 	offset, length int64
+	size           int64 // of the file
 }
 
 func (m *Model) externalRef(t *onnxpb.TensorProto) (externalRef, error) {
@@ -198,6 +233,28 @@ func (m *Model) externalRef(t *onnxpb.TensorProto) (externalRef, error) {
 		return ref, m.tensorErr(t, "external data %q cannot be resolved: the model was not read from a file", location)
 	}
 	ref.path = filepath.Join(m.Dir, filepath.FromSlash(location))
+	// Symbolic links are followed, and where they lead must be inside the
+	// model's folder too, and a regular file (not a FIFO that blocks, nor a
+	// device).
+	real, err := filepath.EvalSymlinks(ref.path)
+	if err != nil {
+		return ref, m.tensorErr(t, "external data: %v", err)
+	}
+	dir, err := filepath.EvalSymlinks(m.Dir)
+	if err != nil {
+		return ref, m.tensorErr(t, "external data: model folder: %v", err)
+	}
+	if rel, err := filepath.Rel(dir, real); err != nil || !filepath.IsLocal(rel) {
+		return ref, m.tensorErr(t, "external data location %q leads to %s, outside the model's folder", location, real)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return ref, m.tensorErr(t, "external data: %v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return ref, m.tensorErr(t, "external data %s is not a regular file", real)
+	}
+	ref.path, ref.size = real, fi.Size()
 	return ref, nil
 }
 
@@ -211,9 +268,17 @@ func (m *Model) readExternal(t *onnxpb.TensorProto) ([]byte, error) {
 		return nil, m.tensorErr(t, "external data: %v", err)
 	}
 	defer f.Close()
-	want := NumElements(t.GetDims()) * int64(DataType(t.GetDataType()).Size())
+	want, ok := byteSize(t)
+	if !ok {
+		return nil, m.tensorErr(t, "shape %v of %v is too large", t.GetDims(), DataType(t.GetDataType()))
+	}
 	if ref.length >= 0 && ref.length != want {
 		return nil, m.tensorErr(t, "external data length %d, its shape %v needs %d bytes", ref.length, t.GetDims(), want)
+	}
+	// Checked before allocating: a declared shape must not make lsweep
+	// allocate more than the file holds.
+	if ref.offset > ref.size || want > ref.size-ref.offset {
+		return nil, m.tensorErr(t, "external data file %s (%d bytes) is too short for %d bytes at offset %d", ref.path, ref.size, want, ref.offset)
 	}
 	buf := make([]byte, want)
 	if _, err := f.ReadAt(buf, ref.offset); err != nil {
@@ -310,13 +375,12 @@ func (m *Model) CheckStorage() error {
 		if err != nil {
 			return err
 		}
-		st, err := os.Stat(ref.path)
-		if err != nil {
-			return m.tensorErr(t, "external data: %v", err)
+		want, ok := byteSize(t)
+		if !ok {
+			return m.tensorErr(t, "shape %v of %v is too large", t.GetDims(), DataType(t.GetDataType()))
 		}
-		need := ref.offset + NumElements(t.GetDims())*int64(DataType(t.GetDataType()).Size())
-		if st.Size() < need {
-			return m.tensorErr(t, "external data file %s has %d bytes, the tensor needs %d", ref.path, st.Size(), need)
+		if ref.offset > ref.size || want > ref.size-ref.offset {
+			return m.tensorErr(t, "external data file %s has %d bytes, the tensor needs %d at offset %d", ref.path, ref.size, want, ref.offset)
 		}
 		return nil
 	}
