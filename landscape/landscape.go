@@ -66,6 +66,10 @@ func Open(cfg Config) (*Landscape, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every loss of a surface would be NaN: refuse rather than compute one.
+	if bad := d.CountNaN(); bad > 0 {
+		return nil, fmt.Errorf("%w: %s: entry %q has %d NaN or infinite values, which make every loss NaN; drop or repair those samples", dataset.ErrNotFinite, cfg.Data, d.XKey, bad)
+	}
 	if l.ev, err = engine.New(m, d, cfg.Engine); err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ type evalJSON struct {
 	Model     string       `json:"model"`
 	Data      string       `json:"data"`
 	N         int          `json:"n"`
-	Loss      float64      `json:"loss"`
+	Loss      *float64     `json:"loss"` // null when NaN or infinite
 	Accuracy  *float64     `json:"accuracy"`
 	Head      string       `json:"head"`
 	Output    string       `json:"output"`
@@ -197,7 +197,7 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 	}
 	rt, _ := engine.Init("")
 	out := evalJSON{
-		Model: modelPath, Data: dataPath, N: res.N, Loss: res.Loss,
+		Model: modelPath, Data: dataPath, N: res.N,
 		Head: string(ev.Head()), Output: ev.Output().Name, BatchSize: ev.BatchSize(),
 		Seconds: res.Seconds, Runtime: &runtimeJSON{Version: rt.Version, Library: rt.Path},
 		Notes: ev.Notes(), At: at,
@@ -207,6 +207,9 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 	}
 	if !math.IsNaN(res.Accuracy) {
 		out.Accuracy = &res.Accuracy
+	}
+	if !math.IsNaN(res.Loss) && !math.IsInf(res.Loss, 0) {
+		out.Loss = &res.Loss
 	}
 	w := cmd.OutOrStdout()
 	if opts.json {
@@ -218,7 +221,7 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 		fmt.Fprintln(cmd.ErrOrStderr(), "lsweep: note:", n)
 	}
 	fmt.Fprintf(w, "n         %d\n", out.N)
-	fmt.Fprintf(w, "loss      %.6g (%s on output %q)\n", out.Loss, out.Head, out.Output)
+	fmt.Fprintf(w, "loss      %.6g (%s on output %q)\n", res.Loss, out.Head, out.Output)
 	if out.Accuracy != nil {
 		fmt.Fprintf(w, "accuracy  %.4f\n", *out.Accuracy)
 	}

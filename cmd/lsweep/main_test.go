@@ -210,7 +210,8 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestNaNInputsWarn: NaN inputs are not an error, but lsweep says so.
+// TestNaNInputsWarn: NaN inputs are not an error for eval, but lsweep says
+// so; run refuses them.
 func TestNaNInputsWarn(t *testing.T) {
 	requireRuntime(t)
 	x := digitsLike(4, 1, 8, 8)
@@ -222,6 +223,20 @@ func TestNaNInputsWarn(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "warning") || !strings.Contains(r.stderr, "NaN") {
 		t.Errorf("no NaN warning: %q", r.stderr)
+	}
+	// JSON has no NaN: the loss is null.
+	r = run(t, "eval", "--json", digitsModel, path)
+	var out struct {
+		Loss *float64 `json:"loss"`
+		N    int      `json:"n"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || out.Loss != nil || out.N != 4 {
+		t.Errorf("eval --json with NaN inputs: exit %d, %v, %q", r.code, err, r.stdout)
+	}
+	// A surface would be all NaN: run refuses, naming the file and entry.
+	r = run(t, "run", digitsModel, path, "--x", "-1:1:3", "--out", filepath.Join(t.TempDir(), "out"))
+	if r.code != 2 || !strings.Contains(r.stderr, "nan.npz") || !strings.Contains(r.stderr, `"x"`) || !strings.Contains(r.stderr, "NaN") {
+		t.Errorf("run with NaN inputs: exit %d, %q", r.code, r.stderr)
 	}
 }
 
