@@ -172,8 +172,36 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	}
 	if opts.Head == "" {
 		e.head = loss.Refine(e.head, e.cols, e.data.YIsInteger)
+		if err := e.refineFromValues(); err != nil {
+			return err
+		}
 	}
 	return e.checkTargets()
+}
+
+// refineFromValues settles, from the output values of the first batch, the
+// head of a graph detected as logits only because no normalising op ends it
+// (a converter's Div by the row sums, say): rows of non-negative values that
+// sum to 1 are probabilities, rows whose exponentials do are
+// log-probabilities. The decision is recorded as a note.
+func (e *Evaluator) refineFromValues() error {
+	if e.head != loss.Logits || e.cols < 2 {
+		return nil
+	}
+	sess, err := e.newSession(e.patcher.Bytes())
+	if err != nil {
+		return err
+	}
+	defer sess.Destroy()
+	out, err := e.runBatch(sess, e.batches[0], nil)
+	if err != nil {
+		return err
+	}
+	if h := loss.FromValues(out, e.cols); h != loss.Logits {
+		e.head = h
+		e.notes = append(e.notes, fmt.Sprintf("output %q is not produced by a softmax, but its rows %s: read as %s (--loss logits to override)", e.output.Name, loss.ValuesReason(h), h))
+	}
+	return nil
 }
 
 // checkTargets checks the dataset's targets against the head.

@@ -74,6 +74,47 @@ func Refine(h Head, cols int, integerTargets bool) Head {
 	return MSE
 }
 
+// FromValues returns the head that output rows (row-major, cols values
+// each) show by their values: Probs when every value is in [0, 1] and every
+// row sums to 1 (to 1e-4), LogProbs when every value is at most 0 and every
+// row's exponentials sum to 1, Logits otherwise (and for fewer than 2
+// columns or no rows).
+func FromValues(out []float64, cols int) Head {
+	if cols < 2 || len(out) < cols || len(out)%cols != 0 {
+		return Logits
+	}
+	probs, logProbs := true, true
+	for r := 0; r+cols <= len(out) && (probs || logProbs); r += cols {
+		var sp, se float64
+		for _, v := range out[r : r+cols] {
+			probs = probs && v >= 0 && v <= 1
+			logProbs = logProbs && v <= 0
+			sp += v
+			se += math.Exp(v)
+		}
+		probs = probs && math.Abs(sp-1) <= 1e-4
+		logProbs = logProbs && math.Abs(se-1) <= 1e-4
+	}
+	switch {
+	case probs:
+		return Probs
+	case logProbs:
+		return LogProbs
+	}
+	return Logits
+}
+
+// ValuesReason says why FromValues returned h, for messages.
+func ValuesReason(h Head) string {
+	switch h {
+	case Probs:
+		return "are non-negative and sum to 1"
+	case LogProbs:
+		return "are non-positive and their exponentials sum to 1"
+	}
+	return "are unconstrained"
+}
+
 // CheckShape reports whether outputs with cols columns can carry head h.
 func CheckShape(h Head, cols int) error {
 	switch h {

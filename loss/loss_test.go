@@ -95,3 +95,21 @@ func TestParseHeadAndRefine(t *testing.T) {
 		t.Errorf("ten columns: %v", got)
 	}
 }
+
+func TestFromValues(t *testing.T) {
+	for _, c := range []struct {
+		out  []float64
+		want loss.Head
+	}{
+		{[]float64{0.2, 0.8, 0.5, 0.5}, loss.Probs},
+		{[]float64{math.Log(0.2), math.Log(0.8), math.Log(0.5), math.Log(0.5)}, loss.LogProbs},
+		{[]float64{0.2, 0.8, 0.5, 0.6}, loss.Logits},  // a row sums to 1.1
+		{[]float64{1.2, -0.2, 0.5, 0.5}, loss.Logits}, // out of [0, 1]
+		{[]float64{-3, -4, -1, -0.2}, loss.Logits},    // negative, not normalised
+		{[]float64{1, 0, 1, 0, 0.5}, loss.Logits},     // not whole rows
+	} {
+		if got := loss.FromValues(c.out, 2); got != c.want {
+			t.Errorf("%v: %s, want %s", c.out, got, c.want)
+		}
+	}
+}
