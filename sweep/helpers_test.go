@@ -101,6 +101,7 @@ func open(t testing.TB, dir string, m sweep.Manifest, sh sweep.Shard) *sweep.Sto
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	return s
 }
 

@@ -84,6 +84,18 @@ type Store struct {
 	dirty     bool
 	lastFlush time.Time
 	entries   []npz.Entry
+	release   func() // the shard's lock
+}
+
+// Close releases the lock Open took on this shard of the folder; it does not
+// flush. Another process can then open it.
+func (s *Store) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		s.release()
+		s.release = nil
+	}
 }
 
 // Open opens the output folder dir, creating it if needed, for a run
@@ -99,6 +111,11 @@ type Store struct {
 // again. Open also refuses, unless force is true, a sharded run into a
 // folder that holds shard files of another count, which Merge could not
 // combine.
+//
+// Open takes a lock on this shard of the folder (a file next to the
+// shard's result file holding the process's pid and host) and returns a
+// *LockError, matching ErrLocked, when another live process holds it; a lock
+// left by a process that is gone is taken over. Close releases it.
 //
 // Files other than the manifest and the result files are left alone.
 func Open(dir string, m Manifest, shard Shard, force bool) (*Store, error) {
@@ -125,7 +142,13 @@ func Open(dir string, m Manifest, shard Shard, force bool) (*Store, error) {
 		channels:      append([]string(nil), m.Channels...),
 		lastFlush:     time.Now(),
 	}
+	release, err := acquire(s.path)
+	if err != nil {
+		return nil, err
+	}
+	s.release = release
 	if err := s.claim(&m, b, shard, force); err != nil {
+		s.Close()
 		return nil, err
 	}
 	// Remove the temporary files of this shard's writes that a killed
@@ -141,6 +164,7 @@ func Open(dir string, m Manifest, shard Shard, force bool) (*Store, error) {
 	}
 	s.mask = make([]float64, n)
 	if err := s.load(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.entries = surfaceEntries(s.grid, s.channels, s.values, s.mask)

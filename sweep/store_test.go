@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,9 +112,46 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range ents {
-		names = append(names, e.Name())
+		// Locks of Stores still open are process state, not results.
+		if !strings.HasSuffix(e.Name(), ".lock") {
+			names = append(names, e.Name())
+		}
 	}
 	return names
+}
+
+// TestLock checks that a shard of a folder that another live process holds
+// is refused with the holder named, that a lock of a process that is gone is
+// taken over, and that Close releases the lock.
+func TestLock(t *testing.T) {
+	gr := grid1(t, "-1:1:5")
+	dir := t.TempDir()
+	// A live process that is not this one: the parent (the go command).
+	host, _ := os.Hostname()
+	lock := filepath.Join(dir, "surface.npz.lock")
+	os.WriteFile(lock, []byte(fmt.Sprintf("%d\n%s\n2026-01-02T03:04:05Z\n", os.Getppid(), host)), 0o644)
+	_, err := sweep.Open(dir, manifest(gr, 1), sweep.Shard{}, false)
+	var le *sweep.LockError
+	if !errors.Is(err, sweep.ErrLocked) || !errors.As(err, &le) || le.PID != os.Getppid() || !strings.Contains(err.Error(), "surface.npz.lock") {
+		t.Fatalf("Open of a held folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		t.Error("a refused Open wrote the manifest")
+	}
+	// A process that is gone: the lock is stale.
+	os.WriteFile(lock, []byte(fmt.Sprintf("%d\n%s\n2026-01-02T03:04:05Z\n", 1<<22+12345, host)), 0o644)
+	s, err := sweep.Open(dir, manifest(gr, 1), sweep.Shard{}, false)
+	if err != nil {
+		t.Fatalf("stale lock: %v", err)
+	}
+	b, _ := os.ReadFile(lock)
+	if !strings.HasPrefix(string(b), fmt.Sprint(os.Getpid())) {
+		t.Errorf("lock holds %q, not this process", b)
+	}
+	s.Close()
+	if _, err := os.Stat(lock); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Close left the lock: %v", err)
+	}
 }
 
 // TestCancel checks that a cancelled run writes what it computed, however
@@ -339,11 +377,15 @@ func TestOpenRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "shard-2-of-3.npz, a shard of a run in 3 shards, and this is shard 0/2") {
 			t.Errorf("Open: %v", err)
 		}
-		if _, err := sweep.Open(dir, manifest(gr, 1), sweep.Shard{Index: 1, Count: 3}, false); err != nil {
+		if s, err := sweep.Open(dir, manifest(gr, 1), sweep.Shard{Index: 1, Count: 3}, false); err != nil {
 			t.Errorf("Open of another shard of 3: %v", err)
+		} else {
+			s.Close()
 		}
-		if _, err := sweep.Open(dir, manifest(gr, 1), sweep.Shard{Index: 0, Count: 2}, true); err != nil {
+		if s, err := sweep.Open(dir, manifest(gr, 1), sweep.Shard{Index: 0, Count: 2}, true); err != nil {
 			t.Errorf("forced Open: %v", err)
+		} else {
+			s.Close()
 		}
 		if names := dirNames(t, dir); !slices.Equal(names, []string{"manifest.json"}) {
 			t.Errorf("folder holds %q", names)

@@ -283,6 +283,7 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	if err != nil {
 		return err
 	}
+	defer store.Close()
 	if err := l.SaveDirections(filepath.Join(out, "directions.npz")); err != nil {
 		return err
 	}
