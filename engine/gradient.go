@@ -217,7 +217,7 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 		go func() {
 			sess, err := ort.NewDynamicAdvancedSessionWithONNXData(model, dm.in, dm.out, e.diffOpts)
 			if err != nil {
-				err = fmt.Errorf("engine: %s: ONNX Runtime cannot load the %s model: %w", e.model.Path, dm.kind(), err)
+				err = fmt.Errorf("engine: %s: ONNX Runtime cannot load the %s model: %w", e.model.Path, dm.kind(), cleanORT(err))
 				for i := w; i < len(batches); i += workers {
 					results[i] <- batchOut{err: err}
 				}
@@ -330,7 +330,7 @@ func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, d
 	run := func(x, y ort.Value, scale float64) error {
 		outs := make([]ort.Value, len(dm.out))
 		if err := sess.Run(append([]ort.Value{x, y}, extra...), outs); err != nil {
-			return fmt.Errorf("engine: %s: %s run: %w", e.model.Path, dm.kind(), err)
+			return fmt.Errorf("engine: %s: %s run: %w", e.model.Path, dm.kind(), cleanORT(err))
 		}
 		defer func() {
 			for _, o := range outs {

@@ -71,7 +71,7 @@ func supportedInput(t onnx.DataType) bool {
 func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error) {
 	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{e.input.Name}, []string{e.output.Name}, e.opts)
 	if err != nil {
-		return nil, fmt.Errorf("engine: %s: ONNX Runtime cannot load the model: %w", e.model.Path, err)
+		return nil, fmt.Errorf("engine: %s: ONNX Runtime cannot load the model: %w", e.model.Path, cleanORT(err))
 	}
 	return s, nil
 }
@@ -144,7 +144,7 @@ func (e *Evaluator) run(ctx context.Context, values map[string][]float64, batche
 func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, b batch, dst []float64) ([]float64, error) {
 	outs := []ort.Value{nil}
 	if err := sess.Run([]ort.Value{b.tensor}, outs); err != nil {
-		return dst, fmt.Errorf("engine: %s: run: %w", e.model.Path, err)
+		return dst, fmt.Errorf("engine: %s: run: %w", e.model.Path, cleanORT(err))
 	}
 	defer outs[0].Destroy()
 	rows := b.hi - b.lo
