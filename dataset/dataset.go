@@ -27,7 +27,15 @@ type Options struct {
 	// Samples. Samples 0 or >= n keeps all samples; a negative Samples is an
 	// error.
 	Samples int
+	// MaxBytes caps the memory the inputs and targets may take once read
+	// (8 bytes a value), checked from the sizes the files declare before any
+	// data is read or inflated: 0 means DefaultMaxBytes, a negative value no
+	// cap.
+	MaxBytes int64
 }
+
+// DefaultMaxBytes is the default Options.MaxBytes: 8 GiB, a billion values.
+const DefaultMaxBytes = 8 << 30
 
 // Dataset holds evaluation inputs X and labels or targets Y, converted to
 // float64 in C (row-major) order. Sample i of X is
@@ -77,6 +85,28 @@ func Load(path string, opts Options) (*Dataset, error) {
 		}
 	}
 	d := &Dataset{Path: path, XKey: xk, YKey: yk, xName: src.name(xk), yName: src.name(yk)}
+	// Shapes from the headers first: a mismatch or an oversized entry is
+	// reported before anything is inflated or allocated.
+	xs, err := src.info(xk)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := src.info(yk)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) > 0 && len(ys) > 0 && xs[0] != ys[0] {
+		return nil, errkind.Errorf(ErrShape, "dataset: %s: %s has %d samples but %s has %d (shapes %v and %v)",
+			path, d.xName, xs[0], d.yName, ys[0], xs, ys)
+	}
+	limit := opts.MaxBytes
+	if limit == 0 {
+		limit = DefaultMaxBytes
+	}
+	if values := count(xs) + count(ys); limit > 0 && (values < 0 || values > limit/8) {
+		return nil, errkind.Errorf(ErrTooLarge, "dataset: %s: %s %v and %s %v hold %d values, %d bytes once read, more than the cap of %d bytes (raise it with --max-data-bytes)",
+			path, d.xName, xs, d.yName, ys, values, 8*values, limit)
+	}
 	xa, err := src.read(xk)
 	if err != nil {
 		return nil, err
@@ -118,6 +148,18 @@ func Load(path string, opts Options) (*Dataset, error) {
 		d.XShape[0], d.YShape[0] = len(d.Index), len(d.Index)
 	}
 	return d, nil
+}
+
+// count returns the number of values of shape, or -1 if it overflows.
+func count(shape []int) int64 {
+	n := int64(1)
+	for _, d := range shape {
+		if d != 0 && n > math.MaxInt64/8/int64(d) {
+			return -1
+		}
+		n *= int64(d)
+	}
+	return n
 }
 
 // rows returns the samples of a at the given indices of its first axis,

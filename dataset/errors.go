@@ -25,6 +25,8 @@ var (
 	ErrShape = errors.New("dataset: shape mismatch")
 	// ErrLabels means labels are not integer class indices in range.
 	ErrLabels = errors.New("dataset: bad labels")
+	// ErrTooLarge: the entries declare more values than the cap allows.
+	ErrTooLarge = errors.New("dataset: too large")
 	// ErrNotFinite: the inputs hold NaN or infinite values.
 	ErrNotFinite = errors.New("dataset: NaN or infinite inputs")
 )

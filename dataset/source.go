@@ -28,6 +28,9 @@ type source interface {
 	missing(key string) error
 	// read reads the entry for key; errors say where.
 	read(key string) (*npz.Array, error)
+	// info returns the shape the entry for key declares, reading its
+	// header only.
+	info(key string) ([]int, error)
 	Close() error
 }
 
@@ -113,6 +116,17 @@ func (z *zipSource) read(key string) (*npz.Array, error) {
 	return a, nil
 }
 
+func (z *zipSource) info(key string) ([]int, error) {
+	if !z.zf.Has(key) {
+		return nil, z.missing(key)
+	}
+	shape, _, err := z.zf.Info(key)
+	if err != nil {
+		return nil, within(fmt.Sprintf("%s: entry %q", z.path, key), err)
+	}
+	return shape, nil
+}
+
 func (z *zipSource) Close() error { return z.zf.Close() }
 
 type dirSource struct {
@@ -162,6 +176,24 @@ func (d *dirSource) read(key string) (*npz.Array, error) {
 		return nil, within(path, err)
 	}
 	return a, nil
+}
+
+func (d *dirSource) info(key string) ([]int, error) {
+	path := filepath.Join(d.path, d.file(key))
+	f, err := regularfile.Open(path)
+	if err != nil {
+		return nil, osError(path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, osError(path, err)
+	}
+	shape, _, err := npz.ReadNPYInfo(f, st.Size())
+	if err != nil {
+		return nil, within(path, err)
+	}
+	return shape, nil
 }
 
 func (d *dirSource) Close() error { return nil }

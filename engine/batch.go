@@ -19,6 +19,10 @@ type batch struct {
 	tensor       *ort.CustomDataTensor
 }
 
+// maxFixedBatch is the largest fixed batch accepted when it exceeds the
+// number of samples (which it is then padded to).
+const maxFixedBatch = 4096
+
 // chooseBatching settles the batch size. A model exported with a fixed batch
 // of 1 is rewritten to take any batch, and the rewrite is checked on real
 // samples; if the graph does not allow it the model runs one sample at a
@@ -47,6 +51,12 @@ func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
 		e.model, e.batch = dyn, size
 		e.notes = append(e.notes, "model has a fixed batch of 1: rewritten to a dynamic batch (checked against single-sample runs)")
 	default:
+		// A fixed batch larger than the data is padded: the padding must
+		// stay within what the data would take, or a declared batch of 2^40
+		// is an allocation that ends the process.
+		if per := e.data.SampleLen(); fixed > max(e.data.N(), maxFixedBatch) || per > 0 && fixed > (1<<31)/per {
+			return fmt.Errorf("engine: %s: input %q has a fixed batch of %d, far more than the %d samples to evaluate; export the model with a dynamic batch", m.Path, e.input.Name, fixed, e.data.N())
+		}
 		e.batch = fixed
 		return nil
 	}

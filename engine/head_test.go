@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -69,5 +71,20 @@ func TestHeadFromValues(t *testing.T) {
 			t.Errorf("log %v: loss %g, -log p of the outputs %g", c.log, res.Loss, want)
 		}
 		ev.Close()
+	}
+}
+
+// TestHugeFixedBatch checks that a declared fixed batch of 2^40 is refused
+// with one line naming the input, not allocated.
+func TestHugeFixedBatch(t *testing.T) {
+	requireRuntime(t)
+	tiny := fixtures.FixedBatch1()
+	tiny.Model.GetGraph().GetInput()[0].GetType().GetTensorType().GetShape().GetDim()[0].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1 << 40}
+	m := &onnx.Model{Path: "huge.onnx", Proto: tiny.Model}
+	x := fixtures.RandomInput(tiny, 4, 1)
+	d := &dataset.Dataset{Path: "mem", XKey: "x", YKey: "y", XShape: []int{4, 6}, XDType: "float32", X: x.Data, YShape: []int{4}, YDType: "int64", YIsInteger: true, Y: []float64{0, 1, 2, 0}}
+	_, err := New(m, d, Options{})
+	if err == nil || !strings.Contains(err.Error(), "fixed batch of 1099511627776") || !strings.Contains(err.Error(), `"x"`) {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -113,7 +113,28 @@ func (f *File) Read(key string) (*Array, error) {
 	return a, nil
 }
 
-func (f *File) read(key string) (*Array, error) {
+// Info returns the shape and dtype the entry named key+".npy" (or key)
+// declares, reading its header only: nothing of the data is inflated or
+// allocated. Errors are those of Read.
+func (f *File) Info(key string) (shape []int, dtype string, err error) {
+	zf, err := f.entry(key)
+	if err == nil {
+		var rc io.ReadCloser
+		if rc, err = zf.Open(); err == nil {
+			defer rc.Close()
+			var h *header
+			if h, _, err = readHeader(rc, int64(zf.UncompressedSize64)); err == nil {
+				return h.shape, h.dt.name, nil
+			}
+		} else {
+			err = &errkind.Error{Msg: err.Error(), Kind: ErrFormat, Cause: err}
+		}
+	}
+	return nil, "", &Error{Path: f.path, Entry: key, Err: err}
+}
+
+// entry returns the zip entry of key, checked for a plausible size.
+func (f *File) entry(key string) (*zip.File, error) {
 	zf := f.find(key)
 	if zf == nil {
 		there := "it holds none"
@@ -132,6 +153,15 @@ func (f *File) read(key string) (*Array, error) {
 		(zf.Method == zip.Deflate && size/maxDeflateRatio > zf.CompressedSize64+64) {
 		return nil, errkind.Errorf(ErrFormat, "corrupt archive: %d compressed bytes cannot hold %d bytes", zf.CompressedSize64, size)
 	}
+	return zf, nil
+}
+
+func (f *File) read(key string) (*Array, error) {
+	zf, err := f.entry(key)
+	if err != nil {
+		return nil, err
+	}
+	size := zf.UncompressedSize64
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, &errkind.Error{Msg: err.Error(), Kind: ErrFormat, Cause: err}

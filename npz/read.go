@@ -46,60 +46,88 @@ func ReadNPY(r io.Reader, size int64) (*Array, error) {
 	return a, nil
 }
 
+// ReadNPYInfo reads the header of one .npy array from r, of size bytes (-1:
+// unknown), and returns the shape and dtype it declares, without reading
+// the data. Errors are those of ReadNPY.
+func ReadNPYInfo(r io.Reader, size int64) (shape []int, dtype string, err error) {
+	h, _, err := readHeader(r, size)
+	if err != nil {
+		return nil, "", &Error{Err: err}
+	}
+	return h.shape, h.dt.name, nil
+}
+
 // readNPY is ReadNPY with errors that do not say where.
 func readNPY(r io.Reader, avail int64) (*Array, error) {
+	h, need, err := readHeader(r, avail)
+	if err != nil {
+		return nil, err
+	}
+	return readArray(r, h, need)
+}
+
+// readHeader reads the preamble and header of a .npy stream of avail bytes
+// (-1: unknown) and returns them with the bytes of data they declare, checked
+// against what is there.
+func readHeader(r io.Reader, avail int64) (*header, int64, error) {
 	var pre [12]byte
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
-		return nil, truncated(err, "reading the .npy preamble")
+		return nil, 0, truncated(err, "reading the .npy preamble")
 	}
 	if string(pre[:6]) != npyMagic {
-		return nil, errkind.Errorf(ErrFormat, "not a .npy array (no %q magic)", npyMagic)
+		return nil, 0, errkind.Errorf(ErrFormat, "not a .npy array (no %q magic)", npyMagic)
 	}
 	major := pre[6]
 	var hlen, off int64
 	switch major {
 	case 1:
 		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
-			return nil, truncated(err, "reading the .npy header length")
+			return nil, 0, truncated(err, "reading the .npy header length")
 		}
 		hlen, off = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
 	case 2, 3:
 		if _, err := io.ReadFull(r, pre[8:12]); err != nil {
-			return nil, truncated(err, "reading the .npy header length")
+			return nil, 0, truncated(err, "reading the .npy header length")
 		}
 		hlen, off = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
 	default:
-		return nil, errkind.Errorf(ErrFormat, "unsupported .npy format version %d.%d", major, pre[7])
+		return nil, 0, errkind.Errorf(ErrFormat, "unsupported .npy format version %d.%d", major, pre[7])
 	}
 	if avail >= 0 && off+hlen > avail {
-		return nil, errkind.Errorf(ErrFormat, "the .npy header claims %d bytes, only %d are present in all", hlen, avail)
+		return nil, 0, errkind.Errorf(ErrFormat, "the .npy header claims %d bytes, only %d are present in all", hlen, avail)
 	}
 	if hlen > maxHeaderLen {
-		return nil, errkind.Errorf(ErrFormat, "the .npy header claims %d bytes, more than the %d allowed", hlen, maxHeaderLen)
+		return nil, 0, errkind.Errorf(ErrFormat, "the .npy header claims %d bytes, more than the %d allowed", hlen, maxHeaderLen)
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, truncated(err, "reading the .npy header")
+		return nil, 0, truncated(err, "reading the .npy header")
 	}
 	h, err := parseHeader(string(hdr))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 
 	count := 1
 	for _, d := range h.shape {
 		if d != 0 && count > math.MaxInt/d {
-			return nil, errkind.Errorf(ErrFormat, "shape %v is too large", h.shape)
+			return nil, 0, errkind.Errorf(ErrFormat, "shape %v is too large", h.shape)
 		}
 		count *= d
 	}
 	if count > math.MaxInt/8 {
-		return nil, errkind.Errorf(ErrFormat, "shape %v is too large", h.shape)
+		return nil, 0, errkind.Errorf(ErrFormat, "shape %v is too large", h.shape)
 	}
 	need := int64(count * h.dt.size)
 	if have := avail - off - hlen; avail >= 0 && need > have {
-		return nil, errkind.Errorf(ErrFormat, "truncated: shape %v of %s needs %d bytes of data, only %d are present", h.shape, h.dt.name, need, have)
+		return nil, 0, errkind.Errorf(ErrFormat, "truncated: shape %v of %s needs %d bytes of data, only %d are present", h.shape, h.dt.name, need, have)
 	}
+	return h, need, nil
+}
+
+// readArray reads the need bytes of data of the array h declares.
+func readArray(r io.Reader, h *header, need int64) (*Array, error) {
+	count := int(need) / h.dt.size
 	a := &Array{Shape: h.shape, DType: h.dt.name}
 	if h.fortran && !isVector(h.shape) {
 		raw, err := readN(r, int(need))
@@ -113,6 +141,7 @@ func readNPY(r io.Reader, avail int64) (*Array, error) {
 		fromFortran(a.Data, raw, h.dt, h.shape)
 		return a, nil
 	}
+	var err error
 	if a.Data, err = readData(r, count, h); err != nil {
 		return nil, truncated(err, fmt.Sprintf("reading %d bytes of data", need))
 	}

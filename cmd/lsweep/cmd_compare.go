@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/flatness"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
@@ -202,7 +201,7 @@ func (o *compareOptions) options() (*flatness.Options, error) {
 	if fo.Normalize.DirType, err = normalize.ParseDirType(o.dirType); err != nil {
 		return nil, err
 	}
-	fo.Dataset = dataset.Options{XKey: o.data.xKey, YKey: o.data.yKey, Samples: o.data.samples}
+	fo.Dataset = o.data.datasetOptions()
 	fo.Engine = o.runtime.engineOptions()
 	fo.Engine.BatchSize, fo.Engine.Output = o.data.batchSize, o.data.output
 	if o.data.lossName != "" {

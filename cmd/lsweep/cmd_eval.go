@@ -21,9 +21,15 @@ import (
 type dataOptions struct {
 	xKey, yKey string
 	samples    int
+	maxBytes   int64
 	batchSize  int
 	lossName   string
 	output     string
+}
+
+// datasetOptions are the flags' dataset.Options.
+func (o *dataOptions) datasetOptions() dataset.Options {
+	return dataset.Options{XKey: o.xKey, YKey: o.yKey, Samples: o.samples, MaxBytes: o.maxBytes}
 }
 
 func (o *dataOptions) AddFlags(cmd *cobra.Command) {
@@ -31,6 +37,7 @@ func (o *dataOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.xKey, "x-key", "x", "npz entry (or .npy file in a folder) holding the inputs")
 	f.StringVar(&o.yKey, "y-key", "y", "npz entry holding the labels or regression targets")
 	f.IntVar(&o.samples, "samples", 0, "evaluate a deterministic subset of this many samples (evenly spaced; 0: all)")
+	f.Int64Var(&o.maxBytes, "max-data-bytes", dataset.DefaultMaxBytes, "refuse data that would take more memory than this once read (8 bytes a value; -1: no cap)")
 	f.IntVar(&o.batchSize, "batch-size", engine.DefaultBatchSize, "samples per run for models with a dynamic batch")
 	f.StringVar(&o.lossName, "loss", "", "loss head: logits, logprobs, probs, sigmoid, binary_logit or mse (default: detected from the graph)")
 	f.StringVar(&o.output, "output", "", "graph output to compute the loss on (default: the first float output)")
@@ -89,7 +96,7 @@ func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptio
 	if err := m.CheckStorage(); err != nil {
 		return nil, nil, err
 	}
-	d, err := dataset.Load(dataPath, dataset.Options{XKey: do.xKey, YKey: do.yKey, Samples: do.samples})
+	d, err := dataset.Load(dataPath, do.datasetOptions())
 	if err != nil {
 		return nil, nil, err
 	}

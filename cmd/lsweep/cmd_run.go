@@ -74,7 +74,7 @@ func (o *directionOptions) config(cmd *cobra.Command, modelPath, dataPath string
 	if o.directions != "" && o.model2 != "" {
 		return cfg, errors.New("--directions and --model2 both choose the x direction; give one")
 	}
-	cfg.Dataset.XKey, cfg.Dataset.YKey, cfg.Dataset.Samples = do.xKey, do.yKey, do.samples
+	cfg.Dataset = do.datasetOptions()
 	if do.batchSize <= 0 {
 		return cfg, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
 	}
