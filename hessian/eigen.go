@@ -39,8 +39,9 @@ type Eigen struct {
 	// Values are the eigenvalues, largest first for Largest, smallest first for Smallest; a repeated eigenvalue
 	// appears as often as it was found.
 	Values []float64
-	// Vectors[i] is a unit eigenvector of Values[i] (the Ritz vector), if EigenOptions.Vectors was set; the
-	// vectors are orthogonal to each other up to rounding and the residuals.
+	// Vectors[i] is a unit eigenvector of Values[i] (the Ritz vector), if EigenOptions.Vectors was set, with
+	// the sign that makes its component of largest magnitude positive; the vectors are orthogonal to each other
+	// up to rounding and the residuals.
 	Vectors [][]float64
 	// Residuals[i] is the residual estimate of Values[i]: ‖Hy − θy‖ for the Ritz pair, in exact arithmetic for
 	// a symmetric operator. (After deflation, it omits the part along the deflated eigenvectors, which is of the
@@ -295,7 +296,14 @@ func ritzPairs(kr *krylov, m int, b float64, want []int) (vals, res []float64, v
 		for j := range m {
 			axpy(s[j*m+i], kr.basis[j], y)
 		}
-		if ny := norm(y); ny > 0 {
+		// Unit norm, and the sign that makes the component of largest magnitude positive.
+		big := 0
+		for j, x := range y {
+			if math.Abs(x) > math.Abs(y[big]) {
+				big = j
+			}
+		}
+		if ny := math.Copysign(norm(y), y[big]); ny != 0 {
 			scale(1/ny, y)
 		}
 		vecs[i] = y
