@@ -138,9 +138,9 @@ func (d *Density) Moment(k int) (mean, stdErr float64) {
 	return mean, math.Sqrt(m2 / (r - 1) / r)
 }
 
-// Range returns PyHessian's range of the density's grid: the mean over the runs of the smallest node, less
-// 0.01, and of the largest node, plus 0.01. It returns NaN, NaN for a Density with no runs.
-func (d *Density) Range() (lo, hi float64) {
+// pyRange returns PyHessian's range of the density's grid: the mean over the runs of the smallest node, less
+// 0.01, and of the largest node, plus 0.01; NaN, NaN without runs.
+func (d *Density) pyRange() (lo, hi float64) {
 	if len(d.Runs) == 0 {
 		return math.NaN(), math.NaN()
 	}
@@ -152,35 +152,53 @@ func (d *Density) Range() (lo, hi float64) {
 	return lo/r - 0.01, hi/r + 0.01
 }
 
-// SmoothOptions controls Density.Curve. The zero value, and a nil *SmoothOptions, give PyHessian's choices.
+// pySigma is PyHessian's standard deviation for a grid from lo to hi.
+func pySigma(lo, hi float64) float64 { return math.Sqrt(DefaultVariance * math.Max(1, hi-lo)) }
+
+// Range returns the default range of Curve's grid with PyHessian's Gaussian: PyHessian's range, from the mean
+// over the runs of the smallest node, less 0.01, to the mean of the largest node, plus 0.01, widened by 4
+// standard deviations of the Gaussian on each side. (PyHessian's own grid ends half a standard deviation or so
+// beyond the outermost nodes, which cuts the outermost peaks in half.) It returns NaN, NaN for a Density with no
+// runs.
+func (d *Density) Range() (lo, hi float64) { return d.grid(nil) }
+
+// SmoothOptions controls Density.Curve. The zero value, and a nil *SmoothOptions, give PyHessian's Gaussian on
+// the grid of Range.
 type SmoothOptions struct {
 	// Sigma is the standard deviation of the Gaussian that replaces each node. Zero or negative means
-	// PyHessian's: sqrt(DefaultVariance · max(1, hi − lo)), where [lo, hi] is the grid's range; about 0.03 for a
-	// spectrum 100 wide. So narrow a Gaussian resolves the outliers, but draws the bulk as a comb of spikes
-	// unless the runs have many nodes there.
+	// PyHessian's: sqrt(DefaultVariance · max(1, hi − lo)), where [lo, hi] is PyHessian's grid range (see Range),
+	// or [Lo, Hi] if set; about 0.03 for a spectrum 100 wide. So narrow a Gaussian resolves the outliers, but
+	// draws a bulk as a comb of spikes unless the runs have many nodes there.
 	Sigma float64
 	// Bins is the number of grid points; zero or negative means DefaultBins. Values below 2 are raised to 2.
 	Bins int
-	// Lo and Hi are the grid's ends; if both are zero, Range gives them.
+	// Lo and Hi are the grid's ends. If both are zero, the grid is PyHessian's widened by 4 Sigma on each side
+	// (see Range).
 	Lo, Hi float64
 }
 
 // Sigma returns the standard deviation Curve uses with opts (nil means the defaults): opts.Sigma if positive,
-// otherwise PyHessian's rule for the grid's range. It returns NaN for a Density with no runs and no range in
-// opts.
+// otherwise PyHessian's rule (see SmoothOptions.Sigma). It returns NaN for a Density with no runs and no range
+// in opts.
 func (d *Density) Sigma(opts *SmoothOptions) float64 {
-	lo, hi := d.grid(opts)
-	if opts != nil && opts.Sigma > 0 {
+	switch {
+	case opts != nil && opts.Sigma > 0:
 		return opts.Sigma
+	case opts != nil && (opts.Lo != 0 || opts.Hi != 0):
+		return pySigma(opts.Lo, opts.Hi)
 	}
-	return math.Sqrt(DefaultVariance * math.Max(1, hi-lo))
+	return pySigma(d.pyRange())
 }
 
+// grid returns the ends of Curve's grid: Lo and Hi if set, otherwise PyHessian's range widened by 4 standard
+// deviations of the Gaussian in use.
 func (d *Density) grid(opts *SmoothOptions) (lo, hi float64) {
 	if opts != nil && (opts.Lo != 0 || opts.Hi != 0) {
 		return opts.Lo, opts.Hi
 	}
-	return d.Range()
+	lo, hi = d.pyRange()
+	s := d.Sigma(opts)
+	return lo - 4*s, hi + 4*s
 }
 
 // At returns the smoothed density at t: the average over the runs of Σ_j τ_j² g(t − θ_j), where g is the
@@ -205,8 +223,8 @@ func (d *Density) At(t, sigma float64) float64 {
 }
 
 // Curve evaluates the smoothed density (see At) on Bins evenly spaced points from Lo to Hi, as PyHessian's
-// density_generate does, and returns the points and the values. With the zero options the grid and Gaussian
-// are PyHessian's (see SmoothOptions). Unlike PyHessian, Curve does not rescale the values so that their
+// density_generate does, and returns the points and the values. With the zero options the Gaussian is
+// PyHessian's, and so is the grid but for its ends (see Range and SmoothOptions.Lo). Unlike PyHessian, Curve does not rescale the values so that their
 // Riemann sum on the grid is 1: the curve is the density itself, which integrates to 1 over the real line;
 // the two agree when Sigma spans a few grid steps and the grid covers the nodes. It returns nil slices for a
 // Density with no runs and no range in opts.
