@@ -8,10 +8,10 @@ import (
 
 // Defaults for the zero DensityOptions and SmoothOptions.
 const (
-	// DefaultRuns is the default number of stochastic Lanczos quadrature runs: PyHessian's n_v.
-	DefaultRuns = 1
-	// DefaultSteps is the default number of Lanczos steps per run: PyHessian's iter.
-	DefaultSteps = 100
+	// DefaultSLQRuns is the default number of stochastic Lanczos quadrature runs: PyHessian's n_v.
+	DefaultSLQRuns = 1
+	// DefaultSLQSteps is the default number of Lanczos steps per run: PyHessian's iter.
+	DefaultSLQSteps = 100
 	// DefaultBins is the default number of grid points of Density.Curve: PyHessian's num_bins.
 	DefaultBins = 10000
 	// DefaultVariance is PyHessian's sigma_squared: the smoothing Gaussian's variance is DefaultVariance times
@@ -21,11 +21,11 @@ const (
 
 // DensityOptions controls SLQ. The zero value, and a nil *DensityOptions, give the defaults.
 type DensityOptions struct {
-	// Runs is the number of Lanczos runs from independent random starts; zero or negative means DefaultRuns.
+	// Runs is the number of Lanczos runs from independent random starts; zero or negative means DefaultSLQRuns.
 	// The runs' spread is what tells how far to trust the density (see Density.Runs).
 	Runs int
 	// Steps is the number of Lanczos steps (products) per run, and so the number of nodes of each run's
-	// quadrature; zero or negative means DefaultSteps. It is capped at the operator's length. A run of m steps
+	// quadrature; zero or negative means DefaultSLQSteps. It is capped at the operator's length. A run of m steps
 	// integrates polynomials of degree up to 2m−1 exactly against its start vector's spectral measure.
 	Steps int
 }
@@ -66,7 +66,7 @@ func SLQ(ctx context.Context, op Operator, rng *rand.Rand, opts *DensityOptions)
 	if n <= 0 {
 		return nil, ErrEmpty
 	}
-	runs, steps := DefaultRuns, DefaultSteps
+	runs, steps := DefaultSLQRuns, DefaultSLQSteps
 	if opts != nil {
 		if opts.Runs > 0 {
 			runs = opts.Runs
