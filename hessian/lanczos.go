@@ -3,7 +3,6 @@ package hessian
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -102,79 +101,26 @@ func Lanczos(ctx context.Context, op Operator, rng *rand.Rand, opts *Options) (R
 		rng = rand.New(rand.NewPCG(1, 2))
 	}
 
-	q := make([]float64, n)
-	for {
-		for i := range q {
-			q[i] = rng.NormFloat64()
-		}
-		if nq := norm(q); nq > 0 {
-			scale(1/nq, q)
-			break
-		}
-	}
-	basis := [][]float64{q}
+	kr := newKrylov(op, maxIter)
+	kr.start(randomUnit(rng, n, nil))
 	var (
-		res         Result
-		alpha, beta []float64
-		coef        = make([]float64, 0, maxIter)
-		w           = make([]float64, n)
-		d           = make([]float64, 0, maxIter)
-		e           = make([]float64, 0, maxIter)
-		z           = make([]float64, 0, maxIter)
+		res  Result
+		d, z []float64
 	)
 	for j := 0; j < maxIter; j++ {
-		if err := ctx.Err(); err != nil {
+		b, err := kr.step(ctx)
+		res.Products = kr.products
+		if err != nil {
 			return res, err
 		}
-		qj := basis[j]
-		if err := op.Apply(ctx, w, qj); err != nil {
-			return res, fmt.Errorf("hessian: product %d: %w", j+1, err)
-		}
-		res.Products++
-		for _, v := range w {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return res, fmt.Errorf("hessian: product %d: %w", j+1, ErrNotFinite)
-			}
-		}
-
-		a := dot(qj, w)
-		axpy(-a, qj, w)
-		if j > 0 {
-			axpy(-beta[j-1], basis[j-1], w)
-		}
-		// Full reorthogonalisation against the whole basis, twice ("twice is enough"). The component along
-		// q_j is folded into α_j; the others are what the three-term recurrence lost to rounding (or to the
-		// asymmetry of an approximate operator) and are dropped.
-		for pass := 0; pass < 2; pass++ {
-			coef = coef[:j+1]
-			project(coef, basis, w)
-			a += coef[j]
-		}
-		b := norm(w)
-		alpha = append(alpha, a)
 
 		// Ritz values of T_{j+1} and the last components of their eigenvectors.
 		m := j + 1
-		d = append(d[:0], alpha...)
-		e = append(e[:0], beta...)
-		e = append(e, 0)
-		z = z[:m]
-		clear(z)
-		z[m-1] = 1
-		if err := tridiagEigen(d, e, z); err != nil {
+		if d, z, err = kr.ritz(d, z, m-1); err != nil {
 			return res, err
 		}
-		imin, imax := 0, 0
-		for i, v := range d {
-			if v < d[imin] {
-				imin = i
-			}
-			if v > d[imax] {
-				imax = i
-			}
-		}
-		res.Min, res.Max = d[imin], d[imax]
-		res.MinResidual, res.MaxResidual = math.Abs(b*z[imin]), math.Abs(b*z[imax])
+		res.Min, res.Max = d[0], d[m-1]
+		res.MinResidual, res.MaxResidual = math.Abs(b*z[0]), math.Abs(b*z[m-1])
 
 		normT := math.Max(math.Abs(res.Min), math.Abs(res.Max))
 		floor := 64 * eps64 * normT
@@ -193,12 +139,7 @@ func Lanczos(ctx context.Context, op Operator, rng *rand.Rand, opts *Options) (R
 		if m == maxIter {
 			break
 		}
-		beta = append(beta, b)
-		next := make([]float64, n)
-		for i, v := range w {
-			next[i] = v / b
-		}
-		basis = append(basis, next)
+		kr.extend(b)
 	}
 	return res, nil
 }

@@ -5,6 +5,26 @@ import (
 	"math"
 )
 
+// Why this solver and not gonum's. Lanczos, Largest and Smallest solve T_j after every product j to test
+// convergence, and need the eigenvalues and only the last row of the eigenvector matrix; SLQ needs the first
+// row. tridiagEigen computes the eigenvalues and one row in O(m²). gonum offers Dsterf (eigenvalues only, O(m²),
+// no row), Dsteqr with EVTridiag (all eigenvectors, O(m³); it cannot accumulate fewer rows) and mat.EigenSym
+// (dense, O(m³) plus the reduction). BenchmarkTridiag, on Lanczos matrices of a Hessian-like spectrum (one
+// core of a shared 2-core machine, µs per solve):
+//
+//	m        10     50     100     300
+//	ql-row   3.6    77     295    2351    tridiagEigen
+//	dsterf   1.9    35     137    1142    gonum Dsterf, eigenvalues only
+//	dsteqr   3.8   197    1457   32976    gonum Dsteqr, all eigenvectors
+//	eigensym 5.1   258    1835   45411    gonum mat.EigenSym
+//
+// A Lanczos run of m products sums these over j <= m: at m = 100 about 10 ms with tridiagEigen against about
+// 40 ms with Dsteqr, at m = 300 about 0.25 s against 2.5 s. TestTridiagAgainstDsteqr finds the two equally
+// accurate on those matrices: eigenvalues within 2e-15 ‖T‖, last components within 1.4e-13 (for eigenvalues
+// separated by more than 1e-6 ‖T‖; inside the bulk's clusters the eigenvectors are not determined). So the
+// iteration keeps tridiagEigen, and gonum's Dsteqr is used where all the eigenvectors are wanted, once per run:
+// the Ritz vectors of Largest and Smallest (ritzPairs).
+
 // errTridiag is returned when the QL iteration on the tridiagonal matrix does not converge.
 var errTridiag = errors.New("hessian: tridiagonal eigenvalues did not converge")
 

@@ -9,7 +9,9 @@
 // drawn as a gap (in its own colour, hatched by default), never as a value,
 // and no contour line passes through a cell that has a NaN corner. An
 // infinite value is treated like NaN. Curves enter as Curve values, with
-// NaN likewise a gap in the line.
+// NaN likewise a gap in the line. Eigenvalue densities enter as two slices,
+// eigenvalues and densities (what hessian.Density.Curve returns), NaN again
+// a gap.
 //
 // Each picture kind is a struct whose exported fields are filled with
 // documented defaults by its constructor, and which draws itself onto a
@@ -20,6 +22,7 @@
 //	HeatMap        one colour per grid point, with a colour bar
 //	Surface        a shaded 3-D surface seen from an azimuth and an elevation
 //	Curves         loss and accuracy against one coordinate, several curves overlaid
+//	Density        a Hessian's eigenvalue density against the eigenvalue, on a log scale
 //
 // All of them implement Drawer, and Save writes any Drawer as PNG, SVG or PDF
 // according to the file name's extension. WriteVTP writes a surface as VTK

@@ -99,6 +99,15 @@ func TestLook(t *testing.T) {
 	points.Shape = draw.CircleGlyph{}
 	traj.Overlays = []plot.Plotter{line, points}
 
+	dens := render.NewDensity(spectrum())
+	dens.Title = "Hessian eigenvalue density"
+	bulkX, bulkY := bulkSpectrum(0)
+	densBulk := render.NewDensity(bulkX, bulkY)
+	densBulk.Title = "Positive bulk, PyHessian's σ"
+	bulkX, bulkY = bulkSpectrum(0.02)
+	densSmooth := render.NewDensity(bulkX, bulkY)
+	densSmooth.Title = "Positive bulk, σ = 0.02"
+
 	pics := []struct {
 		name string
 		d    render.Drawer
@@ -131,10 +140,13 @@ func TestLook(t *testing.T) {
 		{"curves", curves, 5 * vg.Inch, 5 * vg.Inch},
 		{"curves-log", curvesLog, 5 * vg.Inch, 5 * vg.Inch},
 		{"curves-regression", curvesReg, 5 * vg.Inch, 3.5 * vg.Inch},
+		{"density", dens, 5 * vg.Inch, 3.5 * vg.Inch},
+		{"density-bulk", densBulk, 5 * vg.Inch, 3.5 * vg.Inch},
+		{"density-smooth", densSmooth, 5 * vg.Inch, 3.5 * vg.Inch},
 	}
 	for _, p := range pics {
 		for _, ext := range []string{".png", ".pdf", ".svg"} {
-			if ext != ".png" && p.name != "filled" && p.name != "surface" {
+			if ext != ".png" && p.name != "filled" && p.name != "surface" && p.name != "density" {
 				continue
 			}
 			if err := render.Save(p.d, filepath.Join(*lookDir, p.name+ext), p.w, p.h); err != nil {
