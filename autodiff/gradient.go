@@ -311,7 +311,9 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 			continue
 		}
 		for _, o := range n.GetOutput() {
-			if vi := b.info[o]; o != "" && vi != nil && vi.dt.IsFloat() {
+			// An output of unknown type counts as dependent: its node then
+			// needs a rule, or the build fails naming it.
+			if vi := b.info[o]; o != "" && (vi == nil || vi.dt == onnx.Undefined || vi.dt.IsFloat()) {
 				b.dep[o] = true
 			}
 		}

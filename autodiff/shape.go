@@ -2,6 +2,7 @@ package autodiff
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
@@ -171,8 +172,53 @@ func (b *gradBuilder) infer(n *onnxpb.NodeProto, declared map[string]*onnxpb.Val
 		if vi == nil {
 			vi = &vinfo{}
 		}
+		if vi.dt == onnx.Undefined {
+			// The shape may be unknowable here, but the type must be known:
+			// an output of unknown type cannot be told to depend on the
+			// weights, and a dependence lost is a gradient silently zero.
+			vi.dt = fallbackType(n, ins, i)
+		}
 		b.info[o] = vi
 	}
+}
+
+// fallbackType is the element type of output i of n when the rules of
+// inferOp could not say more: what the op's definition fixes, else the type
+// of its data input.
+func fallbackType(n *onnxpb.NodeProto, in []*vinfo, i int) onnx.DataType {
+	first := func(k int) onnx.DataType {
+		if k < len(in) {
+			return in[k].dt
+		}
+		return onnx.Undefined
+	}
+	switch n.GetOpType() {
+	case "Shape", "Size", "NonZero", "ArgMax", "ArgMin":
+		return onnx.Int64
+	case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Not", "IsNaN", "IsInf":
+		return onnx.Bool
+	case "Cast":
+		return onnx.DataType(n.AttrInt("to", 0))
+	case "CastLike", "Where":
+		return first(1)
+	case "ConstantOfShape":
+		if a := n.Attr("value"); a != nil && a.GetT() != nil {
+			return onnx.DataType(a.GetT().GetDataType())
+		}
+		return onnx.Float
+	case "Dropout", "MaxPool", "TopK":
+		if i == 1 {
+			if n.GetOpType() == "Dropout" {
+				return onnx.Bool
+			}
+			return onnx.Int64
+		}
+	case "LayerNormalization":
+		if i > 0 {
+			return onnx.DataType(n.AttrInt("stash_type", int64(onnx.Float)))
+		}
+	}
+	return first(0)
 }
 
 func ranked(dt onnx.DataType, dims []int64) *vinfo {
@@ -265,7 +311,8 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 	switch op {
 	case "Constant":
 		if a := n.Attr("value"); a != nil && a.GetT() != nil {
-			return []*vinfo{ranked(onnx.DataType(a.GetT().GetDataType()), slices.Clone(a.GetT().GetDims()))}
+			// A scalar's dims are empty, not unknown.
+			return []*vinfo{ranked(onnx.DataType(a.GetT().GetDataType()), append([]int64{}, a.GetT().GetDims()...))}
 		}
 		switch {
 		case n.Attr("value_float") != nil:
@@ -280,7 +327,8 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		return nil
 	case "Identity", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Neg", "Exp", "Log",
 		"Sqrt", "Abs", "Reciprocal", "Softplus", "Clip", "Elu", "Erf", "Floor", "Ceil", "Round", "Sign",
-		"HardSigmoid", "Selu", "Softsign", "Sin", "Cos", "InstanceNormalization", "LRN", "HardSwish", "Gelu":
+		"HardSigmoid", "Selu", "Softsign", "Sin", "Cos", "InstanceNormalization", "LRN", "HardSwish", "Gelu",
+		"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Mish", "ThresholdedRelu", "Shrink", "Celu":
 		return same()
 	case "BatchNormalization", "LayerNormalization":
 		return same()
@@ -509,6 +557,12 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		return b.splitInfo(n, x)
 	case "Range":
 		return []*vinfo{ranked(x.dt, unknownDims(1))}
+	case "Trilu":
+		return same()
+	case "Einsum":
+		if _, out, ok := strings.Cut(strings.ReplaceAll(attrString(n, "equation", ""), " ", ""), "->"); ok && !strings.Contains(out, ".") {
+			return []*vinfo{ranked(x.dt, unknownDims(len(out)))}
+		}
 	}
 	return nil
 }

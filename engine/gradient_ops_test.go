@@ -314,6 +314,88 @@ func opCases() []opCase {
 			h := b.scaled(b.input(3, 4))
 			return b.node("ReduceMean", []string{h, b.ints("ax", 1, 2)}, aInt("keepdims", 1)), 3
 		}},
+		// Transformer ops.
+		{name: "Pow_constant", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.node("Add", []string{b.node("Mul", []string{b.input(3, 4), b.input2()}), b.param("P", []int64{3, 4}, 0.5, 0.3)})
+			return b.node("Pow", []string{h, b.constant("two", []int64{}, 2)}), 3
+		}},
+		{name: "Pow_both", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.node("Add", []string{b.node("Mul", []string{b.input(3, 4), b.input2()}), b.param("P", []int64{3, 4}, 0.5, 0.3)})
+			return b.node("Pow", []string{h, b.param("E", []int64{4}, 0.3, 0.5)}), 3
+		}},
+		unary("Erf", tFloat, false),
+		{name: "Gelu_opset20", dt: tFloat, opset: 20, build: func(b *graphBuilder) (string, int) {
+			return b.node("Gelu", []string{b.scaled(b.input(3, 4))}), 3
+		}},
+		{name: "Where", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			x := b.input(3, 4)
+			c := b.node("Greater", []string{x, b.constant("zero", []int64{}, 0)})
+			return b.node("Where", []string{c, b.scaled(x), b.param("Q", []int64{4}, 0.5, 0)}), 3
+		}},
+		{name: "Gather_rows", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			// An embedding lookup: rows of a table picked twice.
+			emb := b.param("E", []int64{5, 3}, 0.5, 0)
+			g := b.node("Gather", []string{emb, b.ints("idx", 4, 1, 4)}) // [3, 3]
+			return b.node("MatMul", []string{b.scaled(b.input(3)), g}), 2
+		}},
+		{name: "Gather_token", dt: tDouble, opset: 14, build: func(b *graphBuilder) (string, int) {
+			// The class token of [N, T, D]: a scalar index on axis 1.
+			h := b.scaled(b.input(3, 4))
+			b.g.Initializer = append(b.g.Initializer, &onnxpb.TensorProto{Name: ptr("zero_i"), DataType: ptrI32(int32(onnx.Int64)), Int64Data: []int64{1}})
+			return b.node("Gather", []string{h, "zero_i"}, aInt("axis", 1)), 2
+		}},
+		{name: "GatherElements", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			// Indices that repeat an element, along the last axis.
+			h := b.scaled(b.input(3, 2))
+			b.g.Initializer = append(b.g.Initializer, &onnxpb.TensorProto{Name: ptr("ge_idx"), DataType: ptrI32(int32(onnx.Int64)), Dims: []int64{1, 3, 2}, Int64Data: []int64{0, 0, 1, 1, 1, 0}})
+			return b.node("GatherElements", []string{h, b.node("Expand", []string{"ge_idx", b.node("Shape", []string{h})})}, aInt("axis", 2)), 3
+		}},
+		{name: "Slice_static", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			w := b.param("W", []int64{6, 4}, 0.5, 0)
+			s := b.node("Slice", []string{w, b.ints("st", 1, 0), b.ints("en", 4, -1), b.ints("ax", 0, 1)}) // [3, 3]
+			return b.node("MatMul", []string{b.scaled(b.input(3)), s}), 2
+		}},
+		{name: "Slice_runtime_bounds", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			// Bounds computed from a shape, as torch exports chunk().
+			w := b.param("W", []int64{6, 4}, 0.5, 0)
+			half := b.node("Div", []string{b.node("Slice", []string{b.node("Shape", []string{w}), b.ints("s0", 0), b.ints("s1", 1)}), b.ints("two", 2)})
+			s := b.node("Slice", []string{w, half, b.ints("big", 1000), b.ints("ax0", 0), b.ints("one", 1)}) // rows 3..5
+			return b.node("MatMul", []string{b.scaled(b.input(3)), s}), 2
+		}},
+		{name: "Slice_step2", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("Slice", []string{h, b.ints("st", -1), b.ints("en", -100), b.ints("ax", 2), b.ints("sp", -2)}), 3
+		}},
+		{name: "Split", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			out := fmt.Sprintf("Split_%d", b.nodes)
+			b.g.Node = append(b.g.Node, &onnxpb.NodeProto{Name: ptr(out), OpType: ptr("Split"), Input: []string{h, b.ints("sp", 1, 3)}, Output: []string{out + "_a", out + "_b"}, Attribute: []*onnxpb.AttributeProto{aInt("axis", 2)}})
+			b.nodes++
+			return b.node("Mul", []string{out + "_a", b.node("ReduceSum", []string{out + "_b", b.ints("ax", 2)}, aInt("keepdims", 1))}), 3
+		}},
+		{name: "Max_Min", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			m := b.node("Max", []string{h, b.param("Q", []int64{4}, 0.5, 0)})
+			return b.node("Min", []string{m, b.param("R", []int64{3, 1}, 0.5, 0.2)}), 3
+		}},
+		{name: "LayerNormalization_opset17", dt: tFloat, opset: 17, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("LayerNormalization", []string{h, b.param("S", []int64{4}, 0.3, 0.5), b.param("B", []int64{4}, 0.3, 0)}, aInt("axis", -1)), 3
+		}},
+		{name: "LayerNormalization_two_axes", dt: tFloat, opset: 17, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("LayerNormalization", []string{h, b.param("S", []int64{3, 4}, 0.3, 0.5)}, aInt("axis", 1), aFloat("epsilon", 1e-3)), 3
+		}},
+		{name: "Trilu", dt: tFloat, opset: 14, build: func(b *graphBuilder) (string, int) {
+			h := b.node("MatMul", []string{b.scaled(b.input(3, 3)), b.param("W", []int64{3, 3}, 0.5, 0)})
+			return b.node("Trilu", []string{h}, aInt("upper", 0)), 3
+		}},
+		{name: "Einsum_attention", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+			q := b.node("MatMul", []string{b.scaled(b.input(3, 4)), b.param("Wq", []int64{4, 4}, 0.5, 0)})
+			k := b.node("MatMul", []string{b.input2(), b.param("Wk", []int64{4, 4}, 0.5, 0)})
+			s := b.node("Einsum", []string{q, k}, aString("equation", "bqd,bkd->bqk"))
+			return b.node("Einsum", []string{b.node("Softmax", []string{s}, aInt("axis", -1)), q}, aString("equation", "bqk,bkd->bqd")), 3
+		}},
 		head(loss.Logits, 3, ""),
 		head(loss.LogProbs, 3, "LogSoftmax"),
 		head(loss.Probs, 3, "Softmax"),
@@ -324,6 +406,8 @@ func opCases() []opCase {
 }
 
 func ptr(s string) *string { return &s }
+
+func ptrI32(v int32) *int32 { return &v }
 
 func groupOf(attrs []*onnxpb.AttributeProto) int64 {
 	for _, a := range attrs {
