@@ -38,6 +38,9 @@ type diffModel struct {
 	patcher *onnx.Patcher // the same with the weights stored, for patching
 	in, out []string
 	scalars int // outputs before the per-weight ones
+	// dirInputs feeds an HVP model's direction as graph inputs instead of
+	// storing it (kept for the benchmark that measures the difference).
+	dirInputs bool
 }
 
 // subset is an evenly spaced subset of the dataset in batches, with the
@@ -173,6 +176,12 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 			}
 			if int64(len(v)) != w.Size() {
 				return diffResult{}, fmt.Errorf("engine: direction for %q has %d elements, want %d", w.Name, len(v), w.Size())
+			}
+			if !dm.dirInputs {
+				if err := dm.patcher.Set(autodiff.DirPrefix+w.Name, v); err != nil {
+					return diffResult{}, err
+				}
+				continue
 			}
 			t, err := floatTensor(gradType(w.DType), w.Shape, v)
 			if err != nil {
@@ -429,7 +438,20 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 	if err != nil {
 		return err
 	}
-	stored, err := storeWeights(gm, gs.weights)
+	store := make([]storedTensor, 0, 2*len(gs.weights))
+	for _, w := range gs.weights {
+		store = append(store, storedTensor{w.Name, w.DType, w.Shape})
+	}
+	// The direction is the same for every batch of a product: stored like
+	// the weights and patched per call, ONNX Runtime folds its transforms
+	// (the flipped kernels of the input gradients) and prepacks the
+	// convolutions with it, as it does with the weights.
+	if hvp && !dm.dirInputs {
+		for _, w := range gs.weights {
+			store = append(store, storedTensor{autodiff.DirPrefix + w.Name, gradType(w.DType), w.Shape})
+		}
+	}
+	stored, err := storeTensors(gm, store)
 	if err != nil {
 		return err
 	}
@@ -437,7 +459,11 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 	if err != nil {
 		return err
 	}
-	p, err := withScalars.NewPatcher(gs.names)
+	names := make([]string, len(store))
+	for i, t := range store {
+		names[i] = t.name
+	}
+	p, err := withScalars.NewPatcher(names)
 	if err != nil {
 		return err
 	}
@@ -449,7 +475,7 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 	}
 	for _, n := range gs.names {
 		dm.out = append(dm.out, prefix+n)
-		if hvp {
+		if hvp && dm.dirInputs {
 			dm.in = append(dm.in, autodiff.DirPrefix+n)
 		}
 	}
@@ -461,27 +487,35 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 	return nil
 }
 
-// storeWeights returns a copy of gradient model gm with the weights, inputs
-// there, turned back into stored tensors (of zeros, to be patched).
-func storeWeights(gm *onnx.Model, weights []onnx.Param) (*onnx.Model, error) {
+// storedTensor is a tensor that storeTensors turns from a graph input into
+// an initializer.
+type storedTensor struct {
+	name  string
+	dt    onnx.DataType
+	shape []int64
+}
+
+// storeTensors returns a copy of model gm with the tensors ts, inputs there,
+// turned into stored tensors (of zeros, to be patched).
+func storeTensors(gm *onnx.Model, ts []storedTensor) (*onnx.Model, error) {
 	c := gm.Clone()
 	g := c.Graph()
-	isWeight := make(map[string]bool, len(weights))
-	for _, w := range weights {
-		isWeight[w.Name] = true
+	stored := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		stored[t.name] = true
 		g.Initializer = append(g.Initializer, &onnxpb.TensorProto{
-			Name: proto.String(w.Name), Dims: slices.Clone(w.Shape), DataType: proto.Int32(int32(w.DType)),
-			RawData: make([]byte, int(w.Size())*w.DType.Size()),
+			Name: proto.String(t.name), Dims: slices.Clone(t.shape), DataType: proto.Int32(int32(t.dt)),
+			RawData: make([]byte, int(onnx.NumElements(t.shape))*t.dt.Size()),
 		})
 	}
 	var ins []*onnxpb.ValueInfoProto
 	for _, vi := range g.GetInput() {
-		if !isWeight[vi.GetName()] {
+		if !stored[vi.GetName()] {
 			ins = append(ins, vi)
 		}
 	}
-	if len(ins) != len(g.GetInput())-len(weights) {
-		return nil, fmt.Errorf("engine: %s: the gradient model does not take every weight as an input", gm.Path)
+	if len(ins) != len(g.GetInput())-len(ts) {
+		return nil, fmt.Errorf("engine: %s: the differentiated model does not take every tensor to store as an input", gm.Path)
 	}
 	g.Input = ins
 	return c, nil
