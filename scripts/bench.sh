@@ -38,3 +38,18 @@ go test -run '^$' -bench 'BenchmarkGradient' -benchtime 3x ./engine |
     printf "%-15s gradient/inference %.2f  (inference %.1f ms, gradient %.1f ms)\n",
       name, m["gradient/inference"], m["ms-inference"], m["ms-gradient"]
   }'
+# hvp/gradient and gradient/inference of the exact Hessian-vector product
+# (targets <= 2 and <= 3), and the same ratios of PyTorch's autograd on the
+# same models and data, in the same run.
+go test -run '^$' -bench 'BenchmarkHVP' -benchtime 3x ./engine |
+  awk '/^BenchmarkHVP/ {
+    name=$1; sub(/^BenchmarkHVP\//, "", name); sub(/-[0-9]+$/, "", name)
+    for (i = 2; i < NF; i++) m[$(i+1)] = $i
+    printf "%-15s lsweep  gradient/inference %.2f  hvp/gradient %.2f  (inference %.1f ms, gradient %.1f ms, hvp %.1f ms; direction as inputs: hvp/gradient %.2f)\n",
+      name, m["gradient/inference"], m["hvp/gradient"], m["ms-inference"], m["ms-gradient"], m["ms-hvp"], m["hvp-inputs/gradient"]
+  }'
+if /usr/bin/python3 -c 'import torch, onnx' 2>/dev/null; then
+  /usr/bin/python3 scripts/bench_pytorch.py 3
+else
+  echo "PyTorch ratios skipped: Debian's python3-torch and python3-onnx are not installed"
+fi
