@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -270,7 +272,30 @@ func (l *Landscape) Identity() map[string]any {
 	for k, v := range l.hashes {
 		id[k+"_sha256"] = v
 	}
+	// The directions themselves, not only what made them: a manifest edited
+	// to other settings cannot pass for the folder's results.
+	id["directions_sha256"] = directionsHash(l.X, l.Y)
 	return id
+}
+
+// directionsHash is the sha256 of the directions' names and values (float64
+// bits, little-endian), x then y.
+func directionsHash(dirs ...*normalize.Direction) string {
+	h := sha256.New()
+	var buf [8]byte
+	for _, d := range dirs {
+		if d == nil {
+			continue
+		}
+		for _, name := range d.Names {
+			io.WriteString(h, name)
+			for _, v := range d.Values[name] {
+				binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
+				h.Write(buf[:])
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Info returns what a manifest records about a run without comparing it

@@ -316,3 +316,33 @@ func TestRunInterrupted(t *testing.T) {
 		t.Errorf("%d of %d points saved", s.Count(), s.Grid.Len())
 	}
 }
+
+// TestRunTamperedManifest: a manifest edited to another seed does not pass
+// for that seed's results: the directions it records are those of the old
+// seed, and the run is refused with the difference named.
+func TestRunTamperedManifest(t *testing.T) {
+	requireRuntime(t)
+	dir := t.TempDir()
+	model := writeTiny(t, dir, tinyGemm())
+	data := tinyData(t, dir)
+	out := filepath.Join(dir, "out")
+	if r := run(t, "run", model, data, "--x", "-1:1:3", "--seed", "1", "--out", out, "--no-plot", "--quiet"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	path := filepath.Join(out, "manifest.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), `"seed": 1,`, `"seed": 2,`, 1)
+	if edited == string(b) {
+		t.Fatalf("no seed in %s", b)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "run", model, data, "--x", "-1:1:3", "--seed", "2", "--out", out, "--no-plot", "--quiet")
+	if r.code != 2 || !strings.Contains(r.stderr, "directions_sha256") {
+		t.Errorf("run on a tampered folder: exit %d, %q", r.code, r.stderr)
+	}
+}
