@@ -15,29 +15,35 @@ import (
 )
 
 // hessianRef is a committed model with PyTorch's float64 numbers for the
-// first 256 samples of its data, saved by fixtures/gen/make_hessian_refs.py
-// in <model>.hvp.npz.
+// first samples of its data, saved by fixtures/gen/make_hvp_refs.py (or, for
+// the transformers, make_transformer_fixtures.py) in <model>.hvp.npz.
 type hessianRef struct {
 	model string // path without .onnx
-	data  string // npz with x and y, or "" for the x and y in the .hvp.npz
+	data  string // npz with x and y
 	yKey  string
+	// loose is set for the random-weight ResNet-20, where float32 itself
+	// is far from float64: PyTorch's own float32 gradient of conv1.weight
+	// differs from its float64 one by 1.2e-3. Tolerances are then 5e-3
+	// (gradient), 1e-2 (product) and 1e-3 (g.v, v.Hv) instead of 1e-4, 1e-3
+	// and 1e-4.
+	loose bool
 }
 
 func hessianRefs() []hessianRef {
 	const batch = "../fixtures/testdata/batch"
 	return []hessianRef{
-		{digits + "/mlp_logsoftmax", digits + "/data.npz", ""},
-		{digits + "/mlp_softmax", digits + "/data.npz", ""},
-		{digits + "/mlp_sigmoid", digits + "/data.npz", "y_even"},
-		{digits + "/resnet_skip", digits + "/data.npz", ""},
-		{digits + "/resnet_noskip", digits + "/data.npz", ""},
-		{batch + "/small", batch + "/train.npz", ""},
-		{batch + "/large", batch + "/train.npz", ""},
-		{batch + "/small_wd", batch + "/train.npz", ""},
-		{batch + "/large_wd", batch + "/train.npz", ""},
-		// RESNET20_PENDING {"../fixtures/testdata/cifar/resnet20", "../fixtures/testdata/cifar/hess_data.npz", ""},
-		{"../fixtures/testdata/transformer/vit_opset14", digits + "/data.npz", ""},
-		{"../fixtures/testdata/transformer/vit_opset17", digits + "/data.npz", ""},
+		{digits + "/mlp_logsoftmax", digits + "/data.npz", "", false},
+		{digits + "/mlp_softmax", digits + "/data.npz", "", false},
+		{digits + "/mlp_sigmoid", digits + "/data.npz", "y_even", false},
+		{digits + "/resnet_skip", digits + "/data.npz", "", false},
+		{digits + "/resnet_noskip", digits + "/data.npz", "", false},
+		{batch + "/small", batch + "/train.npz", "", false},
+		{batch + "/large", batch + "/train.npz", "", false},
+		{batch + "/small_wd", batch + "/train.npz", "", false},
+		{batch + "/large_wd", batch + "/train.npz", "", false},
+		{"../fixtures/testdata/cifar/resnet20", "../fixtures/testdata/cifar/hess_data.npz", "", true},
+		{"../fixtures/testdata/transformer/vit_opset14", digits + "/data.npz", "", false},
+		{"../fixtures/testdata/transformer/vit_opset17", digits + "/data.npz", "", false},
 	}
 }
 
@@ -128,8 +134,12 @@ func TestHessianVectorAgainstPyTorch(t *testing.T) {
 			if n == 0 || n != len(g) {
 				t.Errorf("PyTorch has gradients for %d tensors, lsweep for %d", n, len(g))
 			}
-			if gErr > 1e-4 {
-				t.Errorf("gradient of %s: relative error %.3g > 1e-4", gName, gErr)
+			gTol, hTol, sTol := 1e-4, 1e-3, 1e-4
+			if r.loose {
+				gTol, hTol, sTol = 5e-3, 1e-2, 1e-3
+			}
+			if gErr > gTol {
+				t.Errorf("gradient of %s: relative error %.3g > %g", gName, gErr, gTol)
 			}
 
 			dir := map[string][]float64{}
@@ -156,13 +166,13 @@ func TestHessianVectorAgainstPyTorch(t *testing.T) {
 			wantVHV, _ := ref["vhv_256"].Scalar()
 			t.Logf("loss %.9g (PyTorch %.9g); worst tensor errors: gradient %.2g (%s), product %.2g (%s); g.v %.7g (%.7g), v.Hv %.7g (%.7g)",
 				l, wantLoss, gErr, gName, hErr, hName, h.Slope, wantGV, vhv, wantVHV)
-			if hErr > 1e-3 {
-				t.Errorf("Hessian-vector product of %s: relative error %.3g > 1e-3", hName, hErr)
+			if hErr > hTol {
+				t.Errorf("Hessian-vector product of %s: relative error %.3g > %g", hName, hErr, hTol)
 			}
-			if math.Abs(h.Slope-wantGV) > 1e-4*math.Abs(wantGV)+1e-9 {
+			if math.Abs(h.Slope-wantGV) > sTol*math.Abs(wantGV)+1e-9 {
 				t.Errorf("g.v %.9g, PyTorch %.9g", h.Slope, wantGV)
 			}
-			if math.Abs(vhv-wantVHV) > 1e-4*math.Abs(wantVHV) {
+			if math.Abs(vhv-wantVHV) > sTol*math.Abs(wantVHV) {
 				t.Errorf("v.Hv %.9g, PyTorch %.9g", vhv, wantVHV)
 			}
 		})
