@@ -1,6 +1,7 @@
 package autodiff
 
 import (
+	"maps"
 	"math"
 	"slices"
 
@@ -64,14 +65,7 @@ func init() {
 
 // GradientOps returns the op types GradientModel can differentiate through,
 // sorted.
-func GradientOps() []string {
-	var ops []string
-	for op := range gradRules {
-		ops = append(ops, op)
-	}
-	slices.Sort(ops)
-	return ops
-}
+func GradientOps() []string { return slices.Sorted(maps.Keys(gradRules)) }
 
 func gradIdentity(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
 	return []string{dy[0]}, nil

@@ -1,6 +1,7 @@
 package autodiff
 
 import (
+	"maps"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -104,14 +105,7 @@ func init() {
 }
 
 // TangentOps returns the op types HVPModel pushes tangents through, sorted.
-func TangentOps() []string {
-	var ops []string
-	for op := range tangentRules {
-		ops = append(ops, op)
-	}
-	slices.Sort(ops)
-	return ops
-}
+func TangentOps() []string { return slices.Sorted(maps.Keys(tangentRules)) }
 
 // hvpIO is what the tangent pass adds to the model's interface.
 type hvpIO struct {

@@ -194,18 +194,27 @@ func gradGatherElements(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need [
 }
 
 func gradWhere(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	c, y := input(n, 0), n.GetOutput()[0]
+	return b.route(n, input(n, 0), dy[0], 1, 2, need)
+}
+
+// route sends the gradient g of n's output to input ia where cond holds and
+// to input ib elsewhere, each summed to its operand's shape.
+func (b *gradBuilder) route(n *onnxpb.NodeProto, cond, g string, ia, ib int, need []bool) ([]string, error) {
+	y := n.GetOutput()[0]
 	zero := b.cf(b.dt(y), 0)
 	out := make([]string, len(need))
-	for i, args := range map[int][]string{1: {c, dy[0], zero}, 2: {c, zero, dy[0]}} {
-		if !need[i] {
+	for _, c := range []struct {
+		i    int
+		args []string
+	}{{ia, []string{cond, g, zero}}, {ib, []string{cond, zero, g}}} {
+		if !need[c.i] {
 			continue
 		}
-		g, err := b.sumTo(b.like(b.op("Where", args), y), y, input(n, i))
+		s, err := b.sumTo(b.like(b.op("Where", c.args), y), y, input(n, c.i))
 		if err != nil {
 			return nil, err
 		}
-		out[i] = g
+		out[c.i] = s
 	}
 	return out, nil
 }
@@ -329,25 +338,11 @@ func gradMaxMin(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 	if len(n.GetInput()) != 2 {
 		return nil, b.noGrad("%d operands; two are supported", len(n.GetInput()))
 	}
-	a, c, y := input(n, 0), input(n, 1), n.GetOutput()[0]
 	cmp := "GreaterOrEqual"
 	if n.GetOpType() == "Min" {
 		cmp = "LessOrEqual"
 	}
-	keep := b.op(cmp, []string{a, c})
-	zero := b.cf(b.dt(y), 0)
-	out := make([]string, len(need))
-	for i, args := range map[int][]string{0: {keep, dy[0], zero}, 1: {keep, zero, dy[0]}} {
-		if !need[i] {
-			continue
-		}
-		g, err := b.sumTo(b.like(b.op("Where", args), y), y, input(n, i))
-		if err != nil {
-			return nil, err
-		}
-		out[i] = g
-	}
-	return out, nil
+	return b.route(n, b.op(cmp, []string{input(n, 0), input(n, 1)}), dy[0], 0, 1, need)
 }
 
 // layerNormParts recomputes, for a LayerNormalization n, the normalised

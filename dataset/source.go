@@ -161,39 +161,40 @@ func (d *dirSource) missing(key string) error {
 }
 
 func (d *dirSource) read(key string) (*npz.Array, error) {
-	path := filepath.Join(d.path, d.file(key))
-	f, err := regularfile.Open(path)
-	if err != nil {
-		return nil, osError(path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, osError(path, err)
-	}
-	a, err := npz.ReadNPY(f, st.Size())
-	if err != nil {
-		return nil, within(path, err)
-	}
-	return a, nil
+	var a *npz.Array
+	err := d.open(key, func(f *os.File, size int64) (err error) {
+		a, err = npz.ReadNPY(f, size)
+		return err
+	})
+	return a, err
 }
 
 func (d *dirSource) info(key string) ([]int, error) {
+	var shape []int
+	err := d.open(key, func(f *os.File, size int64) (err error) {
+		shape, _, err = npz.ReadNPYInfo(f, size)
+		return err
+	})
+	return shape, err
+}
+
+// open opens the .npy file of key and hands it, with its size, to read;
+// errors say where.
+func (d *dirSource) open(key string, read func(f *os.File, size int64) error) error {
 	path := filepath.Join(d.path, d.file(key))
 	f, err := regularfile.Open(path)
 	if err != nil {
-		return nil, osError(path, err)
+		return osError(path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, osError(path, err)
+		return osError(path, err)
 	}
-	shape, _, err := npz.ReadNPYInfo(f, st.Size())
-	if err != nil {
-		return nil, within(path, err)
+	if err := read(f, st.Size()); err != nil {
+		return within(path, err)
 	}
-	return shape, nil
+	return nil
 }
 
 func (d *dirSource) Close() error { return nil }
