@@ -19,6 +19,10 @@ type batch struct {
 	tensor       *ort.CustomDataTensor
 }
 
+// shareBatches is the number of batches a small dataset is cut into at
+// least.
+const shareBatches = 8
+
 // maxFixedBatch is the largest fixed batch accepted when it exceeds the
 // number of samples (which it is then padded to).
 const maxFixedBatch = 4096
@@ -60,8 +64,11 @@ func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
 		e.batch = fixed
 		return nil
 	}
-	// Share the samples out so that every session has work.
-	if per := (e.data.N() + e.sessions - 1) / e.sessions; e.batch > per {
+	// Share the samples out so that sessions have work even on small data:
+	// at least shareBatches batches. The count is fixed, not the number of
+	// sessions, so that the batches, and so the bits of every sum, are the
+	// same whatever the threads, sessions, shards or ranks.
+	if per := (e.data.N() + shareBatches - 1) / shareBatches; e.batch > per {
 		e.batch = max(1, per)
 	}
 	return nil

@@ -191,25 +191,31 @@ func TestOpenMPI(t *testing.T) {
 		t.Skip("mpirun not installed (Debian: openmpi-bin)")
 	}
 	dir := t.TempDir()
-	args := []string{"run", digitsModel, digitsData, "--x", "-1:1:6", "--y", "-1:1:3", "--samples", "100", "--quiet", "--threads", "1"}
-	mpi := filepath.Join(dir, "mpi")
-	cmd := exec.Command(mpirun, append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", lsweep}, append(args, "--out", mpi)...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mpirun: %v\n%s", err, out)
-	}
-	for _, f := range []string{"shard-0-of-2.npz", "shard-1-of-2.npz"} {
-		if _, err := os.Stat(filepath.Join(mpi, f)); err != nil {
-			t.Fatalf("rank file: %v", err)
-		}
-	}
-	if r := run(t, "merge", mpi); r.code != 0 {
-		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
-	}
+	args := []string{"run", digitsModel, digitsData, "--x", "-1:1:6", "--y", "-1:1:3", "--samples", "100", "--quiet"}
+	// One process with the default threads and sessions, against ranks of
+	// one thread each: the same bits.
 	single := filepath.Join(dir, "single")
 	if r := run(t, append(args, "--out", single)...); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	sameSurface(t, readSurface(t, mpi), readSurface(t, single))
+	for _, np := range []int{1, 2, 3} {
+		mpi := filepath.Join(dir, fmt.Sprintf("mpi%d", np))
+		cmd := exec.Command(mpirun, append([]string{"--allow-run-as-root", "--oversubscribe", "-np", fmt.Sprint(np), lsweep}, append(args, "--threads", "1", "--out", mpi)...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("mpirun -np %d: %v\n%s", np, err, out)
+		}
+		if np > 1 {
+			for k := 0; k < np; k++ {
+				if _, err := os.Stat(filepath.Join(mpi, fmt.Sprintf("shard-%d-of-%d.npz", k, np))); err != nil {
+					t.Fatalf("rank file: %v", err)
+				}
+			}
+			if r := run(t, "merge", mpi); r.code != 0 {
+				t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+			}
+		}
+		sameSurface(t, readSurface(t, mpi), readSurface(t, single))
+	}
 }
 
 // TestRunBadInput: each bad grid, shard, directions file or output folder
