@@ -262,6 +262,18 @@ func resultFiles(dir string) ([]string, error) {
 }
 
 // removeResults removes the result files in dir.
+// RemoveRun removes the manifest and every result file of the run in dir,
+// leaving other files alone.
+func RemoveRun(dir string) error {
+	if err := removeResults(dir); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, ManifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	return nil
+}
+
 func removeResults(dir string) error {
 	files, err := resultFiles(dir)
 	if err != nil {

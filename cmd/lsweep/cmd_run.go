@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -279,11 +280,24 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 		wh := landscape.WithHessian{L: l, Opts: opts.hess}
 		ev, identity, channels = wh, wh.Identity(), landscape.HessianChannels
 	}
+	_, statErr := os.Stat(filepath.Join(out, sweep.ManifestName))
+	fresh := errors.Is(statErr, fs.ErrNotExist)
 	store, err := sweep.Open(out, sweep.Manifest{Identity: identity, Info: l.Info(), Grid: g, Channels: channels}, shard, opts.force)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	failed := true
+	defer func() {
+		store.Close()
+		// A run that fails before it computes anything leaves no files
+		// behind in a folder it started.
+		if failed && fresh && store.Count() == 0 && ctx.Err() == nil {
+			if err := sweep.RemoveRun(out); err == nil {
+				os.Remove(filepath.Join(out, "directions.npz"))
+				os.Remove(out) // only if empty
+			}
+		}
+	}()
 	if err := l.SaveDirections(filepath.Join(out, "directions.npz")); err != nil {
 		return err
 	}
@@ -291,6 +305,7 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	rep := progress.New(stderr, "points")
 	rep.Quiet = opts.quiet
 	err = sweep.Run(ctx, store, g, points, ev, rep)
+	failed = err != nil
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "lsweep: interrupted: %d of %d points saved in %s; run the same command again to resume\n", store.Count(), len(points), store.Path())
 		return fmt.Errorf("%w: %w", errReported, context.Canceled)

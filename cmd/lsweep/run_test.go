@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/lsweep/lsweep/fixtures"
 	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/sweep"
+	"google.golang.org/protobuf/proto"
 )
 
 func readSurface(t *testing.T, dir string) *sweep.Surface {
@@ -350,5 +353,28 @@ func TestRunTamperedManifest(t *testing.T) {
 	r := run(t, "run", model, data, "--x", "-1:1:3", "--seed", "2", "--out", out, "--no-plot", "--quiet")
 	if r.code != 2 || !strings.Contains(r.stderr, "directions_sha256") {
 		t.Errorf("run on a tampered folder: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestRunFailsCleanly: a run that fails at its first point (here a Hessian
+// through an op without a derivative rule) leaves no folder behind.
+func TestRunFailsCleanly(t *testing.T) {
+	requireRuntime(t)
+	dir := t.TempDir()
+	tiny := tinyGemm()
+	for _, n := range tiny.Model.GetGraph().GetNode() {
+		if n.GetOpType() == "Relu" {
+			n.OpType = proto.String("Atan")
+		}
+	}
+	model := writeTiny(t, dir, tiny)
+	out := filepath.Join(dir, "out")
+	r := run(t, "hessian", model, tinyData(t, dir), "--x", "-1:1:3", "--out", out, "--no-plot", "--quiet")
+	if r.code != 2 || !strings.Contains(r.stderr, "Atan") {
+		t.Fatalf("exit %d: %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		entries, _ := os.ReadDir(out)
+		t.Errorf("the failed run left %s: %v", out, entries)
 	}
 }
