@@ -80,10 +80,32 @@ func differentiate(m *onnx.Model, output string, h loss.Head, wrt []string, hvp 
 	}
 	b := newGradBuilder(m.Clone(), opset)
 	b.hvp = hvp
-	if err := b.build(head.Output.Name, h, wrt); err != nil {
+	if err := b.safeBuild(head.Output.Name, h, wrt); err != nil {
 		return nil, err
 	}
 	return b.m, nil
+}
+
+// ErrMalformed is returned (wrapped) when a graph breaks the rules of the
+// ONNX operators it uses so that a rule here cannot apply (an axis out of
+// range, a permutation that is none, ...).
+var ErrMalformed = errors.New("onnx: malformed graph")
+
+// safeBuild is build with a failure of a rule on a graph that breaks the
+// operators' rules turned into an error naming the node: models come from
+// files users download, and the checks of every attribute of every op are
+// not all written out.
+func (b *gradBuilder) safeBuild(output string, h loss.Head, wrt []string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			where := "before any node"
+			if n := b.node; n != nil {
+				where = fmt.Sprintf("node %q (%s)", n.Label(), n.GetOpType())
+			}
+			err = fmt.Errorf("%w: %s: %s: %v", ErrMalformed, b.m.Path, where, r)
+		}
+	}()
+	return b.build(output, h, wrt)
 }
 
 // gradBuilder holds the state of one GradientModel call.
@@ -356,6 +378,11 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		b.node = n
 		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
 			return b.noGrad("ops of domain %q have no gradient here", d)
+		}
+		for _, v := range slices.Concat(n.GetOutput(), n.GetInput()) {
+			if v != "" && b.dep[v] && !b.dt(v).IsFloat() {
+				return b.noGrad("value %q depends on the weights but its type is %v, not a float type", v, b.dt(v))
+			}
 		}
 		rule := gradRules[n.GetOpType()]
 		if rule == nil {

@@ -135,6 +135,7 @@ func (b *gradBuilder) floats(name string) ([]float64, bool) {
 // infer records the type and shape of n's outputs, from its inputs and, where
 // the rules here know nothing, from the model's own annotations.
 func (b *gradBuilder) infer(n *onnxpb.NodeProto, declared map[string]*onnxpb.ValueInfoProto) {
+	b.node = n
 	ins := make([]*vinfo, len(n.GetInput()))
 	for i, in := range n.GetInput() {
 		ins[i] = b.info[in]
@@ -403,6 +404,9 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		}
 		d := make([]int64, len(perm))
 		for i, p := range perm {
+			if p < 0 || int(p) >= len(x.dims) {
+				return nil
+			}
 			d[i] = x.dims[p]
 		}
 		return []*vinfo{ranked(x.dt, d)}

@@ -280,14 +280,14 @@ func (ix *graphIndex) roleAt(u use, rankAtUse int) Role {
 			return RoleWeight
 		case 0:
 			// A stored A with a computed B: the weight is on the left.
-			if ix.stored(n.GetInput()[1]) == nil {
+			if ix.stored(inputAt(n, 1)) == nil {
 				return RoleWeight
 			}
 		case 2:
 			return RoleBias
 		}
 	case "MatMul":
-		if u.input == 1 || ix.stored(n.GetInput()[1]) == nil && !ix.isComputedFromStored(n.GetInput()[1]) {
+		if u.input == 1 || ix.stored(inputAt(n, 1)) == nil && !ix.isComputedFromStored(inputAt(n, 1)) {
 			return RoleWeight
 		}
 	case "BatchNormalization":
@@ -311,18 +311,38 @@ func (ix *graphIndex) roleAt(u use, rankAtUse int) Role {
 // isComputedFromStored is a conservative check used for MatMul operands: it
 // reports whether name is produced by a pass-through op from a stored tensor.
 func (ix *graphIndex) isComputedFromStored(name string) bool {
-	for _, n := range ix.m.Graph().GetNode() {
-		for _, out := range n.GetOutput() {
-			if out == name {
-				if !passThrough[n.GetOpType()] || len(n.GetInput()) == 0 {
-					return false
-				}
-				in := n.GetInput()[0]
-				return ix.stored(in) != nil || ix.isComputedFromStored(in)
-			}
+	// A malformed graph may loop: give up after as many steps as nodes.
+	for steps := len(ix.m.Graph().GetNode()); steps >= 0; steps-- {
+		n := ix.producer(name)
+		if n == nil || !passThrough[n.GetOpType()] || len(n.GetInput()) == 0 {
+			return false
+		}
+		name = n.GetInput()[0]
+		if ix.stored(name) != nil {
+			return true
 		}
 	}
 	return false
+}
+
+// producer returns the node that outputs name, or nil.
+func (ix *graphIndex) producer(name string) *onnxpb.NodeProto {
+	for _, n := range ix.m.Graph().GetNode() {
+		for _, out := range n.GetOutput() {
+			if out == name && name != "" {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
+// inputAt returns input i of n, or "" when n has fewer inputs.
+func inputAt(n *onnxpb.NodeProto, i int) string {
+	if i < len(n.GetInput()) {
+		return n.GetInput()[i]
+	}
+	return ""
 }
 
 // isBroadcastBias reports whether a rank-4 value added at u is a per-channel
