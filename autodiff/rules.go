@@ -1041,24 +1041,25 @@ func gradPad(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]s
 	return out, nil
 }
 
-func gradReduce(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	x, y := input(n, 0), n.GetOutput()[0]
-	r := b.rank(x)
+// reduceAxes returns the axes a Reduce* node n reduces, normalised and
+// sorted; none (nil, true) for a no-op reduction.
+func (b *gradBuilder) reduceAxes(n *onnxpb.NodeProto) ([]int64, bool, error) {
+	r := b.rank(input(n, 0))
 	if r < 0 {
-		return nil, b.noGrad("input of unknown rank")
+		return nil, false, b.noGrad("input of unknown rank")
 	}
 	var axes []int64
 	if a := input(n, 1); a != "" {
 		v, ok := b.ints(a)
 		if !ok {
-			return nil, b.noGrad("axes computed at run time")
+			return nil, false, b.noGrad("axes computed at run time")
 		}
 		axes = v
 	} else {
 		axes = attrInts(n, "axes")
 	}
 	if len(axes) == 0 && n.AttrInt("noop_with_empty_axes", 0) != 0 {
-		return []string{dy[0]}, nil
+		return nil, true, nil
 	}
 	if len(axes) == 0 {
 		for i := 0; i < r; i++ {
@@ -1070,6 +1071,18 @@ func gradReduce(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 		norm[i] = int64(normAxis(a, r))
 	}
 	slices.Sort(norm)
+	return norm, false, nil
+}
+
+func gradReduce(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
+	x, y := input(n, 0), n.GetOutput()[0]
+	norm, noop, err := b.reduceAxes(n)
+	if err != nil {
+		return nil, err
+	}
+	if noop {
+		return []string{dy[0]}, nil
+	}
 	g := dy[0]
 	dt := b.dt(x)
 	if n.GetOpType() == "ReduceMean" {

@@ -563,6 +563,19 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		return []*vinfo{ranked(x.dt, unknownDims(1))}
 	case "Trilu":
 		return same()
+	case "Tile":
+		if !x.ranked {
+			return nil
+		}
+		d := unknownDims(len(x.dims))
+		if reps, ok := b.ints(input(n, 1)); ok && len(reps) == len(d) {
+			for i, v := range x.dims {
+				if v >= 0 {
+					d[i] = v * reps[i]
+				}
+			}
+		}
+		return []*vinfo{ranked(x.dt, d)}
 	case "Einsum":
 		if _, out, ok := strings.Cut(strings.ReplaceAll(attrString(n, "equation", ""), " ", ""), "->"); ok && !strings.Contains(out, ".") {
 			return []*vinfo{ranked(x.dt, unknownDims(len(out)))}

@@ -32,6 +32,9 @@ func init() {
 		"Gelu":               gradGelu,
 		"Trilu":              gradTrilu,
 		"Einsum":             gradEinsum,
+		"ReduceMax":          gradReduceMaxMin,
+		"ReduceMin":          gradReduceMaxMin,
+		"Tile":               gradTile,
 	} {
 		gradRules[op] = r
 	}
@@ -42,6 +45,9 @@ func init() {
 		"Gelu":               tanGelu,
 		"Trilu":              tanLinear,
 		"Einsum":             tanEinsum,
+		"ReduceMax":          tanReduceMaxMin,
+		"ReduceMin":          tanReduceMaxMin,
+		"Tile":               tanLinear,
 	} {
 		tangentRules[op] = r
 	}
@@ -513,4 +519,79 @@ func tanEinsum(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, erro
 		t2 = b.like(b.op("Einsum", []string{input(n, 0), dx[1]}, n.GetAttribute()...), y)
 	}
 	return []string{b.like(b.sum(t1, t2), y)}, nil
+}
+
+// argMask returns, for a ReduceMax or ReduceMin n, the mask of the elements
+// of its input that equal the result, as a float, and their count per
+// reduction, both with the reduced axes kept: the gradient is shared evenly
+// among ties (as PyTorch's amax/amin share it), and the forward rule uses
+// the same mask, so that the products are those of one function.
+func (b *gradBuilder) argMask(n *onnxpb.NodeProto, axes []int64) (mask, count string) {
+	x, y := input(n, 0), n.GetOutput()[0]
+	dt := b.dt(x)
+	yk := y
+	if n.AttrInt("keepdims", 1) == 0 {
+		yk = b.op("Unsqueeze", []string{y, b.ci(axes...)})
+	}
+	mask = b.like(b.castTo(b.setInfoRet(b.op("Equal", []string{x, yk}), onnx.Bool, b.info[x].dims), dt), x)
+	return mask, b.reduceSum(mask, axes, true)
+}
+
+func gradReduceMaxMin(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
+	x := input(n, 0)
+	axes, noop, err := b.reduceAxes(n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(need))
+	if noop {
+		out[0] = dy[0]
+		return out, nil
+	}
+	mask, count := b.argMask(n, axes)
+	g := dy[0]
+	if n.AttrInt("keepdims", 1) == 0 {
+		g = b.op("Unsqueeze", []string{g, b.ci(axes...)})
+	}
+	out[0] = b.like(b.op("Mul", []string{mask, b.op("Div", []string{g, count})}), x)
+	return out, nil
+}
+
+func tanReduceMaxMin(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
+	y := n.GetOutput()[0]
+	axes, noop, err := b.reduceAxes(n)
+	if err != nil {
+		return nil, err
+	}
+	if noop {
+		return []string{dx[0]}, nil
+	}
+	mask, count := b.argMask(n, axes)
+	t := b.op("Div", []string{b.reduceSum(b.like(b.op("Mul", []string{dx[0], mask}), mask), axes, true), count})
+	if n.AttrInt("keepdims", 1) == 0 {
+		t = b.op("Squeeze", []string{t, b.ci(axes...)})
+	}
+	return []string{b.like(t, y)}, nil
+}
+
+// gradTile sums the gradient over the copies: each axis of length rep*d
+// viewed as [rep, d], the rep axes summed. Repeats must be constants and
+// the input's sizes fixed.
+func gradTile(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
+	x := input(n, 0)
+	xi := b.info[x]
+	reps, ok := b.ints(input(n, 1))
+	if !ok || !xi.static() || len(reps) != len(xi.dims) {
+		return nil, b.noGrad("repeats computed at run time or an input of unfixed size")
+	}
+	var shape, axes []int64
+	for i, d := range xi.dims {
+		shape = append(shape, reps[i], d)
+		axes = append(axes, int64(2*i))
+	}
+	g := b.op("Reshape", []string{dy[0], b.ci(shape...)})
+	b.setInfo(g, b.dt(x), shape, true)
+	out := make([]string, len(need))
+	out[0] = b.like(b.reduceSum(g, axes, false), x)
+	return out, nil
 }

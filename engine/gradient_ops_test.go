@@ -386,6 +386,18 @@ func opCases() []opCase {
 			h := b.scaled(b.input(3, 4))
 			return b.node("LayerNormalization", []string{h, b.param("S", []int64{3, 4}, 0.3, 0.5)}, aInt("axis", 1), aFloat("epsilon", 1e-3)), 3
 		}},
+		{name: "ReduceMax_keepdims0", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("ReduceMax", []string{h}, aInts("axes", 2), aInt("keepdims", 0)), 2
+		}},
+		{name: "ReduceMin_opset18", dt: tDouble, opset: 18, build: func(b *graphBuilder) (string, int) {
+			h := b.scaled(b.input(3, 4))
+			return b.node("ReduceMin", []string{h, b.ints("ax", 1)}, aInt("keepdims", 1)), 3
+		}},
+		{name: "Tile", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			t := b.node("Tile", []string{b.param("T", []int64{2, 3}, 0.5, 0), b.ints("reps", 2, 1)}) // [4, 3]
+			return b.node("MatMul", []string{b.scaled(b.input(4)), t}), 2
+		}},
 		{name: "Trilu", dt: tFloat, opset: 14, build: func(b *graphBuilder) (string, int) {
 			h := b.node("MatMul", []string{b.scaled(b.input(3, 3)), b.param("W", []int64{3, 3}, 0.5, 0)})
 			return b.node("Trilu", []string{h}, aInt("upper", 0)), 3
