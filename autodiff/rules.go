@@ -184,10 +184,9 @@ func gradSoftplus(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool)
 	return []string{b.like(b.op("Mul", []string{dy[0], b.op("Sigmoid", []string{x})}), x)}, nil
 }
 
-func gradClip(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	if len(need) > 1 && need[1] || len(need) > 2 && need[2] {
-		return nil, b.noGrad("no gradient with respect to the bounds of Clip")
-	}
+// clipMask returns where the input of Clip n lies strictly inside its
+// bounds ("" when it has none): where the derivative is 1, not 0.
+func (b *gradBuilder) clipMask(n *onnxpb.NodeProto) string {
 	x := input(n, 0)
 	var mask string
 	if lo := input(n, 1); lo != "" {
@@ -200,6 +199,15 @@ func gradClip(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]
 		}
 		mask = m
 	}
+	return mask
+}
+
+func gradClip(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
+	if len(need) > 1 && need[1] || len(need) > 2 && need[2] {
+		return nil, b.noGrad("no gradient with respect to the bounds of Clip")
+	}
+	x := input(n, 0)
+	mask := b.clipMask(n)
 	out := make([]string, len(need))
 	if mask == "" {
 		out[0] = dy[0]

@@ -520,18 +520,8 @@ func tanClip(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error)
 	if len(dx) > 1 && dx[1] != "" || len(dx) > 2 && dx[2] != "" {
 		return nil, b.noGrad("the bounds of Clip depend on the weights")
 	}
-	x, y := input(n, 0), n.GetOutput()[0]
-	var m string
-	if lo := input(n, 1); lo != "" {
-		m = b.op("Greater", []string{x, lo})
-	}
-	if hi := input(n, 2); hi != "" {
-		c := b.op("Less", []string{x, hi})
-		if m != "" {
-			c = b.op("And", []string{m, c})
-		}
-		m = c
-	}
+	y := n.GetOutput()[0]
+	m := b.clipMask(n)
 	if m == "" {
 		return []string{dx[0]}, nil
 	}
