@@ -91,34 +91,95 @@ func TestGradientReachesEveryWeight(t *testing.T) {
 	}
 }
 
-// TestTangentRulesCoverGradientOps shows that every op the gradient models
-// contain has a second-order (forward) rule, or has no float output and so
-// carries no derivative: the closure that makes HVPModel work wherever
-// GradientModel does.
-func TestTangentRulesCoverGradientOps(t *testing.T) {
-	noFloat := map[string]bool{"Shape": true, "Size": true, "Equal": true, "Greater": true, "Less": true,
-		"GreaterOrEqual": true, "LessOrEqual": true, "And": true, "Or": true, "Not": true, "NonZero": true,
-		"ConstantOfShape": true, "Range": true, "Constant": true, "ArgMax": true}
-	seen := map[string]bool{}
+// closureCase is a model and the tensors to differentiate.
+type closureCase struct {
+	m   *onnx.Model
+	wrt []string
+	h   loss.Head // "": the head headOf finds
+}
+
+// closureCases are the models the closure test builds gradients of: the
+// committed and tiny models with respect to their weights, and a graph per
+// op with a gradient rule.
+func closureCases(t *testing.T) []closureCase {
+	var cs []closureCase
 	for _, m := range committedModels(t) {
-		out, h := headOf(t, m)
-		gm, err := GradientModel(m, out, h, weights(t, m))
-		if err != nil {
-			t.Fatalf("%s: %v", m.Path, err)
-		}
-		for _, n := range gm.Graph().GetNode() {
-			seen[n.GetOpType()] = true
+		cs = append(cs, closureCase{m, weights(t, m), ""})
+	}
+	covered := map[string]bool{}
+	for _, og := range opGraphs() {
+		g := &tgraph{g: &onnxpb.GraphProto{Name: proto.String(og.name)}}
+		m := g.model(og.build(g), og.opset)
+		m.Path = og.name + ".onnx"
+		cs = append(cs, closureCase{m, g.wrt, loss.MSE})
+		for _, n := range m.Graph().GetNode() {
+			covered[n.GetOpType()] = true
 		}
 	}
-	var ops []string
+	for op := range gradRules {
+		if !covered[op] {
+			t.Errorf("no graph of opGraphs differentiates through %s", op)
+		}
+	}
+	return cs
+}
+
+// TestTangentRulesCoverGradientOps shows that every op the gradient models
+// contain has a second-order (forward) rule, or cannot carry a derivative:
+// its outputs are all of non-float type, or its inputs are (a constant, or
+// zeros made from a shape), so that no tangent enters it. The types are the
+// builder's own, from its shape and type inference. This is the closure that
+// makes HVPModel work wherever GradientModel does. The models are the
+// committed ones, the tiny ones and a graph per op with a gradient rule; the
+// HVP model of each is built too.
+func TestTangentRulesCoverGradientOps(t *testing.T) {
+	seen := map[string]bool{}
+	exempt := map[string]bool{}
+	carries := func(dt onnx.DataType) bool { return dt == onnx.Undefined || dt.IsFloat() }
+	for _, c := range closureCases(t) {
+		m := c.m
+		out, h := headOf(t, m)
+		if c.h != "" {
+			h = c.h
+		}
+		b := newGradBuilder(m.Clone(), m.Opset())
+		if err := b.safeBuild(out, h, c.wrt); err != nil {
+			t.Errorf("%s: gradient model: %v", m.Path, err)
+			continue
+		}
+		for _, n := range b.m.Graph().GetNode() {
+			op := n.GetOpType()
+			seen[op] = true
+			if tangentRules[op] != nil {
+				continue
+			}
+			in, out := false, false
+			for _, v := range n.GetInput() {
+				in = in || v != "" && carries(b.dt(v))
+			}
+			for _, v := range n.GetOutput() {
+				out = out || v != "" && carries(b.dt(v))
+			}
+			if in && out {
+				t.Errorf("%s: node %q (%s) maps float values to float values and %s has no forward rule", m.Path, n.GetName(), op, op)
+			}
+			exempt[op] = true
+		}
+		if _, err := HVPModel(m, out, h, c.wrt); err != nil {
+			t.Errorf("%s: HVP model: %v", m.Path, err)
+		}
+	}
+	var ops, without []string
 	for op := range seen {
 		ops = append(ops, op)
-		if tangentRules[op] == nil && !noFloat[op] {
-			t.Errorf("%s appears in gradient models and has no forward rule", op)
-		}
+	}
+	for op := range exempt {
+		without = append(without, op)
 	}
 	slices.Sort(ops)
+	slices.Sort(without)
 	t.Logf("%d op types in the gradient models: %v", len(ops), ops)
+	t.Logf("without a forward rule, carrying no derivative: %v", without)
 	for op := range gradRules {
 		if tangentRules[op] == nil {
 			t.Errorf("%s has a gradient rule and no forward rule", op)

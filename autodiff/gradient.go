@@ -392,6 +392,13 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		if err != nil {
 			return err
 		}
+		for i, ok := range need {
+			// A rule that gives no gradient for an input that depends on
+			// the weights would make it silently constant.
+			if ok && (i >= len(dxs) || dxs[i] == "") {
+				return b.noGrad("the rule gives no gradient for input %d (%q)", i, n.GetInput()[i])
+			}
+		}
 		for i, dx := range dxs {
 			if dx != "" && i < len(need) && need[i] {
 				b.addGrad(n.GetInput()[i], dx)

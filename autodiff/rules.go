@@ -16,10 +16,12 @@ import (
 type gradRule func(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error)
 
 // gradRules maps op types to their gradient rules. GradientOps lists them.
-var gradRules map[string]gradRule
+// It is made before any init runs, and each file's init registers its rules,
+// so that the order in which the files' inits run does not matter.
+var gradRules = make(map[string]gradRule)
 
 func init() {
-	gradRules = map[string]gradRule{
+	maps.Copy(gradRules, map[string]gradRule{
 		"Identity":           gradIdentity,
 		"Dropout":            gradIdentity,
 		"Reshape":            gradReshape,
@@ -60,7 +62,7 @@ func init() {
 		"Pad":                gradPad,
 		"ReduceSum":          gradReduce,
 		"ReduceMean":         gradReduce,
-	}
+	})
 }
 
 // GradientOps returns the op types GradientModel can differentiate through,

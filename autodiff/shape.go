@@ -2,7 +2,6 @@ package autodiff
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
@@ -184,42 +183,94 @@ func (b *gradBuilder) infer(n *onnxpb.NodeProto, declared map[string]*onnxpb.Val
 }
 
 // fallbackType is the element type of output i of n when the rules of
-// inferOp could not say more: what the op's definition fixes, else the type
-// of its data input.
+// inferOp could not say more: what the op's definition fixes (taken from
+// the ONNX schemas: every default-domain op whose output type is not that of
+// its first input is listed), else the type of its first input. Ops of other
+// domains and ops of sequences, optionals and subgraphs get Undefined, which
+// counts as depending on the weights wherever an input does, so that such a
+// node on the path to the loss is an error, not a constant.
 func fallbackType(n *onnxpb.NodeProto, in []*vinfo, i int) onnx.DataType {
-	first := func(k int) onnx.DataType {
+	at := func(k int) onnx.DataType {
 		if k < len(in) {
 			return in[k].dt
 		}
 		return onnx.Undefined
 	}
+	attrType := func(name string, def onnx.DataType) onnx.DataType {
+		if a := n.Attr(name); a != nil {
+			return onnx.DataType(a.GetI())
+		}
+		return def
+	}
+	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+		return onnx.Undefined
+	}
 	switch n.GetOpType() {
-	case "Shape", "Size", "NonZero", "ArgMax", "ArgMin":
+	case "Shape", "Size", "NonZero", "ArgMax", "ArgMin", "NonMaxSuppression", "SequenceLength":
 		return onnx.Int64
-	case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Not", "IsNaN", "IsInf":
+	case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Not", "IsNaN", "IsInf",
+		"OptionalHasElement", "RegexFullMatch":
 		return onnx.Bool
 	case "Cast":
 		return onnx.DataType(n.AttrInt("to", 0))
-	case "CastLike", "Where":
-		return first(1)
+	case "CastLike", "Where", "DequantizeLinear":
+		return at(1)
+	case "OneHot":
+		return at(2)
+	case "QLinearConv", "QLinearMatMul":
+		return at(7)
+	case "QuantizeLinear":
+		if len(in) > 2 && in[2].dt != onnx.Undefined {
+			return in[2].dt
+		}
+		return onnx.Uint8
+	case "DynamicQuantizeLinear":
+		if i == 1 {
+			return onnx.Float
+		}
+		return onnx.Uint8
+	case "ConvInteger", "MatMulInteger":
+		return onnx.Int32
 	case "ConstantOfShape":
 		if a := n.Attr("value"); a != nil && a.GetT() != nil {
 			return onnx.DataType(a.GetT().GetDataType())
 		}
 		return onnx.Float
-	case "Dropout", "MaxPool", "TopK":
+	case "Bernoulli", "EyeLike", "RandomNormalLike", "RandomUniformLike":
+		return attrType("dtype", at(0))
+	case "RandomNormal", "RandomUniform":
+		return attrType("dtype", onnx.Float)
+	case "Multinomial":
+		return attrType("dtype", onnx.Int32)
+	case "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix":
+		return attrType("output_datatype", onnx.Float)
+	case "TfIdfVectorizer":
+		return onnx.Float
+	case "Dropout":
 		if i == 1 {
-			if n.GetOpType() == "Dropout" {
-				return onnx.Bool
-			}
+			return onnx.Bool
+		}
+	case "MaxPool", "TopK":
+		if i == 1 {
 			return onnx.Int64
+		}
+	case "Unique":
+		if i > 0 {
+			return onnx.Int64
+		}
+	case "BatchNormalization":
+		if i > 0 {
+			return at(3)
 		}
 	case "LayerNormalization":
 		if i > 0 {
-			return onnx.DataType(n.AttrInt("stash_type", int64(onnx.Float)))
+			return attrType("stash_type", onnx.Float)
 		}
+	case "If", "Loop", "Scan", "Optional", "OptionalGetElement", "SequenceAt", "SequenceConstruct", "SequenceEmpty",
+		"SequenceInsert", "SequenceErase", "SplitToSequence", "ConcatFromSequence", "SequenceMap":
+		return onnx.Undefined
 	}
-	return first(0)
+	return at(0)
 }
 
 func ranked(dt onnx.DataType, dims []int64) *vinfo {
@@ -331,7 +382,25 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		"HardSigmoid", "Selu", "Softsign", "Sin", "Cos", "InstanceNormalization", "LRN", "HardSwish", "Gelu",
 		"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Mish", "ThresholdedRelu", "Shrink", "Celu":
 		return same()
-	case "BatchNormalization", "LayerNormalization":
+	case "BatchNormalization":
+		return same()
+	case "LayerNormalization":
+		// Y, and the Mean and InvStdDev with the normalised axes kept, in
+		// the stash type.
+		outs := same()
+		stash := onnx.DataType(n.AttrInt("stash_type", int64(onnx.Float)))
+		var stat []int64
+		if x.ranked {
+			stat = slices.Clone(x.dims)
+			for a := normAxis(n.AttrInt("axis", -1), len(stat)); a >= 0 && a < len(stat); a++ {
+				stat[a] = 1
+			}
+		}
+		for range n.GetOutput()[1:] {
+			outs = append(outs, ranked(stash, slices.Clone(stat)))
+		}
+		return outs
+	case "CumSum":
 		return same()
 	case "Dropout":
 		return []*vinfo{ranked(x.dt, slices.Clone(x.dims)), ranked(onnx.Bool, slices.Clone(x.dims))}
@@ -577,9 +646,7 @@ func (b *gradBuilder) inferOp(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
 		}
 		return []*vinfo{ranked(x.dt, d)}
 	case "Einsum":
-		if _, out, ok := strings.Cut(strings.ReplaceAll(attrString(n, "equation", ""), " ", ""), "->"); ok && !strings.Contains(out, ".") {
-			return []*vinfo{ranked(x.dt, unknownDims(len(out)))}
-		}
+		return b.einsumInfo(n, in)
 	}
 	return nil
 }
@@ -787,19 +854,68 @@ func (b *gradBuilder) splitInfo(n *onnxpb.NodeProto, x *vinfo) []*vinfo {
 	if !ok {
 		sizes = attrInts(n, "split")
 	}
+	dim := x.dims[a]
 	for i := range outs {
 		d := slices.Clone(x.dims)
 		switch {
 		case len(sizes) == k:
 			d[a] = sizes[i]
-		case x.dims[a] >= 0 && x.dims[a]%int64(k) == 0:
-			d[a] = x.dims[a] / int64(k)
+		case dim < 0:
+			d[a] = dimUnknown
+		case n.Attr("num_outputs") != nil:
+			// Opset 18: chunks of ceil(dim / k), the last one smaller.
+			c := (dim + int64(k) - 1) / int64(k)
+			d[a] = max(0, min(c, dim-int64(i)*c))
+		case dim%int64(k) == 0:
+			d[a] = dim / int64(k)
 		default:
 			d[a] = dimUnknown
 		}
 		outs[i] = ranked(x.dt, d)
 	}
 	return outs
+}
+
+// einsumSizes returns the size of each letter of spec that its operands
+// give: the first size that is not 1 (1 could broadcast), else 1.
+func einsumSizes(spec einsumSpec, in []*vinfo) map[rune]int64 {
+	size := map[rune]int64{}
+	for k, t := range spec.in {
+		if k >= len(in) || !in[k].ranked || len(in[k].dims) != len(t) {
+			continue
+		}
+		for i, r := range t {
+			d := in[k].dims[i]
+			if old, seen := size[r]; d == dimUnknown || seen && old != 1 {
+				continue
+			}
+			size[r] = d
+		}
+	}
+	return size
+}
+
+// einsumInfo infers an Einsum's output from the sizes its operands give the
+// letters.
+func (b *gradBuilder) einsumInfo(n *onnxpb.NodeProto, in []*vinfo) []*vinfo {
+	dt := onnx.Undefined
+	if len(in) > 0 {
+		dt = in[0].dt
+	}
+	spec, ok := parseEinsum(attrString(n, "equation", ""))
+	if !ok || len(spec.in) != len(in) {
+		return []*vinfo{{dt: dt}}
+	}
+	size := einsumSizes(spec, in)
+	dims := make([]int64, len(spec.out))
+	for i, r := range spec.out {
+		d, ok := size[r]
+		if !ok {
+			d = dimUnknown
+		}
+		dims[i] = d
+	}
+	return []*vinfo{ranked(dt, dims)}
 }
 
 // window is the geometry of a convolution or pooling node along its spatial

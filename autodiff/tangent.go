@@ -48,10 +48,11 @@ func HVPModel(m *onnx.Model, output string, h loss.Head, wrt []string) (*onnx.Mo
 type tangentRule func(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error)
 
 // tangentRules maps op types to their forward rules. TangentOps lists them.
-var tangentRules map[string]tangentRule
+// Like gradRules, it is made before any init runs.
+var tangentRules = make(map[string]tangentRule)
 
 func init() {
-	tangentRules = map[string]tangentRule{
+	maps.Copy(tangentRules, map[string]tangentRule{
 		"Identity":           tanIdentity,
 		"Dropout":            tanIdentity,
 		"Reshape":            tanLinear,
@@ -101,7 +102,7 @@ func init() {
 		"ConvTranspose":      tanConv,
 		"BatchNormalization": tanBatchNorm,
 		"MaxPool":            tanMaxPool,
-	}
+	})
 }
 
 // TangentOps returns the op types HVPModel pushes tangents through, sorted.
@@ -526,34 +527,6 @@ func tanClip(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error)
 		return []string{dx[0]}, nil
 	}
 	return []string{b.mask(m, dx[0], y)}, nil
-}
-
-// tanMaxMin is the rule of an elementwise Max or Min: the tangent of the
-// operand that wins, the first one on ties.
-func tanMaxMin(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
-	y := n.GetOutput()[0]
-	cmp := "GreaterOrEqual"
-	if n.GetOpType() == "Min" {
-		cmp = "LessOrEqual"
-	}
-	zero := b.cf(b.dt(y), 0)
-	// Walk the operands keeping the running winner and its tangent.
-	win, t := input(n, 0), dx[0]
-	if t == "" {
-		t = zero
-	}
-	for i := 1; i < len(dx); i++ {
-		ti := dx[i]
-		if ti == "" {
-			ti = zero
-		}
-		keep := b.op(cmp, []string{win, input(n, i)})
-		t = b.op("Where", []string{keep, t, ti})
-		if i < len(dx)-1 {
-			win = b.op(n.GetOpType(), []string{win, input(n, i)})
-		}
-	}
-	return []string{b.expandTo(b.like(t, y), y)}, nil
 }
 
 func tanSoftmax(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {

@@ -13,9 +13,7 @@ import (
 // (LayerNorm and GELU decomposed), Gather and Slice (class tokens, fused
 // projections cut apart), Where (masks), Split, Max/Min, and the fused
 // LayerNormalization and Gelu of newer opsets. Each has its reverse rule
-// here and its forward rule beside it, registered in init. (This init runs
-// after those of rules.go and tangent.go, which make the tables: the go tool
-// hands a package's files to the compiler in name order.)
+// here and its forward rule beside it, registered in init.
 
 func init() {
 	for op, r := range map[string]gradRule{
@@ -127,29 +125,49 @@ func tanErf(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) 
 	return []string{b.like(b.op("Mul", []string{dx[0], b.erfSlope(x)}), y)}, nil
 }
 
-// geluSlope returns the derivative of the exact GELU at x:
-// Phi(x) + x phi(x) = 0.5 (1 + erf(x/sqrt2)) + x exp(-x^2/2)/sqrt(2 pi).
-func (b *gradBuilder) geluSlope(x string) string {
+// geluSlope returns the derivative of the GELU node n at its input x. Exact
+// (approximate "none"): Phi(x) + x phi(x) = 0.5 (1 + erf(x/sqrt2)) +
+// x exp(-x^2/2)/sqrt(2 pi). Tanh form: with u = c (x + a x^3), c = sqrt(2/pi),
+// a = 0.044715 and t = tanh(u), 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2).
+func (b *gradBuilder) geluSlope(n *onnxpb.NodeProto) (string, error) {
+	x := input(n, 0)
 	dt := b.dt(x)
-	cdf := b.op("Mul", []string{b.op("Add", []string{b.cf(dt, 1), b.op("Erf", []string{b.op("Mul", []string{x, b.cf(dt, 1/math.Sqrt2)})})}), b.cf(dt, 0.5)})
-	pdf := b.op("Mul", []string{b.op("Exp", []string{b.op("Mul", []string{b.op("Mul", []string{x, x}), b.cf(dt, -0.5)})}), b.cf(dt, 1/math.Sqrt(2*math.Pi))})
-	return b.like(b.op("Add", []string{cdf, b.op("Mul", []string{x, pdf})}), x)
+	c := func(v float64) string { return b.cf(dt, v) }
+	switch a := attrString(n, "approximate", "none"); a {
+	case "none":
+		cdf := b.op("Mul", []string{b.op("Add", []string{c(1), b.op("Erf", []string{b.op("Mul", []string{x, c(1 / math.Sqrt2)})})}), c(0.5)})
+		pdf := b.op("Mul", []string{b.op("Exp", []string{b.op("Mul", []string{b.op("Mul", []string{x, x}), c(-0.5)})}), c(1 / math.Sqrt(2*math.Pi))})
+		return b.like(b.op("Add", []string{cdf, b.op("Mul", []string{x, pdf})}), x), nil
+	case "tanh":
+		const ga = 0.044715
+		k := math.Sqrt(2 / math.Pi)
+		x2 := b.op("Mul", []string{x, x})
+		u := b.op("Mul", []string{b.op("Add", []string{x, b.op("Mul", []string{b.op("Mul", []string{x2, x}), c(ga)})}), c(k)})
+		t := b.op("Tanh", []string{u})
+		half := b.op("Mul", []string{b.op("Add", []string{c(1), t}), c(0.5)})
+		du := b.op("Mul", []string{b.op("Add", []string{c(1), b.op("Mul", []string{x2, c(3 * ga)})}), c(k)})
+		sech2 := b.op("Sub", []string{c(1), b.op("Mul", []string{t, t})})
+		rest := b.op("Mul", []string{b.op("Mul", []string{b.op("Mul", []string{x, c(0.5)}), sech2}), du})
+		return b.like(b.op("Add", []string{half, rest}), x), nil
+	default:
+		return "", b.noGrad("approximate=%s is not supported", a)
+	}
 }
 
 func gradGelu(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	if a := attrString(n, "approximate", "none"); a != "none" {
-		return nil, b.noGrad("approximate=%s is not supported", a)
+	d, err := b.geluSlope(n)
+	if err != nil {
+		return nil, err
 	}
-	x := input(n, 0)
-	return []string{b.like(b.op("Mul", []string{dy[0], b.geluSlope(x)}), x)}, nil
+	return []string{b.like(b.op("Mul", []string{dy[0], d}), input(n, 0))}, nil
 }
 
 func tanGelu(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
-	if a := attrString(n, "approximate", "none"); a != "none" {
-		return nil, b.noGrad("approximate=%s is not supported", a)
+	d, err := b.geluSlope(n)
+	if err != nil {
+		return nil, err
 	}
-	x, y := input(n, 0), n.GetOutput()[0]
-	return []string{b.like(b.op("Mul", []string{dx[0], b.geluSlope(x)}), y)}, nil
+	return []string{b.like(b.op("Mul", []string{dx[0], d}), n.GetOutput()[0])}, nil
 }
 
 // gradGather scatters the gradient back to the rows it was gathered from,
@@ -335,40 +353,105 @@ func gradSplit(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([
 	return out, nil
 }
 
-// gradMaxMin routes the gradient of an elementwise Max or Min of two
-// operands to the one that wins, the first on ties (as tanMaxMin does).
+// winMasks returns, for an elementwise Max or Min n, one boolean mask per
+// operand, shaped like the output: where that operand is the first one
+// equal to the result. Both rules use them, so that ties go to the first
+// operand in the gradient and in the tangent alike. (PyTorch shares a tie of
+// max(a, b) half and half instead; the first operand is what a running
+// comparison gives, and ties of computed values are rare off constants.)
+func (b *gradBuilder) winMasks(n *onnxpb.NodeProto) []string {
+	y := n.GetOutput()[0]
+	masks := make([]string, len(n.GetInput()))
+	taken := ""
+	for i, in := range n.GetInput() {
+		eq := b.op("Equal", []string{in, y})
+		switch {
+		case i == 0:
+			masks[i] = eq
+		default:
+			masks[i] = b.op("And", []string{eq, b.op("Not", []string{taken})})
+		}
+		if i < len(masks)-1 {
+			if taken == "" {
+				taken = eq
+			} else {
+				taken = b.op("Or", []string{taken, eq})
+			}
+		}
+	}
+	return masks
+}
+
+// gradMaxMin routes the gradient of an elementwise Max or Min of any number
+// of operands to the one that wins, the first on ties.
 func gradMaxMin(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
 	if len(n.GetInput()) == 1 {
 		return []string{dy[0]}, nil
 	}
-	if len(n.GetInput()) != 2 {
-		return nil, b.noGrad("%d operands; two are supported", len(n.GetInput()))
+	y := n.GetOutput()[0]
+	zero := b.cf(b.dt(y), 0)
+	masks := b.winMasks(n)
+	out := make([]string, len(need))
+	for i, ok := range need {
+		if !ok {
+			continue
+		}
+		s, err := b.sumTo(b.like(b.op("Where", []string{masks[i], dy[0], zero}), y), y, input(n, i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
 	}
-	cmp := "GreaterOrEqual"
-	if n.GetOpType() == "Min" {
-		cmp = "LessOrEqual"
-	}
-	return b.route(n, b.op(cmp, []string{input(n, 0), input(n, 1)}), dy[0], 0, 1, need)
+	return out, nil
 }
 
-// layerNormParts recomputes, for a LayerNormalization n, the normalised
-// input xhat and the inverse standard deviation s over the normalised axes.
-func (b *gradBuilder) layerNormParts(n *onnxpb.NodeProto) (xhat, s string, axes []int64, err error) {
-	x := input(n, 0)
-	r := b.rank(x)
-	if r < 0 {
-		return "", "", nil, b.noGrad("input of unknown rank")
+// tanMaxMin is the forward rule of an elementwise Max or Min: the tangent
+// of the operand that wins, the first one on ties (the masks of gradMaxMin).
+func tanMaxMin(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
+	y := n.GetOutput()[0]
+	if len(dx) == 1 {
+		return []string{dx[0]}, nil
 	}
+	masks := b.winMasks(n)
+	t := b.cf(b.dt(y), 0)
+	for i, d := range dx {
+		if d != "" {
+			t = b.op("Where", []string{masks[i], d, t})
+		}
+	}
+	return []string{b.expandTo(b.like(t, y), y)}, nil
+}
+
+// lnAxes returns the axes a LayerNormalization n normalises over.
+func (b *gradBuilder) lnAxes(n *onnxpb.NodeProto) ([]int64, error) {
+	r := b.rank(input(n, 0))
+	if r < 0 {
+		return nil, b.noGrad("input of unknown rank")
+	}
+	var axes []int64
 	for a := normAxis(n.AttrInt("axis", -1), r); a < r; a++ {
 		axes = append(axes, int64(a))
 	}
+	return axes, nil
+}
+
+// normStats recomputes, for a normalisation of x over axes with the given
+// epsilon, the mean, the normalised input xhat and the inverse standard
+// deviation s (mean and s with the axes kept), in x's type.
+func (b *gradBuilder) normStats(x string, axes []int64, eps float64) (mean, xhat, s string) {
 	dt := b.dt(x)
-	mean := b.reduceMean(x, axes, true)
+	mean = b.reduceMean(x, axes, true)
 	xc := b.like(b.op("Sub", []string{x, mean}), x)
 	v := b.reduceMean(b.like(b.op("Mul", []string{xc, xc}), x), axes, true)
-	s = b.op("Reciprocal", []string{b.op("Sqrt", []string{b.op("Add", []string{v, b.cf(dt, float64(float32(attrFloat(n, "epsilon", 1e-5))))})})})
+	s = b.op("Reciprocal", []string{b.op("Sqrt", []string{b.op("Add", []string{v, b.cf(dt, float64(float32(eps)))})})})
 	b.like(s, v)
-	return b.like(b.op("Mul", []string{xc, s}), x), s, axes, nil
+	return mean, b.like(b.op("Mul", []string{xc, s}), x), s
+}
+
+// normParts is normStats without the mean.
+func (b *gradBuilder) normParts(x string, axes []int64, eps float64) (xhat, s string) {
+	_, xhat, s = b.normStats(x, axes, eps)
+	return xhat, s
 }
 
 // normBackward is s (g - mean(g) - xhat mean(g xhat)) over axes: the
@@ -381,17 +464,17 @@ func (b *gradBuilder) normBackward(g, xhat, s string, axes []int64) string {
 	return b.like(b.op("Mul", []string{t, s}), xhat)
 }
 
+// gradLayerNorm differentiates Y and, when a graph uses them, the Mean and
+// InvStdDev outputs: the mean's gradient spreads evenly over the
+// normalised elements, and s = (var + eps)^-1/2 has ds/dx = -s^2 xhat / n.
 func gradLayerNorm(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	for i := 1; i < len(dy); i++ {
-		if dy[i] != "" {
-			return nil, b.noGrad("gradient through the Mean or InvStdDev outputs")
-		}
-	}
 	x, scale, y := input(n, 0), input(n, 1), n.GetOutput()[0]
-	xhat, s, axes, err := b.layerNormParts(n)
+	axes, err := b.lnAxes(n)
 	if err != nil {
 		return nil, err
 	}
+	dt := b.dt(x)
+	_, xhat, s := b.normStats(x, axes, attrFloat(n, "epsilon", 1e-5))
 	r := b.rank(x)
 	lead := make([]int64, 0, r)
 	for a := 0; a < r-len(axes); a++ {
@@ -399,8 +482,21 @@ func gradLayerNorm(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool
 	}
 	out := make([]string, len(need))
 	if need[0] {
-		g := b.like(b.op("Mul", []string{dy[0], b.castTo(scale, b.dt(x))}), y)
-		out[0] = b.normBackward(g, xhat, s, axes)
+		var terms []string
+		if dy[0] != "" {
+			g := b.like(b.op("Mul", []string{dy[0], b.castTo(scale, dt)}), y)
+			terms = append(terms, b.normBackward(g, xhat, s, axes))
+		}
+		if len(dy) > 1 && dy[1] != "" {
+			g := b.op("Mul", []string{b.castTo(dy[1], dt), b.meanScale(x, axes, dt)})
+			terms = append(terms, b.like(b.op("Expand", []string{g, b.shapeLike(x)}), x))
+		}
+		if len(dy) > 2 && dy[2] != "" {
+			k := b.op("Mul", []string{b.op("Mul", []string{s, s}), b.meanScale(x, axes, dt)})
+			g := b.op("Neg", []string{b.op("Mul", []string{b.castTo(dy[2], dt), k})})
+			terms = append(terms, b.like(b.op("Mul", []string{g, xhat}), x))
+		}
+		out[0] = b.like(b.sum(terms...), x)
 	}
 	leadSum := func(v, like string) string {
 		if len(lead) == 0 {
@@ -409,36 +505,55 @@ func gradLayerNorm(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool
 		return b.reshapeLike(b.reduceSum(b.like(v, y), lead, false), like)
 	}
 	if len(need) > 1 && need[1] {
-		out[1] = leadSum(b.op("Mul", []string{dy[0], xhat}), scale)
+		out[1] = leadSum(b.zeroIfNone(dy[0], y, func(g string) string { return b.op("Mul", []string{g, xhat}) }), scale)
 	}
 	if len(need) > 2 && need[2] {
-		out[2] = leadSum(dy[0], input(n, 2))
+		out[2] = leadSum(b.zeroIfNone(dy[0], y, func(g string) string { return g }), input(n, 2))
 	}
 	return out, nil
 }
 
+// zeroIfNone returns f(g), or zeros shaped like y when g is "" (an output
+// without a gradient).
+func (b *gradBuilder) zeroIfNone(g, y string, f func(string) string) string {
+	if g == "" {
+		return b.zerosLike(y)
+	}
+	return f(g)
+}
+
 func tanLayerNorm(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
 	x, scale, y := input(n, 0), input(n, 1), n.GetOutput()[0]
-	if len(n.GetOutput()) > 1 && slices.ContainsFunc(n.GetOutput()[1:], func(o string) bool { return o != "" }) {
-		return nil, b.noGrad("the Mean or InvStdDev outputs are used")
-	}
-	xhat, s, axes, err := b.layerNormParts(n)
+	axes, err := b.lnAxes(n)
 	if err != nil {
 		return nil, err
 	}
+	dt := b.dt(x)
+	_, xhat, s := b.normStats(x, axes, attrFloat(n, "epsilon", 1e-5))
 	var terms []string
 	if dx[0] != "" {
 		t := b.normBackward(dx[0], xhat, s, axes)
-		terms = append(terms, b.like(b.op("Mul", []string{t, b.castTo(scale, b.dt(x))}), y))
+		terms = append(terms, b.like(b.op("Mul", []string{t, b.castTo(scale, dt)}), y))
 	}
 	if len(dx) > 1 && dx[1] != "" {
-		terms = append(terms, b.like(b.op("Mul", []string{xhat, b.castTo(dx[1], b.dt(x))}), y))
+		terms = append(terms, b.like(b.op("Mul", []string{xhat, b.castTo(dx[1], dt)}), y))
 	}
 	if len(dx) > 2 && dx[2] != "" {
-		terms = append(terms, b.castTo(dx[2], b.dt(x)))
+		terms = append(terms, b.castTo(dx[2], dt))
 	}
-	out := make([]string, len(n.GetOutput()))
+	outs := n.GetOutput()
+	out := make([]string, len(outs))
 	out[0] = b.expandTo(b.like(b.sum(terms...), y), y)
+	if dx[0] != "" && len(outs) > 1 && outs[1] != "" {
+		// d mean = mean(dx).
+		out[1] = b.castTo(b.like(b.reduceMean(dx[0], axes, true), s), b.dt(outs[1]))
+	}
+	if dx[0] != "" && len(outs) > 2 && outs[2] != "" {
+		// d s = -s^2 mean(xhat dx).
+		m := b.reduceMean(b.like(b.op("Mul", []string{xhat, dx[0]}), x), axes, true)
+		t := b.op("Neg", []string{b.op("Mul", []string{b.op("Mul", []string{s, s}), m})})
+		out[2] = b.castTo(b.like(t, s), b.dt(outs[2]))
+	}
 	return out, nil
 }
 
@@ -452,73 +567,136 @@ func gradTrilu(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([
 	return out, nil
 }
 
-// einsumTerms parses an explicit two-operand equation "ab,bc->ac" whose
-// operands have no repeated letter and no ellipsis, and whose every letter
-// appears in at least two of the three terms (so that no operand axis is
-// summed alone, which the adjoint would have to broadcast back).
-func einsumTerms(eq string) (a, c, y string, ok bool) {
-	eq = strings.ReplaceAll(eq, " ", "")
-	lhs, out, found := strings.Cut(eq, "->")
-	if !found || strings.Contains(eq, ".") {
-		return "", "", "", false
-	}
-	ops := strings.Split(lhs, ",")
-	if len(ops) != 2 {
-		return "", "", "", false
-	}
-	a, c, y = ops[0], ops[1], out
-	for _, t := range []string{a, c, y} {
-		for i, r := range t {
-			if strings.ContainsRune(t[i+1:], r) {
-				return "", "", "", false
-			}
-		}
-	}
-	for _, r := range a + c + y {
-		k := 0
-		for _, t := range []string{a, c, y} {
-			if strings.ContainsRune(t, r) {
-				k++
-			}
-		}
-		if k < 2 {
-			return "", "", "", false
-		}
-	}
-	return a, c, y, true
+// einsumSpec is a parsed Einsum equation: one term per operand and the
+// output's, each a string of distinct letters.
+type einsumSpec struct {
+	in  []string
+	out string
 }
 
-// gradEinsum differentiates a two-operand Einsum by Einsums: for
-// Y = einsum("a,c->y", A, C), dA = einsum("y,c->a", dY, C) and
-// dC = einsum("a,y->c", A, dY).
+// parseEinsum parses an equation without ellipsis whose terms repeat no
+// letter (no diagonals or traces); an implicit output is the letters that
+// occur once, in alphabetical order, as the operator defines it.
+func parseEinsum(eq string) (einsumSpec, bool) {
+	eq = strings.ReplaceAll(eq, " ", "")
+	if strings.Contains(eq, ".") || eq == "" {
+		return einsumSpec{}, false
+	}
+	lhs, out, explicit := strings.Cut(eq, "->")
+	spec := einsumSpec{in: strings.Split(lhs, ",")}
+	count := map[rune]int{}
+	for _, t := range spec.in {
+		for _, r := range t {
+			count[r]++
+		}
+	}
+	if !explicit {
+		var once []rune
+		for r, k := range count {
+			if k == 1 {
+				once = append(once, r)
+			}
+		}
+		slices.Sort(once)
+		out = string(once)
+	}
+	spec.out = out
+	for _, t := range append(slices.Clone(spec.in), out) {
+		for i, r := range t {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') || strings.ContainsRune(t[i+1:], r) {
+				return einsumSpec{}, false
+			}
+		}
+	}
+	for _, r := range out {
+		if count[r] == 0 {
+			return einsumSpec{}, false
+		}
+	}
+	return spec, true
+}
+
+// gradEinsum differentiates an Einsum by Einsums: the gradient of operand i
+// is the Einsum of dY with the other operands onto the letters of operand i
+// that occur elsewhere; along a letter that occurs in operand i alone (an
+// axis summed away), it is constant, so it is unsqueezed and expanded there.
+// For Y = einsum("bqd,bkd->bqk", Q, K): dQ = einsum("bqk,bkd->bqd", dY, K).
 func gradEinsum(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
-	a, c, y, ok := einsumTerms(attrString(n, "equation", ""))
-	if !ok {
-		return nil, b.noGrad("equation %q: only explicit two-operand equations without repeated or lone indices are supported", attrString(n, "equation", ""))
+	eq := attrString(n, "equation", "")
+	spec, ok := parseEinsum(eq)
+	if !ok || len(spec.in) != len(n.GetInput()) {
+		return nil, b.noGrad("equation %q: ellipses and letters repeated within a term are not supported", eq)
 	}
+	infos := make([]*vinfo, len(n.GetInput()))
+	for k, in := range n.GetInput() {
+		if infos[k] = b.info[in]; infos[k] == nil {
+			infos[k] = &vinfo{}
+		}
+	}
+	size := einsumSizes(spec, infos)
+	sized := func(r rune) bool { _, ok := size[r]; return ok }
 	out := make([]string, len(need))
-	if need[0] {
-		out[0] = b.like(b.op("Einsum", []string{dy[0], input(n, 1)}, attrS("equation", y+","+c+"->"+a)), input(n, 0))
-	}
-	if need[1] {
-		out[1] = b.like(b.op("Einsum", []string{input(n, 0), dy[0]}, attrS("equation", a+","+y+"->"+c)), input(n, 1))
+	for i, ok := range need {
+		if !ok {
+			continue
+		}
+		x := input(n, i)
+		terms := []string{spec.out}
+		ins := []string{dy[0]}
+		for k, t := range spec.in {
+			if k != i {
+				terms = append(terms, t)
+				ins = append(ins, input(n, k))
+			}
+		}
+		elsewhere := strings.Join(terms, ",")
+		var keep []rune
+		var lone []int64
+		for pos, r := range spec.in[i] {
+			if strings.ContainsRune(elsewhere, r) {
+				keep = append(keep, r)
+			} else {
+				lone = append(lone, int64(pos))
+			}
+		}
+		g := b.op("Einsum", ins, attrS("equation", elsewhere+"->"+string(keep)))
+		if len(lone) > 0 {
+			g = b.op("Expand", []string{b.op("Unsqueeze", []string{g, b.ci(lone...)}), b.shapeLike(x)})
+			out[i] = b.like(g, x)
+			continue
+		}
+		// A letter of size 1 in operand i that another operand gives a
+		// larger size was broadcast: sum the gradient over it.
+		dims := make([]int64, len(keep))
+		for k, r := range keep {
+			if dims[k] = size[r]; !sized(r) {
+				dims[k] = dimUnknown
+			}
+		}
+		b.setInfo(g, b.dt(x), dims, true)
+		s, err := b.sumTo(g, g, x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b.like(s, x)
 	}
 	return out, nil
 }
 
+// tanEinsum: an Einsum is linear in each operand, so its tangent is the sum
+// of the same Einsum with one operand replaced by its tangent.
 func tanEinsum(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
-	if len(n.GetInput()) != 2 {
-		return nil, b.noGrad("Einsum of %d operands", len(n.GetInput()))
-	}
 	y := n.GetOutput()[0]
-	var t1, t2 string
-	if dx[0] != "" {
-		t1 = b.like(b.op("Einsum", []string{dx[0], input(n, 1)}, n.GetAttribute()...), y)
+	var terms []string
+	for i, d := range dx {
+		if d == "" {
+			continue
+		}
+		ins := slices.Clone(n.GetInput())
+		ins[i] = d
+		terms = append(terms, b.like(b.op("Einsum", ins, n.GetAttribute()...), y))
 	}
-	if dx[1] != "" {
-		t2 = b.like(b.op("Einsum", []string{input(n, 0), dx[1]}, n.GetAttribute()...), y)
-	}
-	return []string{b.like(b.sum(t1, t2), y)}, nil
+	return []string{b.like(b.sum(terms...), y)}, nil
 }
 
 // argMask returns, for a ReduceMax or ReduceMin n, the mask of the elements

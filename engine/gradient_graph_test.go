@@ -266,6 +266,9 @@ func (r *gradRunner) fdCheck(t *testing.T, values map[string][]float64, eps floa
 	var num, den float64
 	for _, w := range r.wrt {
 		v := values[w]
+		if len(grads[w]) != len(v) {
+			t.Fatalf("gradient of %s has %d values, the tensor %d", w, len(grads[w]), len(v))
+		}
 		idx := rng.Perm(len(v))
 		if len(idx) > maxEntries {
 			idx = idx[:maxEntries]

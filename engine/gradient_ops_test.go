@@ -23,6 +23,11 @@ type opCase struct {
 	opset int64
 	head  loss.Head // "" means MSE on the output
 	build func(b *graphBuilder) (y string, rank int)
+	// eps and hEps, when set, replace the steps of the differences of
+	// losses and of gradients: smaller ones for piecewise ops that ONNX
+	// Runtime runs in float only, whose kinks the default float steps
+	// would cross.
+	eps, hEps float64
 }
 
 const (
@@ -124,7 +129,7 @@ func opCases() []opCase {
 		}}
 	}
 
-	return []opCase{
+	return append([]opCase{
 		convCase("Conv", tFloat, []int64{2, 5, 5}, []int64{3, 2, 3, 3}, true, aInts("pads", 1, 1, 1, 1)),
 		convCase("Conv_stride2_remainder", tFloat, []int64{2, 6, 7}, []int64{3, 2, 3, 3}, true, aInts("pads", 1, 1, 1, 1), aInts("strides", 2, 2)),
 		convCase("Conv_asym_pads_stride3", tFloat, []int64{2, 8, 7}, []int64{2, 2, 2, 3}, false, aInts("pads", 0, 2, 1, 0), aInts("strides", 3, 2)),
@@ -414,7 +419,7 @@ func opCases() []opCase {
 		head(loss.Sigmoid, 1, "Sigmoid"),
 		head(loss.BinaryLogit, 1, ""),
 		head(loss.MSE, 2, ""),
-	}
+	}, moreOpCases()...)
 }
 
 func ptr(s string) *string { return &s }
@@ -437,10 +442,13 @@ func shapeName(x, p []int64) string {
 // input2 declares a second use of x (the data), which needs no gradient.
 func (b *graphBuilder) input2() string { return "x" }
 
-// TestGradientOps checks every gradient rule on a tiny graph around its op:
-// the gradient computed by ONNX Runtime through GradientModel against
-// central finite differences of the gradient model's own loss, at two
-// points: the graph's random weights, and those weights perturbed.
+// TestGradientOps checks every gradient rule on a tiny graph around its op,
+// at three points (the graph's random weights, then twice those weights
+// perturbed by 20%): the gradient computed by ONNX Runtime through
+// GradientModel against central finite differences of the gradient model's
+// own loss; the Hessian-vector product of HVPModel against central
+// differences of those gradients along a random direction; and the slope
+// against the gradient . direction.
 func TestGradientOps(t *testing.T) {
 	requireRuntime(t)
 	for _, c := range opCases() {
@@ -504,13 +512,16 @@ func checkOpGradient(t *testing.T, m *onnx.Model, b *graphBuilder, c opCase) {
 		eps, tol = 2e-3, 1e-2
 		hEps, hTol = 1e-2, 2e-2
 	}
+	if c.eps != 0 {
+		eps, hEps = c.eps, c.hEps
+	}
 	hm, err := autodiff.HVPModel(m, "", h, b.wrt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hr := newHVPRunner(t, hm, r)
-	for point := 0; point < 2; point++ {
-		if point == 1 {
+	for point := 0; point < 3; point++ {
+		if point > 0 {
 			// In the order of b.wrt, not of the map: the same point every run.
 			for _, w := range b.wrt {
 				v := values[w]

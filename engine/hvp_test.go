@@ -125,6 +125,9 @@ func (r *hvpRunner) check(t *testing.T, values map[string][]float64, eps float64
 	_, gm := g.run(t, at(-h))
 	var num, den float64
 	for _, w := range g.wrt {
+		if len(hv[w]) != len(values[w]) || len(gp[w]) != len(values[w]) {
+			t.Fatalf("%s: product of %d values, gradient of %d, tensor of %d", w, len(hv[w]), len(gp[w]), len(values[w]))
+		}
 		for i := range hv[w] {
 			fd := (gp[w][i] - gm[w][i]) / (2 * h)
 			num += (hv[w][i] - fd) * (hv[w][i] - fd)
