@@ -68,25 +68,82 @@ func weights(t *testing.T, m *onnx.Model) []string {
 	return names
 }
 
-// TestGradientReachesEveryWeight builds the gradient of every committed and
-// tiny model with respect to its weights and checks that each weight's
+// headInputs walks m's graph back from output and returns the float stored
+// tensors (initializers and Constant values) the output is computed from,
+// not counting what reaches it only through shapes and comparisons (inputs
+// of Shape, Size, ConstantOfShape, the comparisons, ArgMax, ArgMin, NonZero,
+// and casts to integer types), which carry no derivative.
+func headInputs(m *onnx.Model, output string) []string {
+	noDerivative := map[string]bool{"Shape": true, "Size": true, "ConstantOfShape": true, "Equal": true, "Greater": true,
+		"Less": true, "GreaterOrEqual": true, "LessOrEqual": true, "ArgMax": true, "ArgMin": true, "NonZero": true}
+	reach := map[string]bool{output: true}
+	nodes := m.Graph().GetNode()
+	for k := len(nodes) - 1; k >= 0; k-- {
+		n := nodes[k]
+		if !slices.ContainsFunc(n.GetOutput(), func(o string) bool { return reach[o] }) || noDerivative[n.GetOpType()] {
+			continue
+		}
+		if n.GetOpType() == "Cast" && !onnx.DataType(n.AttrInt("to", 0)).IsFloat() {
+			continue
+		}
+		for _, in := range n.GetInput() {
+			reach[in] = true
+		}
+	}
+	var out []string
+	for name, t := range m.StoredTensors() {
+		if reach[name] && onnx.DataType(t.GetDataType()).IsFloat() {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestGradientReachesEveryWeight walks the forward graph of every committed
+// and tiny model and shows that each float tensor the head output is
+// computed from reaches the loss through differentiated nodes: with respect
+// to the model's weights, and again with respect to every such tensor
+// (biases, normalisation parameters, class tokens and position tables,
+// Constant values), the head output is in the dependence set, each tensor's
 // gradient has contributions from the backward pass (it is not the zeros a
-// weight the loss does not depend on gets) and that the head output depends
-// on every weight: no part of a network is silently constant.
+// tensor the loss does not depend on gets), and the gradient output of the
+// built model is not a constant. No part of a network is silently constant.
 func TestGradientReachesEveryWeight(t *testing.T) {
 	for _, m := range committedModels(t) {
 		t.Run(filepath.Base(m.Path), func(t *testing.T) {
-			wrt := weights(t, m)
 			out, h := headOf(t, m)
-			b := newGradBuilder(m.Clone(), m.Opset())
-			if err := b.build(out, h, wrt); err != nil {
-				t.Fatal(err)
-			}
-			for _, w := range wrt {
-				if len(b.grads[w]) == 0 {
-					t.Errorf("weight %q gets no gradient", w)
+			all := headInputs(m, out)
+			for _, wrt := range [][]string{weights(t, m), all} {
+				b := newGradBuilder(m.Clone(), m.Opset())
+				if err := b.safeBuild(out, h, wrt); err != nil {
+					t.Fatal(err)
+				}
+				if !b.dep[out] {
+					t.Errorf("the head output %q does not depend on the tensors", out)
+				}
+				producer := map[string]*onnxpb.NodeProto{}
+				for _, n := range b.m.Graph().GetNode() {
+					for _, o := range n.GetOutput() {
+						producer[o] = n
+					}
+				}
+				for _, w := range wrt {
+					if len(b.grads[w]) == 0 {
+						t.Errorf("%q gets no gradient", w)
+						continue
+					}
+					id := producer[GradPrefix+w]
+					if id == nil || id.GetOpType() != "Identity" {
+						t.Errorf("no gradient output for %q", w)
+						continue
+					}
+					if src := id.GetInput()[0]; b.isZero[src] || producer[src] == nil || producer[src].GetOpType() == "ConstantOfShape" {
+						t.Errorf("the gradient of %q is a constant (%s)", w, src)
+					}
 				}
 			}
+			t.Logf("%d weights, %d float tensors feeding the head", len(weights(t, m)), len(all))
 		})
 	}
 }

@@ -341,6 +341,10 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 		}
 	}
 
+	if err := b.checkRules(output); err != nil {
+		return err
+	}
+
 	// The loss, and the gradient of the output.
 	lossName, dOut, labels, err := b.lossHead(output, h)
 	if err != nil {
@@ -488,6 +492,39 @@ func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	g.ValueInfo = nil
 	g.SparseInitializer = nil
 	b.setOpset()
+	return nil
+}
+
+// checkRules fails for the first node, in graph order, that lies between a
+// weight and output and has no rule: checking before the backward pass
+// names that node rather than a later one that trips over its output (of a
+// type or shape nothing could infer).
+func (b *gradBuilder) checkRules(output string) error {
+	reach := map[string]bool{output: b.dep[output]}
+	for k := len(b.fwd) - 1; k >= 0; k-- {
+		n := b.fwd[k]
+		if !slices.ContainsFunc(n.GetOutput(), func(o string) bool { return o != "" && reach[o] }) {
+			continue
+		}
+		for _, in := range n.GetInput() {
+			if in != "" && b.dep[in] {
+				reach[in] = true
+			}
+		}
+	}
+	for _, n := range b.fwd {
+		if !slices.ContainsFunc(n.GetOutput(), func(o string) bool { return o != "" && reach[o] }) ||
+			!slices.ContainsFunc(n.GetInput(), func(in string) bool { return in != "" && b.dep[in] }) {
+			continue
+		}
+		b.node = n
+		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+			return b.noGrad("ops of domain %q have no gradient here", d)
+		}
+		if gradRules[n.GetOpType()] == nil {
+			return b.noGrad("no gradient rule for %s", n.GetOpType())
+		}
+	}
 	return nil
 }
 

@@ -67,6 +67,14 @@ func (g *tgraph) i(v ...int64) string {
 	return name
 }
 
+// scalar adds a scalar int64 constant.
+func (g *tgraph) scalar(v int64) string {
+	name := fmt.Sprintf("i%d", len(g.g.Initializer))
+	g.g.Initializer = append(g.g.Initializer, &onnxpb.TensorProto{Name: proto.String(name),
+		DataType: proto.Int32(int32(onnx.Int64)), Int64Data: []int64{v}})
+	return name
+}
+
 // n appends a node with one output.
 func (g *tgraph) n(op string, in ...string) string { return g.na(op, in)[0] }
 
