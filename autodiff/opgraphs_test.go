@@ -126,6 +126,8 @@ func opGraphs() []opGraph {
 		unary("Gelu", 20, attrS("approximate", "tanh")), unary("Flatten", 13), unary("Transpose", 13, ints("perm", 0, 2, 1)),
 		unary("ReduceMax", 13, ints("axes", 2)), unary("ReduceMin", 18), unary("ReduceL2", 13, attrI("keepdims", 0)),
 		unary("ReduceLogSumExp", 13), unary("ReduceSumSquare", 13), unary("ReduceL1", 13), unary("ReduceLogSum", 13),
+		unary("ReduceProd", 13, ints("axes", 2)),
+		f("ReduceProd_opset18", 18, func(g *tgraph) string { return g.n("ReduceProd", g.in(3, 4), g.i(1, 2)) }),
 		unary("ReduceMean", 13, ints("axes", 1)), unary("Trilu", 14),
 		binary("Add"), binary("Sub"), binary("Mul"), binary("Div"), binary("Pow"), binary("PRelu"),
 		f("Sum", 13, func(g *tgraph) string { h := g.in(3, 4); return g.n("Sum", h, g.w(4), g.n("Tanh", h)) }),

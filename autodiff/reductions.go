@@ -2,13 +2,14 @@ package autodiff
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
 )
 
-// Rules for the smooth reductions (ReduceL2, ReduceLogSumExp,
-// ReduceSumSquare, ReduceL1, ReduceLogSum), CumSum, Mean and
+// Rules for the other reductions (ReduceL2, ReduceLogSumExp,
+// ReduceSumSquare, ReduceL1, ReduceLogSum, ReduceProd), CumSum, Mean and
 // InstanceNormalization. A reduction's gradient is dy, with the reduced axes
 // restored, times the derivative of the reduction with respect to each
 // element; its tangent is the same derivative times dx, summed over the
@@ -21,6 +22,7 @@ func init() {
 		"ReduceSumSquare":       gradReduceSmooth,
 		"ReduceL1":              gradReduceSmooth,
 		"ReduceLogSum":          gradReduceSmooth,
+		"ReduceProd":            gradReduceSmooth,
 		"CumSum":                gradCumSum,
 		"Mean":                  gradMean,
 		"InstanceNormalization": gradInstanceNorm,
@@ -31,6 +33,7 @@ func init() {
 		"ReduceSumSquare":       tanReduceSmooth,
 		"ReduceL1":              tanReduceSmooth,
 		"ReduceLogSum":          tanReduceSmooth,
+		"ReduceProd":            tanReduceSmooth,
 		"CumSum":                tanLinear,
 		"Mean":                  tanMean,
 		"InstanceNormalization": tanInstanceNorm,
@@ -72,7 +75,8 @@ func containsAxis(axes []int64, i int) bool {
 // reduceSlope returns the derivative of the reduction n with respect to each
 // element of its input x, shaped like x: x / y for the L2 norm (0 where the
 // norm is 0, as PyTorch), softmax(x) for log-sum-exp, 2 x for the sum of
-// squares, sign(x) for the L1 norm. (ReduceLogSum's, 1 / sum(x), is
+// squares, sign(x) for the L1 norm, the product of the others for the
+// product (prodSlope). (ReduceLogSum's, 1 / sum(x), is
 // constant along the reduced axes and applied where the rules use it.)
 func (b *gradBuilder) reduceSlope(n *onnxpb.NodeProto, axes []int64) string {
 	x := input(n, 0)
@@ -89,8 +93,89 @@ func (b *gradBuilder) reduceSlope(n *onnxpb.NodeProto, axes []int64) string {
 		d = b.op("Mul", []string{x, b.cf(dt, 2)})
 	case "ReduceL1":
 		d = b.op("Sign", []string{x})
+	case "ReduceProd":
+		d = b.prodSlope(x, axes)
 	}
 	return b.like(d, x)
+}
+
+// prodSlope returns the derivative of the product of x over axes with
+// respect to each element: the product of the other elements, computed
+// without dividing by zero. With p the product of the nonzero elements and
+// z the number of zeros, it is p / x where z = 0, p at the zero where
+// z = 1, and 0 everywhere else. Its values are right, its derivative is not
+// where x has zeros (the branches are constants there): the forward rule,
+// which nothing differentiates again, uses it; the reverse rule, which the
+// Hessian-vector product differentiates, uses othersProduct.
+func (b *gradBuilder) prodSlope(x string, axes []int64) string {
+	dt := b.dt(x)
+	zero, one := b.cf(dt, 0), b.cf(dt, 1)
+	isZero := b.op("Equal", []string{x, zero})
+	if xi := b.info[x]; xi != nil {
+		b.setInfo(isZero, onnx.Bool, xi.dims, xi.ranked)
+	}
+	nz := b.like(b.op("Where", []string{isZero, one, x}), x)
+	p := b.reduceOp("ReduceProd", nz, axes, true)
+	z := b.reduceSum(b.like(b.castTo(isZero, dt), x), axes, true)
+	atNonzero := b.op("Where", []string{b.op("Equal", []string{z, zero}), b.op("Div", []string{p, nz}), zero})
+	atZero := b.op("Where", []string{b.op("Equal", []string{z, one}), p, zero})
+	return b.op("Where", []string{isZero, atZero, atNonzero})
+}
+
+// maxProdAxis bounds the number of elements of a ReduceProd's reduction
+// whose gradient othersProduct builds (it makes a square of them per
+// reduction).
+const maxProdAxis = 1024
+
+// othersProduct returns, for each element of x, the product of the other
+// elements of its reduction over axes, as a polynomial in x (so that its
+// derivative is right at zeros too): the reduced axes moved last and
+// flattened to K elements, a K x K copy per reduction with the diagonal set
+// to 1, multiplied along its rows. The reduced sizes must be fixed.
+func (b *gradBuilder) othersProduct(x string, axes []int64) (string, error) {
+	xi := b.info[x]
+	r := len(xi.dims)
+	k := int64(1)
+	var perm, keep, red []int64
+	for a := 0; a < r; a++ {
+		if !containsAxis(axes, a) {
+			perm = append(perm, int64(a))
+			keep = append(keep, 0) // Reshape's 0: the size as it is
+		}
+	}
+	for _, a := range axes {
+		d := xi.dims[a]
+		if d < 0 {
+			return "", b.noGrad("a product over axes of sizes fixed at run time")
+		}
+		k *= d
+		perm = append(perm, a)
+		red = append(red, d)
+	}
+	if k > maxProdAxis {
+		return "", b.noGrad("a product over %d elements (at most %d)", k, maxProdAxis)
+	}
+	dt := b.dt(x)
+	inv := make([]int64, r)
+	for i, p := range perm {
+		inv[p] = int64(i)
+	}
+	eye := make([]float64, k*k)
+	for i := int64(0); i < k; i++ {
+		eye[i*k+i] = 1
+	}
+	isEye := b.op("Cast", []string{b.cfs(dt, []int64{k, k}, eye)}, attrI("to", int64(onnx.Bool)))
+	var kept []int64
+	for _, a := range perm[:len(keep)] {
+		kept = append(kept, xi.dims[a])
+	}
+	flat := b.op("Reshape", []string{b.op("Transpose", []string{x}, attrIs("perm", perm...)), b.ci(append(slices.Clone(keep), 1, k)...)})
+	b.setInfo(flat, dt, append(slices.Clone(kept), 1, k), true)
+	rows := b.op("Where", []string{isEye, b.cf(dt, 1), flat})
+	b.setInfo(rows, dt, append(slices.Clone(kept), k, k), true)
+	others := b.reduceOp("ReduceProd", rows, []int64{int64(len(keep) + 1)}, false)
+	others = b.op("Reshape", []string{others, b.ci(append(keep, red...)...)})
+	return b.like(b.op("Transpose", []string{others}, attrIs("perm", inv...)), x), nil
 }
 
 // smoothAxes returns the reduced axes of n, refusing the no-op form (the
@@ -122,7 +207,15 @@ func gradReduceSmooth(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []b
 		out[0] = b.like(b.op("Expand", []string{g, b.shapeLike(x)}), x)
 		return out, nil
 	}
-	out[0] = b.like(b.op("Mul", []string{b.reduceSlope(n, axes), g}), x)
+	var d string
+	if n.GetOpType() == "ReduceProd" {
+		if d, err = b.othersProduct(x, axes); err != nil {
+			return nil, err
+		}
+	} else {
+		d = b.reduceSlope(n, axes)
+	}
+	out[0] = b.like(b.op("Mul", []string{d, g}), x)
 	return out, nil
 }
 

@@ -51,18 +51,24 @@ func init() {
 	}
 }
 
-// reduceMean averages v over axes in the form the target opset wants (axes
-// an input from opset 18 on, an attribute before).
+// reduceMean averages v over axes in the form the target opset wants.
 func (b *gradBuilder) reduceMean(v string, axes []int64, keep bool) string {
+	return b.reduceOp("ReduceMean", v, axes, keep)
+}
+
+// reduceOp reduces v over axes with op (ReduceMean, ReduceProd, ...; not
+// ReduceSum, whose axes are an input from opset 13) in the form the target
+// opset wants: axes an input from opset 18 on, an attribute before.
+func (b *gradBuilder) reduceOp(op, v string, axes []int64, keep bool) string {
 	k := int64(0)
 	if keep {
 		k = 1
 	}
 	var out string
 	if b.target >= 18 {
-		out = b.op("ReduceMean", []string{v, b.ci(axes...)}, attrI("keepdims", k))
+		out = b.op(op, []string{v, b.ci(axes...)}, attrI("keepdims", k))
 	} else {
-		out = b.op("ReduceMean", []string{v}, attrIs("axes", axes...), attrI("keepdims", k))
+		out = b.op(op, []string{v}, attrIs("axes", axes...), attrI("keepdims", k))
 	}
 	if vi := b.info[v]; vi != nil && vi.ranked {
 		b.setInfo(out, vi.dt, reduceDims(vi.dims, axes, keep), true)

@@ -114,6 +114,18 @@ func moreOpCases() []opCase {
 		reduce("ReduceL1", 13, false),
 		reduce("ReduceLogSum", 13, true, aInt("keepdims", 0)),
 		reduce("ReduceLogSum", 18, true),
+		reduce("ReduceProd", 13, true, aInt("keepdims", 0)),
+		reduce("ReduceProd", 18, false),
+		{name: "ReduceProd_zeros", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			// Rows of four with no, one and two exact zeros at the first
+			// point: the zeros are W - W0, a weight minus a constant equal
+			// to its first value, so that they move with the weight.
+			w := b.param("W", []int64{3, 4}, 0.5, 0)
+			w0 := b.constant("W0", []int64{3, 4}, b.g.Initializer[len(b.g.Initializer)-1].DoubleData...)
+			m := b.constant("M", []int64{3, 4}, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1)
+			h := b.node("Add", []string{b.node("Mul", []string{pre(b, 1), m}), b.node("Sub", []string{w, w0})})
+			return b.node("ReduceProd", []string{h}, aInts("axes", 2)), 3
+		}},
 		{name: "CumSum", dt: tDouble, opset: 14, build: func(b *graphBuilder) (string, int) {
 			b.g.Initializer = append(b.g.Initializer, &onnxpb.TensorProto{Name: ptr("cs_axis"), DataType: ptrI32(int32(onnx.Int64)), Int64Data: []int64{2}})
 			return b.node("CumSum", []string{pre(b, 1), "cs_axis"}), 3
