@@ -380,9 +380,16 @@ func TestGradientOps(t *testing.T) {
 	ops := autodiff.GradientOps()
 	for _, want := range []string{"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
 		"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
-		"Flatten", "Reshape", "Transpose", "Concat", "Identity", "Dropout", "Pad", "Squeeze", "Unsqueeze", "Cast"} {
+		"Flatten", "Reshape", "Transpose", "Concat", "Identity", "Dropout", "Pad", "Squeeze", "Unsqueeze", "Cast",
+		"Pow", "Erf", "Gather", "GatherElements", "Where", "Slice", "Split", "Max", "Min", "ReduceMax", "ReduceMin",
+		"LayerNormalization", "Gelu", "Einsum", "Trilu", "Tile", "Expand", "Sin", "Cos", "HardSigmoid", "HardSwish",
+		"Elu", "Selu", "Softsign", "PRelu", "InstanceNormalization", "ReduceL2", "ReduceLogSumExp", "ReduceProd",
+		"CumSum", "Mean", "Sum"} {
 		if !slices.Contains(ops, want) {
 			t.Errorf("no gradient rule for %s", want)
+		}
+		if !slices.Contains(autodiff.TangentOps(), want) {
+			t.Errorf("no forward rule for %s", want)
 		}
 	}
 }

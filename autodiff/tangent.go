@@ -697,7 +697,7 @@ func tanMaxPool(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, err
 var kinkOps = map[string]bool{
 	"Relu": true, "LeakyRelu": true, "PRelu": true, "MaxPool": true, "Abs": true, "Clip": true,
 	"Max": true, "Min": true, "ReduceMax": true, "ReduceMin": true, "HardSigmoid": true, "HardSwish": true,
-	"Elu": true, "Selu": true, "Sign": true, "Floor": true, "Ceil": true, "Round": true,
+	"Elu": true, "Selu": true, "Sign": true, "Floor": true, "Ceil": true, "Round": true, "ReduceL1": true,
 }
 
 // Kinks returns the op types of m's main graph whose derivatives jump, sorted;
