@@ -437,8 +437,16 @@ func gradMatMul(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 		return out, nil
 	case ra > 2 && rb == 2:
 		if need[0] {
-			bt := b.op("Transpose", []string{B}, attrIs("perm", 1, 0))
-			out[0] = b.like(b.op("MatMul", []string{g, bt}), A)
+			if b.dt(y) == onnx.Double {
+				// ONNX Runtime fuses a Transpose into the MatMul after it,
+				// and its fused kernel has no double form: g B' as a Gemm of
+				// g flattened.
+				fg := b.op("Flatten", []string{g}, attrI("axis", int64(ra-1)))
+				out[0] = b.reshapeLike(b.gemm(fg, B, 0, 1, 1), A)
+			} else {
+				bt := b.op("Transpose", []string{B}, attrIs("perm", 1, 0))
+				out[0] = b.like(b.op("MatMul", []string{g, bt}), A)
+			}
 		}
 		if need[1] {
 			fa := b.op("Flatten", []string{A}, attrI("axis", int64(ra-1)))
@@ -480,9 +488,43 @@ func gradMatMul(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 	b.setInfo(b2, dt, bdims, true)
 	b.setInfo(g, dt, gdims, true)
 	batch := gdims[:len(gdims)-2]
+	// g B' and A' g; in double as Einsums, ONNX Runtime's fusion of a
+	// Transpose into a MatMul having no double kernel.
+	product := func(l, r string, lt, rt bool) string {
+		if dt == onnx.Double {
+			lhs, rhs := "...ij", "...jk"
+			if lt {
+				lhs = "...ji"
+			}
+			if rt {
+				rhs = "...kj"
+			}
+			// Einsum's ellipses broadcast between operands of one rank.
+			lr, rr := b.rank(l), b.rank(r)
+			lead := func(v string, k int) string {
+				axes := make([]int64, k)
+				for i := range axes {
+					axes[i] = int64(i)
+				}
+				return b.op("Unsqueeze", []string{v, b.ci(axes...)})
+			}
+			if lr < rr {
+				l = lead(l, rr-lr)
+			} else if rr < lr {
+				r = lead(r, lr-rr)
+			}
+			return b.op("Einsum", []string{l, r}, attrS("equation", lhs+","+rhs+"->...ik"))
+		}
+		if lt {
+			l = b.op("Transpose", []string{l}, attrIs("perm", swapLast(b.rank(l))...))
+		}
+		if rt {
+			r = b.op("Transpose", []string{r}, attrIs("perm", swapLast(b.rank(r))...))
+		}
+		return b.op("MatMul", []string{l, r})
+	}
 	if need[0] {
-		bt := b.op("Transpose", []string{b2}, attrIs("perm", swapLast(len(bdims))...))
-		full := b.op("MatMul", []string{g, bt})
+		full := product(g, b2, false, true)
 		b.setInfo(full, dt, append(slices.Clone(batch), adims[len(adims)-2], adims[len(adims)-1]), true)
 		s, err := b.sumTo(full, full, a2)
 		if err != nil {
@@ -491,8 +533,7 @@ func gradMatMul(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 		out[0] = b.reshapeLike(s, A)
 	}
 	if need[1] {
-		at := b.op("Transpose", []string{a2}, attrIs("perm", swapLast(len(adims))...))
-		full := b.op("MatMul", []string{at, g})
+		full := product(a2, g, true, false)
 		b.setInfo(full, dt, append(slices.Clone(batch), bdims[len(bdims)-2], bdims[len(bdims)-1]), true)
 		s, err := b.sumTo(full, full, b2)
 		if err != nil {

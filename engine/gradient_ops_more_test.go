@@ -148,7 +148,9 @@ func moreOpCases() []opCase {
 		}},
 		{name: "LayerNormalization_statistics", dt: tFloat, opset: 17, build: func(b *graphBuilder) (string, int) {
 			// The Mean and InvStdDev outputs used, as a training graph
-			// would: Y + Mean * InvStdDev.
+			// would: Y + Mean * InvStdDev. In float: ONNX Runtime has no
+			// double statistics, and float ones under double data would
+			// drown the differences in their rounding.
 			h := pre(b, 1)
 			o := multi(b, "LayerNormalization", []string{h, b.param("S", []int64{4}, 0.3, 0.5), b.param("B", []int64{4}, 0.3, 0)}, 3, aInt("axis", -1))
 			return b.node("Add", []string{o[0], b.node("Mul", []string{o[1], o[2]})}), 3
@@ -174,13 +176,22 @@ func moreOpCases() []opCase {
 			o := multi(b, "Split", []string{h}, 3, aInt("axis", -1))
 			return b.node("Sum", []string{o[0], b.node("Mul", []string{o[1], o[2]})}), 3
 		}},
-		einsum("bhqd_bhkd", "bhqd,bhkd->bhqk", tFloat, []int64{-1, 2, 3, 4}, []int64{1, 2, 5, 4}),
-		einsum("bhqk_bhkd", "bhqk,bhkd->bhqd", tFloat, []int64{-1, 2, 3, 5}, []int64{1, 2, 5, 4}),
+		einsum("bhqd_bhkd", "bhqd,bhkd->bhqk", tDouble, []int64{-1, 2, 3, 4}, []int64{1, 2, 5, 4}),
+		einsum("bhqk_bhkd", "bhqk,bhkd->bhqd", tDouble, []int64{-1, 2, 3, 5}, []int64{1, 2, 5, 4}),
 		einsum("bld_dk", "bld,dk->blk", tDouble, []int64{-1, 3, 4}, []int64{4, 5}),
 		einsum("lone_index", "bij,jk->bk", tDouble, []int64{-1, 3, 4}, []int64{4, 2}),
 		einsum("implicit", "bj,jk", tDouble, []int64{-1, 4}, []int64{4, 3}),
 		einsum("three_operands", "bi,ij,jk->bk", tDouble, []int64{-1, 3}, []int64{3, 4}, []int64{4, 2}),
 		einsum("transpose", "bij->bji", tDouble, []int64{-1, 3, 4}),
+		// MatMul in double: ONNX Runtime fuses a Transpose into a MatMul
+		// after it, and its fused kernel has no double form (a model with
+		// that pattern itself cannot run in double).
+		{name: "MatMul_batched_weight2d_double", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.scaled(b.input(2, 3, 4)), b.param("W", []int64{4, 3}, 0.5, 0)}), 4
+		}},
+		{name: "MatMul_batched_broadcast_double", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
+			return b.node("MatMul", []string{b.scaled(b.input(2, 3, 4)), b.param("W", []int64{2, 4, 5}, 0.5, 0)}), 4
+		}},
 		// Points close to the kinks: inputs of Relu, MaxPool and Max about
 		// 1e-2 from them, where the steps of the differences (1e-6 and 1e-5
 		// relative) do not cross.

@@ -383,11 +383,11 @@ func opCases() []opCase {
 			m := b.node("Max", []string{h, b.param("Q", []int64{4}, 0.5, 0)})
 			return b.node("Min", []string{m, b.param("R", []int64{3, 1}, 0.5, 0.2)}), 3
 		}},
-		{name: "LayerNormalization_opset17", dt: tFloat, opset: 17, build: func(b *graphBuilder) (string, int) {
+		{name: "LayerNormalization_opset17", dt: tDouble, opset: 17, build: func(b *graphBuilder) (string, int) {
 			h := b.scaled(b.input(3, 4))
 			return b.node("LayerNormalization", []string{h, b.param("S", []int64{4}, 0.3, 0.5), b.param("B", []int64{4}, 0.3, 0)}, aInt("axis", -1)), 3
 		}},
-		{name: "LayerNormalization_two_axes", dt: tFloat, opset: 17, build: func(b *graphBuilder) (string, int) {
+		{name: "LayerNormalization_two_axes", dt: tDouble, opset: 17, build: func(b *graphBuilder) (string, int) {
 			h := b.scaled(b.input(3, 4))
 			return b.node("LayerNormalization", []string{h, b.param("S", []int64{3, 4}, 0.3, 0.5)}, aInt("axis", 1), aFloat("epsilon", 1e-3)), 3
 		}},
@@ -403,11 +403,11 @@ func opCases() []opCase {
 			t := b.node("Tile", []string{b.param("T", []int64{2, 3}, 0.5, 0), b.ints("reps", 2, 1)}) // [4, 3]
 			return b.node("MatMul", []string{b.scaled(b.input(4)), t}), 2
 		}},
-		{name: "Trilu", dt: tFloat, opset: 14, build: func(b *graphBuilder) (string, int) {
+		{name: "Trilu", dt: tDouble, opset: 14, build: func(b *graphBuilder) (string, int) {
 			h := b.node("MatMul", []string{b.scaled(b.input(3, 3)), b.param("W", []int64{3, 3}, 0.5, 0)})
 			return b.node("Trilu", []string{h}, aInt("upper", 0)), 3
 		}},
-		{name: "Einsum_attention", dt: tFloat, opset: 13, build: func(b *graphBuilder) (string, int) {
+		{name: "Einsum_attention", dt: tDouble, opset: 13, build: func(b *graphBuilder) (string, int) {
 			q := b.node("MatMul", []string{b.scaled(b.input(3, 4)), b.param("Wq", []int64{4, 4}, 0.5, 0)})
 			k := b.node("MatMul", []string{b.input2(), b.param("Wk", []int64{4, 4}, 0.5, 0)})
 			s := b.node("Einsum", []string{q, k}, aString("equation", "bqd,bkd->bqk"))
