@@ -15,7 +15,8 @@ const (
 	// DefaultBins is the default number of grid points of Density.Curve: PyHessian's num_bins.
 	DefaultBins = 10000
 	// DefaultVariance is PyHessian's sigma_squared: the smoothing Gaussian's variance is DefaultVariance times
-	// max(1, hi − lo), where [lo, hi] is the grid's range.
+	// max(1, hi − lo), where [lo, hi] is the grid's range, unless that makes it narrower than a grid step (see
+	// SmoothOptions.Sigma).
 	DefaultVariance = 1e-5
 )
 
@@ -155,20 +156,26 @@ func (d *Density) pyRange() (lo, hi float64) {
 // pySigma is PyHessian's standard deviation for a grid from lo to hi.
 func pySigma(lo, hi float64) float64 { return math.Sqrt(DefaultVariance * math.Max(1, hi-lo)) }
 
-// Range returns the default range of Curve's grid with PyHessian's Gaussian: PyHessian's range, from the mean
-// over the runs of the smallest node, less 0.01, to the mean of the largest node, plus 0.01, widened by 4
-// standard deviations of the Gaussian on each side. (PyHessian's own grid ends half a standard deviation or so
-// beyond the outermost nodes, which cuts the outermost peaks in half.) It returns NaN, NaN for a Density with no
-// runs.
+// Range returns the default range of Curve's grid: PyHessian's range, from the mean over the runs of the
+// smallest node, less 0.01, to the mean of the largest node, plus 0.01, widened by 4 standard deviations of the
+// default Gaussian (see SmoothOptions.Sigma) on each side. (PyHessian's own grid ends half a standard deviation
+// or so beyond the outermost nodes, which cuts the outermost peaks in half.) It returns NaN, NaN for a Density
+// with no runs.
 func (d *Density) Range() (lo, hi float64) { return d.grid(nil) }
 
-// SmoothOptions controls Density.Curve. The zero value, and a nil *SmoothOptions, give PyHessian's Gaussian on
-// the grid of Range.
+// SmoothOptions controls Density.Curve. The zero value, and a nil *SmoothOptions, give PyHessian's Gaussian
+// (widened where the spectrum is so wide that it would be narrower than a grid step) on the grid of Range.
 type SmoothOptions struct {
 	// Sigma is the standard deviation of the Gaussian that replaces each node. Zero or negative means
-	// PyHessian's: sqrt(DefaultVariance · max(1, hi − lo)), where [lo, hi] is PyHessian's grid range (see Range),
-	// or [Lo, Hi] if set; about 0.03 for a spectrum 100 wide. So narrow a Gaussian resolves the outliers, but
-	// draws a bulk as a comb of spikes unless the runs have many nodes there.
+	// PyHessian's, sqrt(DefaultVariance · max(1, hi − lo)), where [lo, hi] is PyHessian's grid range (see Range)
+	// or [Lo, Hi] if set, but no less than the step of Curve's grid. PyHessian's is about 0.03 for a spectrum 100
+	// wide: narrow enough to resolve the outliers, and to draw a bulk as a comb of spikes unless the runs have
+	// many nodes there. The grid step wins only when hi − lo exceeds about 1,000 with the default Bins: there
+	// PyHessian's Gaussian is narrower than the step, and a peak drawn from the grid's points comes out at any
+	// height down to none, depending on where the points fall. (Six outliers of weight 1/2000 each in a spectrum
+	// 30,000 wide: with PyHessian's σ = 0.55 and a step of 3, peaks of height 3.6e-4 came out between 8.4e-5 and
+	// 3.4e-4; with σ = 3, one step, all six between 6.2e-5 and 6.6e-5, the height for that σ.) With σ at least
+	// one step, every peak is drawn within 12% of its height.
 	Sigma float64
 	// Bins is the number of grid points; zero or negative means DefaultBins. Values below 2 are raised to 2.
 	Bins int
@@ -178,16 +185,32 @@ type SmoothOptions struct {
 }
 
 // Sigma returns the standard deviation Curve uses with opts (nil means the defaults): opts.Sigma if positive,
-// otherwise PyHessian's rule (see SmoothOptions.Sigma). It returns NaN for a Density with no runs and no range
+// otherwise the default rule (see SmoothOptions.Sigma). It returns NaN for a Density with no runs and no range
 // in opts.
 func (d *Density) Sigma(opts *SmoothOptions) float64 {
-	switch {
-	case opts != nil && opts.Sigma > 0:
+	if opts != nil && opts.Sigma > 0 {
 		return opts.Sigma
-	case opts != nil && (opts.Lo != 0 || opts.Hi != 0):
-		return pySigma(opts.Lo, opts.Hi)
 	}
-	return pySigma(d.pyRange())
+	bins := float64(opts.bins())
+	if opts != nil && (opts.Lo != 0 || opts.Hi != 0) {
+		return math.Max(pySigma(opts.Lo, opts.Hi), math.Abs(opts.Hi-opts.Lo)/(bins-1))
+	}
+	lo, hi := d.pyRange()
+	s := pySigma(lo, hi)
+	// The grid is hi − lo + 8σ wide, in bins − 1 steps: σ = (hi − lo)/(bins − 9) is exactly one step. With
+	// fewer than 10 bins the 8σ alone make the step longer than σ, whatever σ is.
+	if bins > 9 {
+		s = math.Max(s, (hi-lo)/(bins-9))
+	}
+	return s
+}
+
+// bins returns the number of grid points of Curve with opts.
+func (opts *SmoothOptions) bins() int {
+	if opts != nil && opts.Bins > 0 {
+		return max(opts.Bins, 2)
+	}
+	return DefaultBins
 }
 
 // grid returns the ends of Curve's grid: Lo and Hi if set, otherwise PyHessian's range widened by 4 standard
@@ -224,19 +247,17 @@ func (d *Density) At(t, sigma float64) float64 {
 
 // Curve evaluates the smoothed density (see At) on Bins evenly spaced points from Lo to Hi, as PyHessian's
 // density_generate does, and returns the points and the values. With the zero options the Gaussian is
-// PyHessian's, and so is the grid but for its ends (see Range and SmoothOptions.Lo). Unlike PyHessian, Curve does not rescale the values so that their
-// Riemann sum on the grid is 1: the curve is the density itself, which integrates to 1 over the real line;
-// the two agree when Sigma spans a few grid steps and the grid covers the nodes. It returns nil slices for a
-// Density with no runs and no range in opts.
+// PyHessian's unless the spectrum is very wide (see SmoothOptions.Sigma), and so is the grid but for its ends
+// (see Range). Unlike PyHessian, Curve does not rescale the values so that their Riemann sum on the grid is 1:
+// the curve is the density itself, which integrates to 1 over the real line; the two agree when Sigma spans a
+// grid step or more and the grid covers the nodes. It returns nil slices for a Density with no runs and no
+// range in opts.
 func (d *Density) Curve(opts *SmoothOptions) (t, phi []float64) {
 	lo, hi := d.grid(opts)
 	if math.IsNaN(lo) || math.IsNaN(hi) {
 		return nil, nil
 	}
-	bins := DefaultBins
-	if opts != nil && opts.Bins > 0 {
-		bins = max(opts.Bins, 2)
-	}
+	bins := opts.bins()
 	sigma := d.Sigma(opts)
 	t = make([]float64, bins)
 	phi = make([]float64, bins)

@@ -211,6 +211,84 @@ func TestDensityCurve(t *testing.T) {
 	}
 }
 
+// The default Gaussian is PyHessian's up to a range of about 1,000 and one grid step beyond, so that the
+// grid's points draw every peak within 12% of its height (a peak between two points is at most half a step, half
+// a standard deviation, from the nearer: exp(−1/8) = 0.88), and the curve's Riemann sum stays 1. A Sigma that is
+// set is used as it is, however narrow.
+func TestDensityCurveWide(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		top     float64
+		opts    *hessian.SmoothOptions
+		pyhess  bool // the Gaussian is PyHessian's
+		sampled bool // and narrow peaks are drawn to 12%
+	}{
+		{"range-40", 40, nil, true, true},
+		{"range-900", 900, nil, true, true},
+		{"range-30000", 30000, nil, false, true},
+		{"range-30000-bins-200000", 30000, &hessian.SmoothOptions{Bins: 200000}, true, true},
+		{"range-30000-set-grid", 30000, &hessian.SmoothOptions{Lo: -1000, Hi: 31000}, false, true},
+		{"range-30000-set-sigma", 30000, &hessian.SmoothOptions{Sigma: 0.5}, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(5, 6))
+			eig := make(diagonal, 2000)
+			for i := range eig {
+				eig[i] = 0.05 * rng.NormFloat64()
+			}
+			outliers := []float64{c.top, 0.57 * c.top, 0.3 * c.top, 0.083 * c.top, -0.02 * c.top}
+			copy(eig, outliers)
+			d, err := hessian.SLQ(context.Background(), eig, rng, &hessian.DensityOptions{Runs: 2, Steps: 60})
+			must(err)
+			x, y := d.Curve(c.opts)
+			sigma, step := d.Sigma(c.opts), x[1]-x[0]
+			lo, hi := d.Runs[0].Nodes[0], d.Runs[0].Nodes[len(d.Runs[0].Nodes)-1]
+			lo = (lo+d.Runs[1].Nodes[0])/2 - 0.01
+			hi = (hi+d.Runs[1].Nodes[len(d.Runs[1].Nodes)-1])/2 + 0.01
+			if c.opts != nil && c.opts.Hi != 0 {
+				lo, hi = c.opts.Lo, c.opts.Hi
+			}
+			py := math.Sqrt(1e-5 * (hi - lo))
+			t.Logf("σ %.4g (PyHessian's %.4g), step %.4g", sigma, py, step)
+			switch {
+			case c.opts != nil && c.opts.Sigma > 0:
+				if sigma != c.opts.Sigma {
+					t.Errorf("σ %g, want the one set, %g", sigma, c.opts.Sigma)
+				}
+			case c.pyhess:
+				if math.Abs(sigma-py) > 1e-12*py || sigma < step {
+					t.Errorf("σ %g, want PyHessian's %g, at least the step %g", sigma, py, step)
+				}
+			default:
+				if math.Abs(sigma-step) > 1e-9*step || sigma < py {
+					t.Errorf("σ %g, want the step %g, more than PyHessian's %g", sigma, step, py)
+				}
+			}
+			for _, o := range outliers {
+				var top float64
+				for i := range x {
+					if math.Abs(x[i]-o) < 4*sigma {
+						top = math.Max(top, y[i])
+					}
+				}
+				peak := d.At(o, sigma)
+				if c.sampled && top < 0.88*peak || top > peak*(1+1e-12) {
+					t.Errorf("outlier %g: drawn at %.4g, peak %.4g", o, top, peak)
+				}
+			}
+			if c.sampled {
+				var sum float64
+				for _, v := range y {
+					sum += v * step
+				}
+				if math.Abs(sum-1) > 1e-3 {
+					t.Errorf("Riemann sum %g", sum)
+				}
+			}
+		})
+	}
+}
+
 func TestSLQEdges(t *testing.T) {
 	ctx := context.Background()
 	if _, err := hessian.SLQ(ctx, diagonal(nil), nil, nil); !errors.Is(err, hessian.ErrEmpty) {

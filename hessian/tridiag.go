@@ -10,16 +10,17 @@ import (
 // row. tridiagEigen computes the eigenvalues and one row in O(m²). gonum offers Dsterf (eigenvalues only, O(m²),
 // no row), Dsteqr with EVTridiag (all eigenvectors, O(m³); it cannot accumulate fewer rows) and mat.EigenSym
 // (dense, O(m³) plus the reduction). BenchmarkTridiag, on Lanczos matrices of a Hessian-like spectrum (one
-// core of a shared 2-core machine, µs per solve):
+// core of a shared 2-core machine, µs per solve; repeated runs differ by up to 30% with the machine's load, never
+// in the ranking):
 //
 //	m        10     50     100     300
-//	ql-row   3.6    77     295    2351    tridiagEigen
-//	dsterf   1.9    35     137    1142    gonum Dsterf, eigenvalues only
-//	dsteqr   3.8   197    1457   32976    gonum Dsteqr, all eigenvectors
-//	eigensym 5.1   258    1835   45411    gonum mat.EigenSym
+//	ql-row   3.6    77     290    2430    tridiagEigen
+//	dsterf   1.9    35     138    1150    gonum Dsterf, eigenvalues only
+//	dsteqr   3.7   155    1110   23700    gonum Dsteqr, all eigenvectors
+//	eigensym 4.7   208    1560   35800    gonum mat.EigenSym
 //
 // A Lanczos run of m products sums these over j <= m: at m = 100 about 10 ms with tridiagEigen against about
-// 40 ms with Dsteqr, at m = 300 about 0.25 s against 2.5 s. TestTridiagAgainstDsteqr finds the two equally
+// 30 ms with Dsteqr, at m = 300 about 0.25 s against 1.8 s. TestTridiagAgainstDsteqr finds the two equally
 // accurate on those matrices: eigenvalues within 2e-15 ‖T‖, last components within 1.4e-13 (for eigenvalues
 // separated by more than 1e-6 ‖T‖; inside the bulk's clusters the eigenvectors are not determined). So the
 // iteration keeps tridiagEigen, and gonum's Dsteqr is used where all the eigenvectors are wanted, once per run:

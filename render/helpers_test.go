@@ -86,6 +86,23 @@ func spectrum() (x, y []float64) {
 	return d.Curve(nil)
 }
 
+// wideSpectrum returns the density, by three runs of 80 steps, of 1,994
+// eigenvalues near zero and outliers from -40 to 30,000: a range where
+// PyHessian's Gaussian is narrower than its grid's step.
+func wideSpectrum() (x, y []float64) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	eig := make(diagonal, 2000)
+	for i := range eig {
+		eig[i] = 0.05 * rng.NormFloat64()
+	}
+	copy(eig, []float64{30000, 17000, 9000, 2500, 400, -40})
+	d, err := hessian.SLQ(context.Background(), eig, rng, &hessian.DensityOptions{Runs: 3, Steps: 80})
+	if err != nil {
+		panic(err)
+	}
+	return d.Curve(nil)
+}
+
 // bulkSpectrum returns the density of 500 positive eigenvalues spread as
 // the squares of normal numbers (a Marchenko-Pastur-like bulk in [0, 3]) by
 // two runs of 60 steps, smoothed with standard deviation sigma (0 means

@@ -107,6 +107,8 @@ func TestLook(t *testing.T) {
 	bulkX, bulkY = bulkSpectrum(0.02)
 	densSmooth := render.NewDensity(bulkX, bulkY)
 	densSmooth.Title = "Positive bulk, σ = 0.02"
+	densWide := render.NewDensity(wideSpectrum())
+	densWide.Title = "Outliers up to 30,000"
 
 	pics := []struct {
 		name string
@@ -143,6 +145,7 @@ func TestLook(t *testing.T) {
 		{"density", dens, 5 * vg.Inch, 3.5 * vg.Inch},
 		{"density-bulk", densBulk, 5 * vg.Inch, 3.5 * vg.Inch},
 		{"density-smooth", densSmooth, 5 * vg.Inch, 3.5 * vg.Inch},
+		{"density-wide", densWide, 5 * vg.Inch, 3.5 * vg.Inch},
 	}
 	for _, p := range pics {
 		for _, ext := range []string{".png", ".pdf", ".svg"} {
