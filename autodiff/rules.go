@@ -786,10 +786,23 @@ const patchLimit = 1 << 20
 
 // convWeightGather is convWeightGrad as one matrix product, for fixed
 // spatial sizes and one group: the patches of x (im2col, made by one Gather
-// with precomputed indices on x in channels-last layout, with a zero row
-// standing for the padding) times dy. ONNX Runtime runs it about twice as
-// fast as the Conv form, whose matrix product has only kernel-sized columns.
-// ok is false where it does not apply or the patches would be large.
+// with precomputed indices, with a zero row standing for the padding) times
+// dy. ok is false where it does not apply or the patches would be large.
+//
+// The patches are laid out [C*K, P*N] (x moved to [C, spatial..., N], so that
+// each index gathers the N samples' values of one position at once) and dy
+// as [M, P*N], and the product is taken as Gemm(patches, dy, transB=1): the
+// long reduction axis is contiguous in both operands and the wide operand is
+// the one read in place. Measured in one session and thread on the layers of
+// ResNet-20 at batch 32, that costs 0.5 to 0.8 of the earlier layout's time
+// (0.77 summed over the network), patches [N*P, K*C] from x
+// in channels-last order times dy [M, N*P], whose Gemm runs at half the rate
+// (65 against 130 GFLOP/s for the 16-channel layers) and whose Gather copies
+// blocks of C instead of N values; the Conv form of the product, with input
+// and gradient as batch and kernel, costs about twice as much again. The
+// product's Transpose back to [M, C, K] follows a Reshape so that ONNX
+// Runtime does not fuse it into the Gemm, which would swap the operands back
+// to the slow order.
 func (b *gradBuilder) convWeightGather(x, dy, y, w string, win window) (string, bool) {
 	xi, yi, wi := b.info[x], b.info[y], b.info[w]
 	sp := len(win.k)
@@ -806,9 +819,9 @@ func (b *gradBuilder) convWeightGather(x, dy, y, w string, win window) (string, 
 	if c*k*p > patchLimit {
 		return "", false
 	}
-	// Patch row (p, o) reads input position p*s - pad + o*d, or the zero
+	// Patch row (o, q) reads input position q*s - pad + o*d, or the zero
 	// row where that falls in the padding.
-	idx := make([]int64, 0, p*k)
+	idx := make([]int64, k*p)
 	pos, off := make([]int64, sp), make([]int64, sp)
 	for q := int64(0); q < p; q++ {
 		rest := q
@@ -831,22 +844,19 @@ func (b *gradBuilder) convWeightGather(x, dy, y, w string, win window) (string, 
 				}
 				flat = flat*in[i] + v
 			}
-			idx = append(idx, flat)
+			idx[o*p+q] = flat
 		}
 	}
-	last := make([]int64, r) // channels last: [N, spatial..., C]
-	swap := make([]int64, r) // [C, N, spatial...]
-	for i := 0; i < sp; i++ {
-		last[1+i] = int64(2 + i)
-		swap[2+i] = int64(2 + i)
+	last := make([]int64, r) // batch last: [C, spatial..., N]
+	for i := 0; i < r-1; i++ {
+		last[i] = int64(i + 1)
 	}
-	last[r-1], swap[0] = 1, 1
-	xl := b.op("Reshape", []string{b.op("Transpose", []string{x}, attrIs("perm", last...)), b.ci(-1, size, c)})
+	xl := b.op("Reshape", []string{b.op("Transpose", []string{x}, attrIs("perm", last...)), b.ci(c, size, -1)})
 	xz := b.op("Pad", []string{xl, b.ci(0, 0, 0, 0, 1, 0)})
-	patches := b.op("Reshape", []string{b.op("Gather", []string{xz, b.ci(idx...)}, attrI("axis", 1)), b.ci(-1, k*c)}) // [N*P, K*C]
-	dyt := b.op("Reshape", []string{b.op("Transpose", []string{dy}, attrIs("perm", swap...)), b.ci(m, -1)})           // [M, N*P]
-	gw := b.gemm(dyt, patches, 0, 0, 1)                                                                               // [M, K*C]
-	gw = b.op("Transpose", []string{b.op("Reshape", []string{gw, b.ci(m, k, c)})}, attrIs("perm", 0, 2, 1))
+	patches := b.op("Reshape", []string{b.op("Gather", []string{xz, b.ci(idx...)}, attrI("axis", 1)), b.ci(c*k, -1)}) // [C*K, P*N]
+	dyt := b.op("Reshape", []string{b.op("Transpose", []string{dy}, attrIs("perm", last...)), b.ci(m, -1)})           // [M, P*N]
+	gw := b.gemm(patches, dyt, 0, 1, 1)                                                                               // [C*K, M]
+	gw = b.op("Transpose", []string{b.op("Reshape", []string{gw, b.ci(c, k, m)})}, attrIs("perm", 2, 0, 1))
 	return b.like(b.op("Reshape", []string{gw, b.ci(wi.dims...)}), w), true
 }
 

@@ -11,14 +11,25 @@ import (
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/lsweep/lsweep/autodiff"
+	"github.com/lsweep/lsweep/internal/onnxpb"
+	"github.com/lsweep/lsweep/onnx"
 )
 
 // BenchmarkProfileOps runs the gradient and Hessian-vector-product models
 // of the benchmark cases with ONNX Runtime's profiler on and logs the time
-// spent per op type, the largest first: where a derivative's time goes. It
-// runs only with LSWEEP_PROFILE set (a folder for the profiles).
+// spent per op type, the largest first, and per part of the graph and op
+// type: where a derivative's time goes. It runs only with LSWEEP_PROFILE set
+// (a folder for the profiles, the models as built and as ONNX Runtime
+// optimised them).
 //
-//	LSWEEP_PROFILE=/tmp/prof go test -run '^$' -bench ProfileOps -benchtime 1x ./engine
+//	LSWEEP_PROFILE=/tmp/prof go test -v -run '^$' -bench ProfileOps -benchtime 1x ./engine
+//
+// The parts are told apart by what each node depends on: the forward pass
+// (neither labels nor direction), the reverse pass (the labels), the
+// tangents of the forward values (the direction) and those of the reverse
+// pass (both).
 func BenchmarkProfileOps(b *testing.B) {
 	dir := os.Getenv("LSWEEP_PROFILE")
 	if dir == "" {
@@ -40,11 +51,17 @@ func BenchmarkProfileOps(b *testing.B) {
 		}
 		for _, dm := range []*diffModel{&e.grad.grad, &e.grad.hvp} {
 			prefix := filepath.Join(dir, c.name+"-"+strings.ReplaceAll(dm.kind(), " ", "_"))
+			if err := os.WriteFile(prefix+".onnx", dm.patcher.Bytes(), 0o644); err != nil {
+				b.Fatal(err)
+			}
 			so, err := sessionOptions(e.model, Options{}, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
 			if err := so.EnableProfiling(prefix); err != nil {
+				b.Fatal(err)
+			}
+			if err := so.SetOptimizedModelFilePath(prefix + ".opt.onnx"); err != nil {
 				b.Fatal(err)
 			}
 			sess, err := ort.NewDynamicAdvancedSessionWithONNXData(dm.patcher.Bytes(), dm.in, dm.out, so)
@@ -75,13 +92,67 @@ func BenchmarkProfileOps(b *testing.B) {
 	}
 }
 
+// Parts of a differentiated graph, for the profile.
+const (
+	partForward    = "forward"
+	partReverse    = "reverse"
+	partTanForward = "tangent of forward"
+	partTanReverse = "tangent of reverse"
+)
+
+// graphParts returns the part of the graph each node of m belongs to, by
+// node name and by output name. The nodes of the model itself are the
+// forward pass; the nodes autodiff added before the first that depends on
+// the direction are the reverse pass; the rest are the tangent pass, which
+// made the tangents of the forward nodes first, in node order, and then
+// those of the reverse pass, starting with the first node that reads a value
+// of the reverse pass.
+func graphParts(m *onnx.Model) (byNode, byValue map[string]string) {
+	dir := map[string]bool{}
+	for _, t := range m.Graph().GetInitializer() {
+		dir[t.GetName()] = strings.HasPrefix(t.GetName(), autodiff.DirPrefix)
+	}
+	for _, vi := range m.Graph().GetInput() {
+		dir[vi.GetName()] = strings.HasPrefix(vi.GetName(), autodiff.DirPrefix)
+	}
+	byNode, byValue = map[string]string{}, map[string]string{}
+	tangents, reverseSeen := false, false
+	for _, n := range m.Graph().GetNode() {
+		name := n.GetName()
+		dep, fromReverse := false, false
+		for _, in := range n.GetInput() {
+			dep = dep || dir[in]
+			fromReverse = fromReverse || byValue[in] == partReverse
+		}
+		var part string
+		switch {
+		case !strings.HasPrefix(name, "lsweep_grad/") || strings.HasPrefix(name, "lsweep_grad/folded"):
+			part = partForward
+		case !dep && !tangents:
+			part = partReverse
+		case reverseSeen || fromReverse:
+			part, tangents, reverseSeen = partTanReverse, true, true
+		default:
+			part, tangents = partTanForward, true
+		}
+		byNode[name] = part
+		for _, o := range n.GetOutput() {
+			dir[o] = dep
+			byValue[o] = part
+		}
+	}
+	return byNode, byValue
+}
+
 // logProfile sums the kernel times of the newest profile with the prefix by
-// op type.
+// op type, and by part of the graph (graphParts of prefix.onnx) and op type.
+// Nodes ONNX Runtime made (layout reorders, blocked convolutions) are put in
+// the part of the node they feed or are fed by, through prefix.opt.onnx.
 func logProfile(b *testing.B, prefix string) {
-	files, _ := filepath.Glob(prefix + "*.json")
+	files, _ := filepath.Glob(prefix + "_*.json")
 	sort.Strings(files)
 	if len(files) == 0 {
-		b.Fatalf("no profile %s*.json", prefix)
+		b.Fatalf("no profile %s_*.json", prefix)
 	}
 	data, err := os.ReadFile(files[len(files)-1])
 	if err != nil {
@@ -89,6 +160,7 @@ func logProfile(b *testing.B, prefix string) {
 	}
 	var events []struct {
 		Cat  string `json:"cat"`
+		Name string `json:"name"`
 		Dur  int64  `json:"dur"`
 		Args struct {
 			OpName string `json:"op_name"`
@@ -97,27 +169,90 @@ func logProfile(b *testing.B, prefix string) {
 	if err := json.Unmarshal(data, &events); err != nil {
 		b.Fatal(err)
 	}
-	by := map[string]int64{}
-	var total int64
-	for _, ev := range events {
-		if ev.Cat == "Node" && ev.Args.OpName != "" {
-			by[ev.Args.OpName] += ev.Dur
-			total += ev.Dur
+	m, err := onnx.Load(prefix + ".onnx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	byNode, byValue := graphParts(m)
+	opt, err := onnx.Load(prefix + ".opt.onnx")
+	if err != nil {
+		b.Fatal(err)
+	}
+	optNodes := map[string]*onnxpb.NodeProto{}
+	producer, consumer := map[string]*onnxpb.NodeProto{}, map[string]*onnxpb.NodeProto{}
+	for _, n := range opt.Graph().GetNode() {
+		optNodes[n.GetName()] = n
+		for _, o := range n.GetOutput() {
+			producer[o] = n
+		}
+		for _, in := range n.GetInput() {
+			if consumer[in] == nil {
+				consumer[in] = n
+			}
 		}
 	}
-	type row struct {
-		op string
-		us int64
+	var partOf func(name string, depth int) string
+	partOf = func(name string, depth int) string {
+		if p, ok := byNode[name]; ok {
+			return p
+		}
+		if p, ok := byValue[strings.TrimSuffix(name, "_nchwc")]; ok {
+			return p
+		}
+		n := optNodes[name]
+		if n == nil || depth > 8 {
+			return "?"
+		}
+		for _, o := range n.GetOutput() {
+			if p, ok := byValue[o]; ok {
+				return p
+			}
+		}
+		if strings.HasPrefix(n.GetOpType(), "ReorderInput") {
+			if c := consumer[n.GetOutput()[0]]; c != nil {
+				return partOf(c.GetName(), depth+1)
+			}
+		}
+		for _, in := range n.GetInput() {
+			if p := producer[in]; p != nil {
+				if part := partOf(p.GetName(), depth+1); part != "?" {
+					return part
+				}
+			}
+		}
+		return "?"
 	}
-	var rows []row
-	for op, us := range by {
-		rows = append(rows, row{op, us})
+	byOp, byPart, byPartOp := map[string]int64{}, map[string]int64{}, map[string]int64{}
+	var total int64
+	for _, ev := range events {
+		if ev.Cat != "Node" || ev.Args.OpName == "" {
+			continue
+		}
+		part := partOf(strings.TrimSuffix(ev.Name, "_kernel_time"), 0)
+		byOp[ev.Args.OpName] += ev.Dur
+		byPart[part] += ev.Dur
+		byPartOp[part+": "+ev.Args.OpName] += ev.Dur
+		total += ev.Dur
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].us > rows[j].us })
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s: %.1f ms in kernels\n", filepath.Base(prefix), float64(total)/1e3)
-	for _, r := range rows[:min(12, len(rows))] {
-		fmt.Fprintf(&sb, "  %-22s %8.1f ms  %5.1f%%\n", r.op, float64(r.us)/1e3, 100*float64(r.us)/float64(total))
+	table := func(title string, by map[string]int64, n int) {
+		type row struct {
+			key string
+			us  int64
+		}
+		var rows []row
+		for k, us := range by {
+			rows = append(rows, row{k, us})
+		}
+		sort.Slice(rows, func(i, j int) bool { return rows[i].us > rows[j].us })
+		fmt.Fprintf(&sb, "  %s\n", title)
+		for _, r := range rows[:min(n, len(rows))] {
+			fmt.Fprintf(&sb, "    %-38s %8.1f ms  %5.1f%%\n", r.key, float64(r.us)/1e3, 100*float64(r.us)/float64(total))
+		}
 	}
+	table("by op type", byOp, 12)
+	table("by part", byPart, 5)
+	table("by part and op type", byPartOp, 16)
 	b.Log(sb.String())
 }

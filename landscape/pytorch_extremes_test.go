@@ -14,7 +14,7 @@ import (
 
 // firstOf writes the first n samples of the dataset at path (labels from
 // yKey) as x and y of a new npz and returns its path.
-func firstOf(t *testing.T, path, yKey string, n int) string {
+func firstOf(t testing.TB, path, yKey string, n int) string {
 	t.Helper()
 	d, err := dataset.Load(path, dataset.Options{YKey: yKey})
 	if err != nil {

@@ -11,6 +11,9 @@
 #                   out (its per-point overhead alone)
 # sweep/inference   a whole 2-D sweep's points x samples per second over plain
 #                   inference's samples per second; target >= 0.90
+# then gradients and exact Hessian-vector products against inference, PyTorch's
+# own ratios on the same models and batches (scripts/bench_pytorch.py), and
+# the seconds of one convexity point of ResNet-20 (package landscape).
 # Usage: scripts/bench.sh [count]   (iterations of the point benchmark, default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +33,7 @@ go test -run '^$' -bench 'BenchmarkSweep' -benchtime 2x ./engine |
       name, m["sweep/inference"], m["point-samples/s"], m["inference-samples/s"]
   }'
 # gradient/inference: one gradient over the dataset (the gradient graph lsweep
-# builds) over one plain inference; target <= 4
+# builds) over one plain inference; target <= 3
 go test -run '^$' -bench 'BenchmarkGradient' -benchtime 3x ./engine |
   awk '/^BenchmarkGradient/ {
     name=$1; sub(/^BenchmarkGradient\//, "", name); sub(/-[0-9]+$/, "", name)
@@ -53,3 +56,13 @@ if /usr/bin/python3 -c 'import torch, onnx' 2>/dev/null; then
 else
   echo "PyTorch ratios skipped: Debian's python3-torch and python3-onnx are not installed"
 fi
+# One convexity point (lambda_min and lambda_max by Lanczos on exact
+# Hessian-vector products, tolerance 1e-3) of the CIFAR-shaped ResNet-20 on
+# 256 samples: seconds and products, against the reference implementation's
+# 110 s (42 products of 2.6 s) on the same kind of machine; target <= 37 s.
+go test -run '^$' -bench 'BenchmarkConvexityPoint' -benchtime 1x ./landscape |
+  awk '/^BenchmarkConvexityPoint/ {
+    for (i = 2; i < NF; i++) m[$(i+1)] = $i
+    printf "convexity point: %.1f s, %d products (%.1f inferences each), %.1fx faster than the reference'"'"'s 110 s\n",
+      m["s/point"], m["hvps/point"], m["hvp/inference"], m["x-reference"]
+  }'

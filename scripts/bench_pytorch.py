@@ -1,10 +1,16 @@
 #!/usr/bin/python3
 """PyTorch's own costs of a gradient and of a Hessian-vector product, relative to one inference, on the models and
-data of lsweep's benchmarks (engine/bench_test.go: the digits ResNet on its 1797 samples in batches of 256, the
-CIFAR-shaped ResNet-20 on 256 random images in batches of 128), float32, eval mode, two threads, so that
-scripts/bench.sh prints them beside lsweep's ratios measured in the same run.
+data of lsweep's benchmarks (engine/bench_test.go's benchCases: the digits ResNet on its 1797 samples, the
+CIFAR-shaped ResNet-20 on 256 random images), in the batches lsweep's engine runs them in (the case's batch size,
+cut so that the data makes at least 8 batches, as engine/batch.go does: 225 and 32 samples), float32, eval mode,
+two threads, so that scripts/bench.sh prints them beside lsweep's ratios measured in the same run. The torch
+modules are rebuilt from the committed ONNX files (every initializer loaded as the state_dict entry of the same
+name), with the module definitions of fixtures/gen/make_pytorch_fixtures.py.
 
-Prints one line per model: gradient/inference and hvp/gradient (the HVP by double backward), and the times.
+Inference is the eval-mode forward pass under no_grad; the gradient is loss.backward() (mean cross-entropy of the
+batch) with respect to the weights of rank >= 2, the tensors lsweep differentiates; the HVP is the double backward
+of the same loss along a fixed direction. Prints one line per model: gradient/inference and hvp/gradient, and the
+times.
 Needs Debian's python3-torch and python3-onnx; run as /usr/bin/python3 scripts/bench_pytorch.py [repeats].
 """
 
@@ -32,7 +38,12 @@ def load(model, path):
     return model.eval()
 
 
+# shareBatches in engine/batch.go: a dataset is cut into at least this many batches.
+SHARE_BATCHES = 8
+
+
 def batches(x, y, size):
+    size = min(size, -(-len(x) // SHARE_BATCHES))
     return [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
 
 
@@ -52,7 +63,9 @@ def bench(name, model, x, y, size, repeats):
 
     def gradient():
         for xb, yb in bs:
-            torch.autograd.grad(F.cross_entropy(model(xb), yb), params)
+            for p in params:
+                p.grad = None
+            F.cross_entropy(model(xb), yb).backward()
 
     def hvp():
         for xb, yb in bs:
@@ -69,8 +82,8 @@ def bench(name, model, x, y, size, repeats):
             f()
             times[k] += time.perf_counter() - t0
     inf, grad, h = (t / repeats for t in times)
-    print("%-15s pytorch gradient/inference %.2f  hvp/gradient %.2f  (inference %.1f ms, gradient %.1f ms, hvp %.1f ms)"
-          % (name, grad / inf, h / grad, 1e3 * inf, 1e3 * grad, 1e3 * h), flush=True)
+    print("%-15s pytorch gradient/inference %.2f  hvp/gradient %.2f  (inference %.1f ms, gradient %.1f ms, hvp %.1f ms;"
+          " batches of %d)" % (name, grad / inf, h / grad, 1e3 * inf, 1e3 * grad, 1e3 * h, len(bs[0][0])), flush=True)
 
 
 def main():
