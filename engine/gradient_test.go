@@ -10,7 +10,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/onnx"

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/lsweep/lsweep/dataset"
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"

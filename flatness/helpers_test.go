@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 )
 
 const (

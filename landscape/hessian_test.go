@@ -14,8 +14,8 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
-	"github.com/lsweep/lsweep/fixtures"
 	"github.com/lsweep/lsweep/hessian"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/npz"

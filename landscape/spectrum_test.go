@@ -10,8 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/lsweep/lsweep/fixtures"
 	"github.com/lsweep/lsweep/hessian"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/npz"

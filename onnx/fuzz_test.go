@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/autodiff"
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/onnx"
 )
 

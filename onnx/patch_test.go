@@ -6,7 +6,7 @@ import (
 
 	"github.com/x448/float16"
 
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/onnx"
 )
 

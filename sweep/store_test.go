@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lsweep/lsweep/progress"
+	"github.com/lsweep/lsweep/internal/progress"
 	"github.com/lsweep/lsweep/sweep"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lsweep/lsweep/flatness"
+	"github.com/lsweep/lsweep/internal/progress"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
-	"github.com/lsweep/lsweep/progress"
 )
 
 type compareOptions struct {

@@ -17,10 +17,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lsweep/lsweep/internal/progress"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
-	"github.com/lsweep/lsweep/progress"
 	"github.com/lsweep/lsweep/sweep"
 )
 

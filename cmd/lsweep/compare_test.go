@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/npz"
 )
 

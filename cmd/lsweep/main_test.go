@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/engine"
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/npz"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lsweep/lsweep/fixtures"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/sweep"
 	"google.golang.org/protobuf/proto"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lsweep/lsweep/progress"
+	"github.com/lsweep/lsweep/internal/progress"
 )
 
 // clock is a fake clock that moves only when told.
