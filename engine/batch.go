@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/x448/float16"
+	"github.com/lsweep/lsweep/internal/half"
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/dataset"
@@ -113,7 +113,7 @@ func inputTensor(t onnx.DataType, d *dataset.Dataset, lo, hi, rows int) (*ort.Cu
 			case onnx.Double:
 				le.PutUint64(b, math.Float64bits(v))
 			case onnx.Float16:
-				le.PutUint16(b, float16.Fromfloat32(float32(v)).Bits())
+				le.PutUint16(b, half.Float16bits(v))
 			case onnx.Int64:
 				le.PutUint64(b, uint64(int64(v)))
 			case onnx.Int32:

@@ -9,7 +9,7 @@ import (
 
 	"github.com/lsweep/lsweep/autodiff"
 
-	"github.com/x448/float16"
+	"github.com/lsweep/lsweep/internal/half"
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 
@@ -624,7 +624,7 @@ func floatTensor(dt onnx.DataType, shape []int64, values []float64) (ort.Value, 
 		case onnx.Double:
 			le.PutUint64(raw[8*i:], math.Float64bits(v))
 		case onnx.Float16:
-			le.PutUint16(raw[2*i:], float16.Fromfloat32(float32(v)).Bits())
+			le.PutUint16(raw[2*i:], half.Float16bits(v))
 		default:
 			return nil, fmt.Errorf("tensor of type %v", dt)
 		}

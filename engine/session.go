@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/x448/float16"
+	"github.com/lsweep/lsweep/internal/half"
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/onnx"
@@ -195,7 +195,7 @@ func appendFloats(dst []float64, out ort.Value, n int) (_ []float64, ok bool, er
 			n = len(raw) / 2
 		}
 		for i := 0; i < n; i++ {
-			dst = append(dst, float64(float16.Frombits(binary.LittleEndian.Uint16(raw[2*i:])).Float32()))
+			dst = append(dst, half.Float16frombits(binary.LittleEndian.Uint16(raw[2*i:])))
 		}
 	default:
 		return dst, false, errNotFloat

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lsweep/lsweep/internal/errkind"
+	"github.com/lsweep/lsweep/internal/half"
 )
 
 // npyMagic starts every .npy file.
@@ -486,7 +487,7 @@ func decode(dst []float64, src []byte, dt dtype) {
 	switch int(dt.kind)<<8 | dt.size {
 	case 'f'<<8 | 2:
 		for i := range dst {
-			dst[i] = half(le.Uint16(src[2*i:]))
+			dst[i] = half.Float16frombits(le.Uint16(src[2*i:]))
 		}
 	case 'f'<<8 | 4:
 		src = src[:4*len(dst)]
@@ -582,24 +583,4 @@ func fromFortran(dst []float64, raw []byte, dt dtype, shape []int) {
 			idx[q] = 0
 		}
 	}
-}
-
-// half converts IEEE 754 binary16 bits to float64.
-func half(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0: // zero or subnormal
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * math.Ldexp(1024+frac, exp-25)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lsweep/lsweep/internal/errkind"
+	"github.com/lsweep/lsweep/internal/half"
 )
 
 // writeBuf is the size of the buffer through which WriteNPY writes.
@@ -154,7 +155,7 @@ func encode(dst []byte, src []float64, dt dtype) {
 	switch int(dt.kind)<<8 | dt.size {
 	case 'f'<<8 | 2:
 		for i, v := range src {
-			le.PutUint16(dst[2*i:], toHalf(v))
+			le.PutUint16(dst[2*i:], half.Float16bits(v))
 		}
 	case 'f'<<8 | 4:
 		dst = dst[:4*len(src)]
@@ -211,27 +212,4 @@ func encode(dst []byte, src []float64, dt dtype) {
 	default:
 		panic("npz: internal error: no conversion to dtype " + dt.name)
 	}
-}
-
-// toHalf converts v to IEEE 754 binary16 bits, rounding to nearest even;
-// values beyond float16's range become ±Inf and NaN stays NaN.
-func toHalf(v float64) uint16 {
-	sign := uint16(math.Float64bits(v)>>48) & 0x8000
-	a := math.Abs(v)
-	switch {
-	case math.IsNaN(v):
-		return sign | 0x7e00
-	case a >= 65520: // halfway between 65504, the largest float16, and 2^16
-		return sign | 0x7c00
-	case a < 0x1p-14: // zero or subnormal: a multiple of 2^-24
-		// 1024 * 2^-24 rounds to the smallest normal, whose bits are 1024.
-		return sign | uint16(math.RoundToEven(a*0x1p24))
-	}
-	frac, exp := math.Frexp(a) // a = frac * 2^exp, 0.5 <= frac < 1
-	m := math.RoundToEven(frac * 2048)
-	e := exp - 1 // a ≈ m * 2^(e-10)
-	if m == 2048 {
-		m, e = 1024, e+1
-	}
-	return sign | uint16(e+15)<<10 | uint16(m-1024)
 }

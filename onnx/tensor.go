@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/x448/float16"
+	"github.com/lsweep/lsweep/internal/half"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 )
@@ -137,11 +137,11 @@ func (m *Model) ReadTensor(t *onnxpb.TensorProto) ([]float64, error) {
 		out = append(out, t.GetDoubleData()...)
 	case Float16:
 		for _, v := range t.GetInt32Data() {
-			out = append(out, float64(float16.Frombits(uint16(v)).Float32()))
+			out = append(out, half.Float16frombits(uint16(v)))
 		}
 	case BFloat16:
 		for _, v := range t.GetInt32Data() {
-			out = append(out, float64(math.Float32frombits(uint32(v)<<16)))
+			out = append(out, half.BFloat16frombits(uint16(v)))
 		}
 	case Int8, Uint8, Int16, Uint16, Int32, Bool:
 		for _, v := range t.GetInt32Data() {
@@ -302,9 +302,9 @@ func decodeRaw(dt DataType, raw []byte) []float64 {
 		case Double:
 			out[i] = math.Float64frombits(le.Uint64(b))
 		case Float16:
-			out[i] = float64(float16.Frombits(le.Uint16(b)).Float32())
+			out[i] = half.Float16frombits(le.Uint16(b))
 		case BFloat16:
-			out[i] = float64(math.Float32frombits(uint32(le.Uint16(b)) << 16))
+			out[i] = half.BFloat16frombits(le.Uint16(b))
 		case Int8:
 			out[i] = float64(int8(b[0]))
 		case Uint8, Bool:
@@ -341,25 +341,15 @@ func EncodeFloat(dst []byte, dt DataType, values []float64) {
 		}
 	case Float16:
 		for i, v := range values {
-			le.PutUint16(dst[2*i:], float16.Fromfloat32(float32(v)).Bits())
+			le.PutUint16(dst[2*i:], half.Float16bits(v))
 		}
 	case BFloat16:
 		for i, v := range values {
-			le.PutUint16(dst[2*i:], bfloat16Bits(float32(v)))
+			le.PutUint16(dst[2*i:], half.BFloat16bits(v))
 		}
 	default:
 		panic("onnx: EncodeFloat of non-float type " + dt.String())
 	}
-}
-
-// bfloat16Bits rounds f to bfloat16, to nearest even, keeping NaN a NaN.
-func bfloat16Bits(f float32) uint16 {
-	b := math.Float32bits(f)
-	if f != f {
-		return uint16(b>>16) | 0x40
-	}
-	b += 0x7fff + (b>>16)&1
-	return uint16(b >> 16)
 }
 
 // CheckStorage checks, without reading them, that the external data of every
