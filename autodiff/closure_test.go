@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -34,7 +35,7 @@ func committedModels(t *testing.T) []*onnx.Model {
 		if tiny.Name == "NoWeights" {
 			continue
 		}
-		ms = append(ms, &onnx.Model{Path: tiny.Name + ".onnx", Proto: proto.Clone(tiny.Model).(*onnxpb.ModelProto)})
+		ms = append(ms, onnxmodel.With(&onnx.Model{Path: tiny.Name + ".onnx"}, proto.Clone(tiny.Model).(*onnxpb.ModelProto)))
 	}
 	return ms
 }
@@ -77,7 +78,7 @@ func headInputs(m *onnx.Model, output string) []string {
 	noDerivative := map[string]bool{"Shape": true, "Size": true, "ConstantOfShape": true, "Equal": true, "Greater": true,
 		"Less": true, "GreaterOrEqual": true, "LessOrEqual": true, "ArgMax": true, "ArgMin": true, "NonZero": true}
 	reach := map[string]bool{output: true}
-	nodes := m.Graph().GetNode()
+	nodes := onnxmodel.Graph(m).GetNode()
 	for k := len(nodes) - 1; k >= 0; k-- {
 		n := nodes[k]
 		if !slices.ContainsFunc(n.GetOutput(), func(o string) bool { return reach[o] }) || noDerivative[n.GetOpType()] {
@@ -91,7 +92,7 @@ func headInputs(m *onnx.Model, output string) []string {
 		}
 	}
 	var out []string
-	for name, t := range m.StoredTensors() {
+	for name, t := range onnxmodel.StoredTensors(m) {
 		if reach[name] && onnx.DataType(t.GetDataType()).IsFloat() {
 			out = append(out, name)
 		}
@@ -123,7 +124,7 @@ func TestGradientReachesEveryWeight(t *testing.T) {
 					t.Errorf("the head output %q does not depend on the tensors", out)
 				}
 				producer := map[string]*onnxpb.NodeProto{}
-				for _, n := range b.m.Graph().GetNode() {
+				for _, n := range onnxmodel.Graph(b.m).GetNode() {
 					for _, o := range n.GetOutput() {
 						producer[o] = n
 					}
@@ -169,7 +170,7 @@ func closureCases(t *testing.T) []closureCase {
 		m := g.model(og.build(g), og.opset)
 		m.Path = og.name + ".onnx"
 		cs = append(cs, closureCase{m, g.wrt, loss.MSE})
-		for _, n := range m.Graph().GetNode() {
+		for _, n := range onnxmodel.Graph(m).GetNode() {
 			covered[n.GetOpType()] = true
 		}
 	}
@@ -204,7 +205,7 @@ func TestTangentRulesCoverGradientOps(t *testing.T) {
 			t.Errorf("%s: gradient model: %v", m.Path, err)
 			continue
 		}
-		for _, n := range b.m.Graph().GetNode() {
+		for _, n := range onnxmodel.Graph(b.m).GetNode() {
 			op := n.GetOpType()
 			seen[op] = true
 			if tangentRules[op] != nil {

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -141,7 +142,7 @@ type gradBuilder struct {
 func newGradBuilder(m *onnx.Model, opset int64) *gradBuilder {
 	return &gradBuilder{
 		m:       m,
-		g:       m.Graph(),
+		g:       onnxmodel.Graph(m),
 		opset:   opset,
 		target:  max(opset, GradientOpset),
 		info:    make(map[string]*vinfo),
@@ -171,7 +172,7 @@ func (b *gradBuilder) noGrad(format string, args ...any) error {
 
 func (b *gradBuilder) build(output string, h loss.Head, wrt []string) error {
 	g := b.g
-	b.stored = b.m.StoredTensors()
+	b.stored = onnxmodel.StoredTensors(b.m)
 	for _, n := range g.GetNode() {
 		for _, s := range n.GetInput() {
 			b.used[s] = true
@@ -530,22 +531,23 @@ func (b *gradBuilder) checkRules(output string) error {
 
 // setOpset writes the target opset and an IR version that allows it.
 func (b *gradBuilder) setOpset() {
+	mp := onnxmodel.Proto(b.m)
 	found := false
-	for _, o := range b.m.Proto.GetOpsetImport() {
+	for _, o := range mp.GetOpsetImport() {
 		if d := o.GetDomain(); d == "" || d == "ai.onnx" {
 			o.Version = proto.Int64(b.target)
 			found = true
 		}
 	}
 	if !found {
-		b.m.Proto.OpsetImport = append(b.m.Proto.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: proto.String(""), Version: proto.Int64(b.target)})
+		mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: proto.String(""), Version: proto.Int64(b.target)})
 	}
 	ir := int64(7)
 	if b.target >= 15 {
 		ir = 8
 	}
-	if b.m.Proto.GetIrVersion() < ir {
-		b.m.Proto.IrVersion = proto.Int64(ir)
+	if mp.GetIrVersion() < ir {
+		mp.IrVersion = proto.Int64(ir)
 	}
 }
 

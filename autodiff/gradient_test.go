@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -125,7 +126,7 @@ func TestGradientModelHeads(t *testing.T) {
 				t.Errorf("labels %v %v, want %v %v", l.ElemType, l.Dims(), c.labels, c.dims)
 			}
 			// The ArgMax of MultiOutput's label output is not needed.
-			for _, n := range gm.Graph().GetNode() {
+			for _, n := range onnxmodel.Graph(gm).GetNode() {
 				if n.GetOpType() == "ArgMax" {
 					t.Error("the unused ArgMax is kept")
 				}
@@ -170,13 +171,13 @@ func TestGradientModelStoredKinds(t *testing.T) {
 					t.Errorf("input %s has shape %v, want %v", w.Name, in.Dims(), w.Shape)
 				}
 			}
-			for _, n := range gm.Graph().GetNode() {
+			for _, n := range onnxmodel.Graph(gm).GetNode() {
 				if n.GetOpType() == "Constant" && slices.Contains(wrt, n.GetOutput()[0]) {
 					t.Errorf("Constant node %s still computes a weight", n.GetOutput()[0])
 				}
 			}
-			if gm.Opset() < 13 || gm.Proto.GetIrVersion() < 7 {
-				t.Errorf("opset %d, IR %d", gm.Opset(), gm.Proto.GetIrVersion())
+			if gm.Opset() < 13 || onnxmodel.Proto(gm).GetIrVersion() < 7 {
+				t.Errorf("opset %d, IR %d", gm.Opset(), onnxmodel.Proto(gm).GetIrVersion())
 			}
 		})
 	}
@@ -208,8 +209,8 @@ func (g *graph) node(name, op string, in []string, attrs ...*onnxpb.AttributePro
 
 func (g *graph) model(out string, cols, opset int64) *onnx.Model {
 	g.g.Output = []*onnxpb.ValueInfoProto{fixtures.ValueInfo(out, int32(onnx.Float), -1, cols)}
-	return &onnx.Model{Path: "g.onnx", Proto: &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g.g,
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}}
+	return onnxmodel.With(&onnx.Model{Path: "g.onnx"}, &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g.g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}})
 }
 
 func ints(name string, v ...int64) *onnxpb.AttributeProto {
@@ -323,7 +324,7 @@ func TestGradientModelFoldsBatchNorm(t *testing.T) {
 	}
 	count := func(gm *onnx.Model, op string) int {
 		n := 0
-		for _, node := range gm.Graph().GetNode() {
+		for _, node := range onnxmodel.Graph(gm).GetNode() {
 			if node.GetOpType() == op {
 				n++
 			}

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 )
@@ -83,7 +84,7 @@ func TestNoSilentConstants(t *testing.T) {
 			g := &tgraph{g: &onnxpb.GraphProto{Name: proto.String("g")}}
 			m := g.model(c.build(g), 14)
 			b := newGradBuilder(m.Clone(), m.Opset())
-			out := m.Graph().GetOutput()[0].GetName()
+			out := onnxmodel.Graph(m).GetOutput()[0].GetName()
 			err := b.safeBuild(out, loss.MSE, g.wrt)
 			if c.node != "" {
 				if !errors.Is(err, ErrNoGradient) || !strings.Contains(err.Error(), `"`+c.node+`"`) {

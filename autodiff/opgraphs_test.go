@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -99,8 +100,8 @@ func (g *tgraph) model(y string, opset int64) *onnx.Model {
 	out := g.na("Flatten", []string{y}, attrI("axis", 1))[0]
 	g.g.Output = []*onnxpb.ValueInfoProto{fixtures.ValueInfo(out, int32(onnx.Float), -1, 0)}
 	g.g.Output[0].GetType().GetTensorType().GetShape().GetDim()[1].Value = nil
-	return &onnx.Model{Path: "op.onnx", Proto: &onnxpb.ModelProto{IrVersion: proto.Int64(8),
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}, Graph: g.g}}
+	return onnxmodel.With(&onnx.Model{Path: "op.onnx"}, &onnxpb.ModelProto{IrVersion: proto.Int64(8),
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}, Graph: g.g})
 }
 
 // opGraphs returns a graph for each op with a gradient rule, and more for

@@ -3,6 +3,7 @@ package autodiff
 import (
 	"slices"
 
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -109,7 +110,7 @@ func (b *gradBuilder) ints(name string) ([]int64, bool) {
 	if t == nil || onnx.DataType(t.GetDataType()).IsFloat() || b.wrt[name] {
 		return nil, false
 	}
-	v, err := b.m.ReadTensor(t)
+	v, err := onnxmodel.ReadTensor(b.m, t)
 	if err != nil {
 		return nil, false
 	}
@@ -127,7 +128,7 @@ func (b *gradBuilder) floats(name string) ([]float64, bool) {
 	if t == nil || b.wrt[name] {
 		return nil, false
 	}
-	v, err := b.m.ReadTensor(t)
+	v, err := onnxmodel.ReadTensor(b.m, t)
 	return v, err == nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -705,7 +706,7 @@ var kinkOps = map[string]bool{
 // counted: exporters use it for masks that do not depend on the weights.)
 func Kinks(m *onnx.Model) []string {
 	seen := make(map[string]bool)
-	for _, n := range m.Graph().GetNode() {
+	for _, n := range onnxmodel.Graph(m).GetNode() {
 		if d := n.GetDomain(); (d == "" || d == "ai.onnx") && kinkOps[n.GetOpType()] {
 			seen[n.GetOpType()] = true
 		}

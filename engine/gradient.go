@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -499,7 +500,7 @@ type storedTensor struct {
 // turned into stored tensors (of zeros, to be patched).
 func storeTensors(gm *onnx.Model, ts []storedTensor) (*onnx.Model, error) {
 	c := gm.Clone()
-	g := c.Graph()
+	g := onnxmodel.Graph(c)
 	stored := make(map[string]bool, len(ts))
 	for _, t := range ts {
 		stored[t.name] = true
@@ -641,7 +642,7 @@ func scalarOutput(name string) string { return "lsweep/" + name + "1" }
 // scalar outputs names as a one-element tensor named scalarOutput(name).
 func withScalarOutputs(gm *onnx.Model, names []string) (*onnx.Model, error) {
 	c := gm.Clone()
-	g := c.Graph()
+	g := onnxmodel.Graph(c)
 	shape := "lsweep/shape1"
 	g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String(shape), Dims: []int64{1}, DataType: proto.Int32(int32(onnx.Int64)), Int64Data: []int64{1}})
 	for _, name := range names {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -126,7 +127,7 @@ func (b *graphBuilder) model(y string, rank int, opset int64) *onnx.Model {
 	b.g.Output = []*onnxpb.ValueInfoProto{out}
 	mp := &onnxpb.ModelProto{IrVersion: proto.Int64(8), OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}},
 		ProducerName: proto.String("lsweep-test"), Graph: b.g}
-	return &onnx.Model{Path: "test.onnx", Proto: mp}
+	return onnxmodel.With(&onnx.Model{Path: "test.onnx"}, mp)
 }
 
 func aInt(name string, v int64) *onnxpb.AttributeProto {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
@@ -35,7 +36,7 @@ func TestHeadFromValues(t *testing.T) {
 			y = b.node("Log", []string{y})
 		}
 		m := b.model(y, 2, 13)
-		m.Graph().Output[0].Name = ptr(y)
+		onnxmodel.Graph(m).Output[0].Name = ptr(y)
 		r := rand.New(rand.NewPCG(1, 2))
 		d := &dataset.Dataset{Path: "mem", XKey: "x", YKey: "y", XShape: []int{6, 4}, XDType: "float32", YShape: []int{6}, YDType: "int64", YIsInteger: true}
 		for i := 0; i < 24; i++ {
@@ -80,7 +81,7 @@ func TestHugeFixedBatch(t *testing.T) {
 	requireRuntime(t)
 	tiny := fixtures.FixedBatch1()
 	tiny.Model.GetGraph().GetInput()[0].GetType().GetTensorType().GetShape().GetDim()[0].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1 << 40}
-	m := &onnx.Model{Path: "huge.onnx", Proto: tiny.Model}
+	m := onnxmodel.With(&onnx.Model{Path: "huge.onnx"}, tiny.Model)
 	x := fixtures.RandomInput(tiny, 4, 1)
 	d := &dataset.Dataset{Path: "mem", XKey: "x", YKey: "y", XShape: []int{4, 6}, XDType: "float32", X: x.Data, YShape: []int{4}, YDType: "int64", YIsInteger: true, Y: []float64{0, 1, 2, 0}}
 	_, err := New(m, d, Options{})

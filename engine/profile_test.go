@@ -13,6 +13,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/autodiff"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -109,15 +110,15 @@ const (
 // of the reverse pass.
 func graphParts(m *onnx.Model) (byNode, byValue map[string]string) {
 	dir := map[string]bool{}
-	for _, t := range m.Graph().GetInitializer() {
+	for _, t := range onnxmodel.Graph(m).GetInitializer() {
 		dir[t.GetName()] = strings.HasPrefix(t.GetName(), autodiff.DirPrefix)
 	}
-	for _, vi := range m.Graph().GetInput() {
+	for _, vi := range onnxmodel.Graph(m).GetInput() {
 		dir[vi.GetName()] = strings.HasPrefix(vi.GetName(), autodiff.DirPrefix)
 	}
 	byNode, byValue = map[string]string{}, map[string]string{}
 	tangents, reverseSeen := false, false
-	for _, n := range m.Graph().GetNode() {
+	for _, n := range onnxmodel.Graph(m).GetNode() {
 		name := n.GetName()
 		dep, fromReverse := false, false
 		for _, in := range n.GetInput() {
@@ -180,7 +181,7 @@ func logProfile(b *testing.B, prefix string) {
 	}
 	optNodes := map[string]*onnxpb.NodeProto{}
 	producer, consumer := map[string]*onnxpb.NodeProto{}, map[string]*onnxpb.NodeProto{}
-	for _, n := range opt.Graph().GetNode() {
+	for _, n := range onnxmodel.Graph(opt).GetNode() {
 		optNodes[n.GetName()] = n
 		for _, o := range n.GetOutput() {
 			producer[o] = n

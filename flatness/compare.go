@@ -349,8 +349,8 @@ func compatibleHeads(b, c *side) error {
 // types in order, and its float tensors' names and shapes.
 func architecture(s *side) string {
 	var sb strings.Builder
-	for _, n := range s.onnx.Graph().GetNode() {
-		sb.WriteString(n.GetOpType())
+	for _, n := range s.onnx.Nodes() {
+		sb.WriteString(n.OpType)
 		sb.WriteByte(' ')
 	}
 	sb.WriteByte('|')
@@ -484,7 +484,7 @@ func modelSummary(s *side, label string, o Options) ModelSummary {
 	ev := s.land.Engine()
 	m := ModelSummary{
 		Path: s.model.Path, Label: label,
-		Head: string(ev.Head()), Output: ev.Output().Name, Ops: len(s.onnx.Graph().GetNode()),
+		Head: string(ev.Head()), Output: ev.Output().Name, Ops: len(s.onnx.Nodes()),
 	}
 	if h, ok := s.land.Identity()["model_sha256"].(string); ok {
 		m.SHA256 = h

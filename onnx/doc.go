@@ -1,7 +1,9 @@
 // Package onnx reads, inspects and rewrites ONNX models in pure Go.
 //
-// It parses a model file with protobuf types generated from the ONNX schema
-// (internal/onnxpb), reads tensors however an exporter stored them (raw_data,
+// It parses a model file with protobuf types generated from the ONNX schema,
+// which stay internal: the API speaks in its own types (Model, Node,
+// ValueInfo, Param, DataType), and lsweep's own packages that build graphs
+// reach the protobuf through an internal package. It reads tensors however an exporter stored them (raw_data,
 // typed fields such as float_data, or external data files next to the model),
 // finds the weights the loss-landscape method perturbs together with the axis
 // that holds one output unit per slice (the filter axis), classifies the

@@ -58,7 +58,7 @@ func (m *Model) DetectHead(name string) (Head, error) {
 	}
 	h := Head{Output: *chosen, Kind: loss.Logits}
 	producers := make(map[string]*onnxpb.NodeProto)
-	for _, n := range m.Graph().GetNode() {
+	for _, n := range m.graph().GetNode() {
 		for _, o := range n.GetOutput() {
 			producers[o] = n
 		}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/lsweep/lsweep/internal/regularfile"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 )
 
@@ -23,10 +25,27 @@ type Model struct {
 	// Dir is the folder external data locations are relative to. Empty means
 	// that external data cannot be read.
 	Dir string
-	// Proto is the parsed model. Callers that change it must not keep a
-	// Patcher made before the change.
-	Proto *onnxpb.ModelProto
+	// The parsed model, for lsweep's own packages only (internal/onnxmodel).
+	holder
 }
+
+// holder names onnxmodel.Holder in lower case so that the embedded field is
+// unexported.
+type holder = onnxmodel.Holder
+
+func init() {
+	onnxmodel.Register(
+		func(m onnxmodel.Model, t *onnxpb.TensorProto) ([]float64, error) { return m.(*Model).readTensor(t) },
+		func(m onnxmodel.Model) map[string]*onnxpb.TensorProto { return m.(*Model).storedTensors() },
+	)
+}
+
+// newModel returns a Model over mp, which it does not copy.
+func newModel(path, dir string, mp *onnxpb.ModelProto) *Model {
+	return onnxmodel.With(&Model{Path: path, Dir: dir}, mp)
+}
+
+func (m *Model) pb() *onnxpb.ModelProto { return onnxmodel.Proto(m) }
 
 // Load reads and parses the model file at path.
 func Load(path string) (*Model, error) {
@@ -50,21 +69,52 @@ func Parse(data []byte, name, dir string) (*Model, error) {
 	if mp.GetGraph() == nil || mp.GetIrVersion() == 0 {
 		return nil, fmt.Errorf("%w: %s has no graph or no IR version", ErrNotONNX, name)
 	}
-	return &Model{Path: name, Dir: dir, Proto: &mp}, nil
+	return newModel(name, dir, &mp), nil
 }
 
-// Graph returns the model's main graph.
-func (m *Model) Graph() *onnxpb.GraphProto { return m.Proto.GetGraph() }
+func (m *Model) graph() *onnxpb.GraphProto { return m.pb().GetGraph() }
+
+// IRVersion returns the ONNX IR version the model file declares.
+func (m *Model) IRVersion() int64 { return m.pb().GetIrVersion() }
+
+// ProducerName returns the name of the tool that wrote the model ("pytorch"),
+// empty when the file does not say.
+func (m *Model) ProducerName() string { return m.pb().GetProducerName() }
+
+// ProducerVersion returns the version of the tool that wrote the model
+// ("2.1.0"), empty when the file does not say.
+func (m *Model) ProducerVersion() string { return m.pb().GetProducerVersion() }
 
 // Opset returns the version of the default ("" or "ai.onnx") operator set, or
 // 0 if the model imports none.
 func (m *Model) Opset() int64 {
-	for _, o := range m.Proto.GetOpsetImport() {
+	for _, o := range m.pb().GetOpsetImport() {
 		if d := o.GetDomain(); d == "" || d == "ai.onnx" {
 			return o.GetVersion()
 		}
 	}
 	return 0
+}
+
+// Node is one node of a model's main graph.
+type Node struct {
+	Name    string
+	OpType  string   // "Conv", "Relu", ...
+	Domain  string   // the operator set: "" for ONNX's own
+	Inputs  []string // value names; "" for an omitted optional input
+	Outputs []string
+}
+
+// Nodes returns the nodes of the main graph in file order (which exporters
+// make an execution order).
+func (m *Model) Nodes() []Node {
+	nodes := m.graph().GetNode()
+	out := make([]Node, len(nodes))
+	for i, n := range nodes {
+		out[i] = Node{Name: n.GetName(), OpType: n.GetOpType(), Domain: n.GetDomain(),
+			Inputs: slices.Clone(n.GetInput()), Outputs: slices.Clone(n.GetOutput())}
+	}
+	return out
 }
 
 // Dim is one dimension of a value's shape: a fixed size, or a symbolic or
@@ -125,11 +175,11 @@ func valueInfo(vi *onnxpb.ValueInfoProto) ValueInfo {
 // initializers (IR 3 exporters list every initializer as an input too).
 func (m *Model) Inputs() []ValueInfo {
 	inits := make(map[string]bool)
-	for _, t := range m.Graph().GetInitializer() {
+	for _, t := range m.graph().GetInitializer() {
 		inits[t.GetName()] = true
 	}
 	var out []ValueInfo
-	for _, vi := range m.Graph().GetInput() {
+	for _, vi := range m.graph().GetInput() {
 		if !inits[vi.GetName()] {
 			out = append(out, valueInfo(vi))
 		}
@@ -140,7 +190,7 @@ func (m *Model) Inputs() []ValueInfo {
 // Outputs returns the graph outputs.
 func (m *Model) Outputs() []ValueInfo {
 	var out []ValueInfo
-	for _, vi := range m.Graph().GetOutput() {
+	for _, vi := range m.graph().GetOutput() {
 		out = append(out, valueInfo(vi))
 	}
 	return out
@@ -148,7 +198,7 @@ func (m *Model) Outputs() []ValueInfo {
 
 // Marshal returns the model's bytes, deterministically ordered.
 func (m *Model) Marshal() ([]byte, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.Proto)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.pb())
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: marshal: %w", m.Path, err)
 	}
@@ -157,5 +207,5 @@ func (m *Model) Marshal() ([]byte, error) {
 
 // Clone returns a deep copy of the model.
 func (m *Model) Clone() *Model {
-	return &Model{Path: m.Path, Dir: m.Dir, Proto: proto.Clone(m.Proto).(*onnxpb.ModelProto)}
+	return newModel(m.Path, m.Dir, proto.Clone(m.pb()).(*onnxpb.ModelProto))
 }

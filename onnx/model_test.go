@@ -3,6 +3,7 @@ package onnx_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,5 +51,35 @@ func TestParseErrors(t *testing.T) {
 		if _, err := onnx.Parse(data, name, ""); !errors.Is(err, onnx.ErrNotONNX) {
 			t.Errorf("%s: got %v, want ErrNotONNX", name, err)
 		}
+	}
+}
+
+// TestModelInfo reads what inspect prints from a model PyTorch 1.13 wrote
+// (values checked with Python's onnx package).
+func TestModelInfo(t *testing.T) {
+	m, err := onnx.Load("../fixtures/testdata/digits/mlp_sigmoid.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.IRVersion() != 7 || m.ProducerName() != "pytorch" || m.ProducerVersion() != "1.13.0" {
+		t.Errorf("IR %d, producer %q %q; want 7, pytorch 1.13.0", m.IRVersion(), m.ProducerName(), m.ProducerVersion())
+	}
+	nodes := m.Nodes()
+	var ops []string
+	for _, n := range nodes {
+		ops = append(ops, n.OpType)
+	}
+	if got, want := fmt.Sprint(ops), "[Flatten Gemm Relu Gemm Sigmoid]"; got != want {
+		t.Fatalf("ops %s, want %s", got, want)
+	}
+	gemm := nodes[1]
+	if gemm.Name != "/fc1/Gemm" || gemm.Domain != "" || fmt.Sprint(gemm.Inputs) != "[/Flatten_output_0 fc1.weight fc1.bias]" ||
+		fmt.Sprint(gemm.Outputs) != "[/fc1/Gemm_output_0]" {
+		t.Errorf("node 1: %+v", gemm)
+	}
+	// The views are copies: changing one leaves the model alone.
+	gemm.Inputs[1] = "changed"
+	if m.Nodes()[1].Inputs[1] != "fc1.weight" {
+		t.Error("Nodes shares its slices with the model")
 	}
 }

@@ -85,7 +85,7 @@ type use struct {
 }
 
 func newGraphIndex(m *Model) *graphIndex {
-	g := m.Graph()
+	g := m.graph()
 	ix := &graphIndex{
 		m:         m,
 		inits:     make(map[string]*onnxpb.TensorProto),
@@ -125,7 +125,7 @@ func (ix *graphIndex) ints(name string) []int64 {
 	if t == nil {
 		return nil
 	}
-	v, err := ix.m.ReadTensor(t)
+	v, err := ix.m.readTensor(t)
 	if err != nil {
 		return nil
 	}
@@ -154,10 +154,10 @@ func (m *Model) Params() []Param {
 		ix.classify(&p)
 		out = append(out, p)
 	}
-	for _, t := range m.Graph().GetInitializer() {
+	for _, t := range m.graph().GetInitializer() {
 		add(t.GetName(), t, false)
 	}
-	for _, n := range m.Graph().GetNode() {
+	for _, n := range m.graph().GetNode() {
 		if n.GetOpType() != "Constant" || len(n.GetOutput()) != 1 {
 			continue
 		}
@@ -312,7 +312,7 @@ func (ix *graphIndex) roleAt(u use, rankAtUse int) Role {
 // reports whether name is produced by a pass-through op from a stored tensor.
 func (ix *graphIndex) isComputedFromStored(name string) bool {
 	// A malformed graph may loop: give up after as many steps as nodes.
-	for steps := len(ix.m.Graph().GetNode()); steps >= 0; steps-- {
+	for steps := len(ix.m.graph().GetNode()); steps >= 0; steps-- {
 		n := ix.producer(name)
 		if n == nil || !passThrough[n.GetOpType()] || len(n.GetInput()) == 0 {
 			return false
@@ -327,7 +327,7 @@ func (ix *graphIndex) isComputedFromStored(name string) bool {
 
 // producer returns the node that outputs name, or nil.
 func (ix *graphIndex) producer(name string) *onnxpb.NodeProto {
-	for _, n := range ix.m.Graph().GetNode() {
+	for _, n := range ix.m.graph().GetNode() {
 		for _, out := range n.GetOutput() {
 			if out == name && name != "" {
 				return n
@@ -592,9 +592,9 @@ func SqueezeShape(op string, in, axes []int64) []int64 {
 	return out
 }
 
-// StoredTensors returns every tensor stored in the main graph by value name:
+// storedTensors returns every tensor stored in the main graph by value name:
 // the initializers and the values of Constant nodes (attribute value).
-func (m *Model) StoredTensors() map[string]*onnxpb.TensorProto {
+func (m *Model) storedTensors() map[string]*onnxpb.TensorProto {
 	ix := newGraphIndex(m)
 	out := make(map[string]*onnxpb.TensorProto, len(ix.inits)+len(ix.constants))
 	for name, t := range ix.constants {

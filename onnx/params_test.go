@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -190,7 +191,7 @@ func TestExternalDataHostile(t *testing.T) {
 	})
 	t.Run("huge shape", func(t *testing.T) {
 		m := parse(t, tiny, src)
-		for _, init := range m.Graph().GetInitializer() {
+		for _, init := range onnxmodel.Graph(m).GetInitializer() {
 			if init.GetName() == name {
 				init.Dims = []int64{1 << 20, 1 << 20}
 				// Without a declared length, only the file's size stands

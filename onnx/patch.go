@@ -41,7 +41,7 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 		if !dt.IsFloat() {
 			return nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
 		}
-		values, err := work.ReadTensor(t)
+		values, err := work.readTensor(t)
 		if err != nil {
 			return nil, err
 		}

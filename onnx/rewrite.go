@@ -13,7 +13,7 @@ func (m *Model) Value(name string) ([]float64, error) {
 	if t == nil {
 		return nil, fmt.Errorf("onnx: %s: no initializer or Constant value named %q", m.Path, name)
 	}
-	return m.ReadTensor(t)
+	return m.readTensor(t)
 }
 
 // BatchParam is the symbolic name WithDynamicBatch gives the batch dimension.
@@ -28,17 +28,17 @@ const BatchParam = "batch"
 // to a constant shape would break it) is for the caller to check.
 func (m *Model) WithDynamicBatch() (out *Model, ok bool) {
 	inits := make(map[string]bool)
-	for _, t := range m.Graph().GetInitializer() {
+	for _, t := range m.graph().GetInitializer() {
 		inits[t.GetName()] = true
 	}
 	var vis []*onnxpb.ValueInfoProto
 	c := m.Clone()
-	for _, vi := range c.Graph().GetInput() {
+	for _, vi := range c.graph().GetInput() {
 		if !inits[vi.GetName()] {
 			vis = append(vis, vi)
 		}
 	}
-	vis = append(vis, c.Graph().GetOutput()...)
+	vis = append(vis, c.graph().GetOutput()...)
 	for _, vi := range vis {
 		dims := vi.GetType().GetTensorType().GetShape().GetDim()
 		if len(dims) == 0 || dims[0].GetDimValue() != 1 {
@@ -49,6 +49,6 @@ func (m *Model) WithDynamicBatch() (out *Model, ok bool) {
 		d := vi.GetType().GetTensorType().GetShape().GetDim()[0]
 		d.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: BatchParam}
 	}
-	c.Graph().ValueInfo = nil
+	c.graph().ValueInfo = nil
 	return c, true
 }

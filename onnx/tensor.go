@@ -17,22 +17,23 @@ import (
 // DataType is an ONNX tensor element type (TensorProto.DataType).
 type DataType int32
 
-// The element types lsweep handles by name.
+// The element types lsweep handles by name, numbered as in ONNX's
+// TensorProto.DataType (the numbers are part of the file format).
 const (
-	Undefined DataType = DataType(onnxpb.TensorProto_UNDEFINED)
-	Float     DataType = DataType(onnxpb.TensorProto_FLOAT)
-	Uint8     DataType = DataType(onnxpb.TensorProto_UINT8)
-	Int8      DataType = DataType(onnxpb.TensorProto_INT8)
-	Uint16    DataType = DataType(onnxpb.TensorProto_UINT16)
-	Int16     DataType = DataType(onnxpb.TensorProto_INT16)
-	Int32     DataType = DataType(onnxpb.TensorProto_INT32)
-	Int64     DataType = DataType(onnxpb.TensorProto_INT64)
-	Bool      DataType = DataType(onnxpb.TensorProto_BOOL)
-	Float16   DataType = DataType(onnxpb.TensorProto_FLOAT16)
-	Double    DataType = DataType(onnxpb.TensorProto_DOUBLE)
-	Uint32    DataType = DataType(onnxpb.TensorProto_UINT32)
-	Uint64    DataType = DataType(onnxpb.TensorProto_UINT64)
-	BFloat16  DataType = DataType(onnxpb.TensorProto_BFLOAT16)
+	Undefined DataType = 0
+	Float     DataType = 1
+	Uint8     DataType = 2
+	Int8      DataType = 3
+	Uint16    DataType = 4
+	Int16     DataType = 5
+	Int32     DataType = 6
+	Int64     DataType = 7
+	Bool      DataType = 9
+	Float16   DataType = 10
+	Double    DataType = 11
+	Uint32    DataType = 12
+	Uint64    DataType = 13
+	BFloat16  DataType = 16
 )
 
 // String returns the lower-case ONNX name of the type ("float", "int64", ...).
@@ -97,10 +98,10 @@ func NumElements(dims []int64) int64 {
 	return n
 }
 
-// ReadTensor decodes t into float64 values, wherever the exporter stored
+// readTensor decodes t into float64 values, wherever the exporter stored
 // them: raw_data, a typed field, or an external data file resolved against
 // m.Dir. Integer types are converted exactly up to 2^53.
-func (m *Model) ReadTensor(t *onnxpb.TensorProto) ([]float64, error) {
+func (m *Model) readTensor(t *onnxpb.TensorProto) ([]float64, error) {
 	dt := DataType(t.GetDataType())
 	n := NumElements(t.GetDims())
 	if n < 0 {
@@ -374,7 +375,7 @@ func (m *Model) CheckStorage() error {
 		}
 		return nil
 	}
-	for _, t := range m.Graph().GetInitializer() {
+	for _, t := range m.graph().GetInitializer() {
 		if err := check(t); err != nil {
 			return err
 		}

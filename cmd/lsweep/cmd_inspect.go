@@ -132,9 +132,9 @@ func runInspect(w io.Writer, opts inspectOptions, path string) error {
 	}
 	rep := inspectJSON{
 		Path:            path,
-		Producer:        m.Proto.GetProducerName(),
-		ProducerVersion: m.Proto.GetProducerVersion(),
-		IRVersion:       m.Proto.GetIrVersion(),
+		Producer:        m.ProducerName(),
+		ProducerVersion: m.ProducerVersion(),
+		IRVersion:       m.IRVersion(),
 		Opset:           m.Opset(),
 		Inputs:          valuesJSON(m.Inputs()),
 		Outputs:         valuesJSON(m.Outputs()),
