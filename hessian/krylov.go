@@ -37,9 +37,6 @@ func newKrylov(op Operator, maxDim int) *krylov {
 	}
 }
 
-// dim returns the number of basis vectors.
-func (k *krylov) dim() int { return len(k.basis) }
-
 // start discards the basis and starts again from q, which must have unit norm and be orthogonal to the locked
 // vectors. The krylov keeps q.
 func (k *krylov) start(q []float64) {

@@ -42,10 +42,12 @@ func init() {
 
 // newModel returns a Model over mp, which it does not copy.
 func newModel(path, dir string, mp *onnxpb.ModelProto) *Model {
-	return onnxmodel.With(&Model{Path: path, Dir: dir}, mp)
+	m := &Model{Path: path, Dir: dir}
+	onnxmodel.With(&m.holder, mp)
+	return m
 }
 
-func (m *Model) pb() *onnxpb.ModelProto { return onnxmodel.Proto(m) }
+func (m *Model) pb() *onnxpb.ModelProto { return onnxmodel.Proto(&m.holder) }
 
 // Load reads and parses the model file at path.
 func Load(path string) (*Model, error) {

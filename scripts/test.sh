@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test. The ONNX Runtime library must be installed first
-# (scripts/install-onnxruntime.sh); with CI set, tests that need it fail
-# instead of skipping when it is missing.
+# Runs the static checks (scripts/lint.sh) and every test. The ONNX Runtime
+# library must be installed first (scripts/install-onnxruntime.sh); with CI
+# set, tests that need it fail instead of skipping when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go vet ./...
+scripts/lint.sh
 go test -count=1 ./...

@@ -2,8 +2,9 @@
 //
 // The schema (onnx.proto) is written from the field numbers of the ONNX
 // specification; the generated code is committed so that building lsweep needs
-// no protoc. Regenerate with `go generate ./internal/onnxpb` (needs protoc and
-// protoc-gen-go on PATH).
+// no protoc. Regenerate with `go generate ./internal/onnxpb`, which needs protoc
+// (Debian's protobuf-compiler) and builds the protoc-gen-go that go.mod pins;
+// scripts/lint.sh checks that the committed code is what that makes.
 package onnxpb
 
-//go:generate protoc --go_out=. --go_opt=paths=source_relative onnx.proto
+//go:generate sh generate.sh
