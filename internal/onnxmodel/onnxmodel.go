@@ -15,8 +15,9 @@ type Holder struct {
 
 func (h *Holder) holder() *Holder { return h }
 
-// Model is an *onnx.Model: only a type that embeds Holder has the unexported
-// method, so the functions here take nothing else.
+// Model is an *onnx.Model: only a type that embeds Holder (or a *Holder,
+// which package onnx itself passes to Proto and With) has the unexported
+// method. ReadTensor and StoredTensors need the *onnx.Model.
 type Model interface {
 	holder() *Holder
 }
