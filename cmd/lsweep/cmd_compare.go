@@ -15,10 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lsweep/lsweep/flatness"
+	"github.com/lsweep/lsweep/internal/atomicfile"
 	"github.com/lsweep/lsweep/internal/progress"
 	"github.com/lsweep/lsweep/landscape"
-	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/pipeline"
 )
 
 type compareOptions struct {
@@ -118,9 +119,10 @@ EXIT STATUS
 	f.Float64Var(&opts.radius, "radius", flatness.DefaultRadius, "slices span [-r, r] along each (normalised) direction")
 	f.Float64Var(&opts.rise, "rise", flatness.DefaultRise, "loss increase whose distance from the centre rise_radius measures")
 	f.Uint64Var(&opts.seed, "seed", 0, "seed of the random directions (direction k uses stream k; 0 and 1 are lsweep run's x and y)")
-	f.StringVar(&opts.norm, "norm", "filter", "normalisation of the directions: filter, layer, weight or none")
-	f.StringVar(&opts.ignore, "ignore", "biasbn", "biasbn leaves biases and BatchNorm parameters still; none moves them along d = th")
-	f.StringVar(&opts.dirType, "dir-type", "weights", "weights moves trained tensors; states also moves BatchNorm running statistics")
+	def := normalize.Options{}.WithDefaults()
+	f.StringVar(&opts.norm, "norm", "", "normalisation of the directions: filter, layer, weight or none (default "+string(def.Norm)+")")
+	f.StringVar(&opts.ignore, "ignore", "", "biasbn leaves biases and BatchNorm parameters still; none moves them along d = th (default "+string(def.Ignore)+")")
+	f.StringVar(&opts.dirType, "dir-type", "", "weights moves trained tensors; states also moves BatchNorm running statistics (default "+string(def.DirType)+")")
 	f.Float64Var(&opts.maxIncrease, "max-increase", flatness.DefaultMaxIncrease, "largest sharpening, in percent of the base value, that passes, for every flatness metric")
 	f.StringArrayVar(&opts.thresholds, "threshold", nil, "NAME=PCT: the threshold of one metric (repeatable; NAME=off reports it without checking it)")
 	f.Float64Var(&opts.noise, "noise", 1, "width of the noise band, in spreads across directions of the paired differences")
@@ -165,51 +167,45 @@ func (o *compareOptions) thresholdMap() (map[string]float64, error) {
 	return t, nil
 }
 
-// options turns the flags into flatness options.
-func (o *compareOptions) options() (*flatness.Options, error) {
-	fo := &flatness.Options{
+// options turns the flags into comparison options; the checks of their
+// ranges are the library's, reported with the flag's name.
+func (o *compareOptions) options() (*pipeline.CompareOptions, error) {
+	co := &pipeline.CompareOptions{Options: flatness.Options{
 		Directions: o.directions, Points: o.points, Radius: o.radius, Rise: o.rise, Seed: o.seed,
 		Noise: o.noise, Hessian: o.hessian,
-	}
+	}}
 	if o.hessian {
-		fo.LambdaMax = flatness.Lanczos(landscape.HessianOptions{Samples: o.hessianSamples, HVP: o.hvp})
-	}
-	switch {
-	case o.directions < 2:
-		return nil, fmt.Errorf("--directions %d: want at least 2, to measure a spread across them", o.directions)
-	case o.points < 3 || o.points%2 == 0:
-		return nil, fmt.Errorf("--points %d: want an odd number, at least 3", o.points)
-	case !(o.radius > 0) || math.IsInf(o.radius, 0):
-		return nil, fmt.Errorf("--radius %v: want a positive number", o.radius)
-	case !(o.rise > 0) || math.IsInf(o.rise, 0):
-		return nil, fmt.Errorf("--rise %v: want a positive loss increase", o.rise)
-	case !(o.noise > 0) || math.IsInf(o.noise, 0):
-		return nil, fmt.Errorf("--noise %v: want a positive number of spreads", o.noise)
-	case o.data.batchSize <= 0:
-		return nil, fmt.Errorf("--batch-size must be positive, got %d", o.data.batchSize)
+		co.LambdaMax = pipeline.Lanczos(landscape.HessianOptions{Samples: o.hessianSamples, HVP: o.hvp})
 	}
 	var err error
-	if fo.Thresholds, err = o.thresholdMap(); err != nil {
+	if co.Thresholds, err = o.thresholdMap(); err != nil {
 		return nil, err
 	}
-	if fo.Normalize.Norm, err = normalize.ParseNorm(o.norm); err != nil {
+	if co.Normalize, err = normalizeOptions(o.norm, o.ignore, o.dirType); err != nil {
 		return nil, err
 	}
-	if fo.Normalize.Ignore, err = normalize.ParseIgnore(o.ignore); err != nil {
-		return nil, err
-	}
-	if fo.Normalize.DirType, err = normalize.ParseDirType(o.dirType); err != nil {
-		return nil, err
-	}
-	fo.Dataset = o.data.datasetOptions()
-	fo.Engine = o.runtime.engineOptions()
-	fo.Engine.BatchSize, fo.Engine.Output = o.data.batchSize, o.data.output
-	if o.data.lossName != "" {
-		if fo.Engine.Head, err = loss.ParseHead(o.data.lossName); err != nil {
-			return nil, err
+	// A zero option is the library's default; a zero flag is a value, out
+	// of range for each of these.
+	for _, z := range []struct {
+		name string
+		zero bool
+	}{{"directions", o.directions == 0}, {"points", o.points == 0}, {"radius", o.radius == 0}, {"rise", o.rise == 0}, {"noise", o.noise == 0}} {
+		if z.zero {
+			return nil, fmt.Errorf("--%s 0: out of range (see lsweep compare --help)", z.name)
 		}
 	}
-	return fo, nil
+	if _, err := co.Options.Resolved(); err != nil {
+		var oe *flatness.OptionError
+		if errors.As(err, &oe) {
+			return nil, fmt.Errorf("--%s: %s", oe.Option, oe.Problem)
+		}
+		return nil, err
+	}
+	if co.Engine, err = engineOptions(o.runtime, o.data); err != nil {
+		return nil, err
+	}
+	co.Dataset = o.data.datasetOptions()
+	return co, nil
 }
 
 // plotPath returns the file the picture goes to: next to the Markdown file.
@@ -224,7 +220,7 @@ func plotPath(markdown string) string {
 
 func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath, dataPath string) error {
 	ctx := cmd.Context()
-	fo, err := opts.options()
+	co, err := opts.options()
 	if err != nil {
 		return err
 	}
@@ -238,9 +234,9 @@ func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath
 	}
 	rep := progress.New(cmd.ErrOrStderr(), "lsweep compare")
 	rep.Quiet = opts.quiet
-	fo.Progress = rep
-	r, err := flatness.Compare(ctx, flatness.Model{Path: basePath, Label: opts.baseLabel},
-		flatness.Model{Path: candidatePath, Label: opts.candidateLabel}, dataPath, fo)
+	co.Progress = rep
+	r, err := pipeline.Compare(ctx, flatness.Model{Path: basePath, Label: opts.baseLabel},
+		flatness.Model{Path: candidatePath, Label: opts.candidateLabel}, dataPath, co)
 	if ctx.Err() != nil {
 		return context.Canceled
 	}
@@ -260,7 +256,7 @@ func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath
 		if err := r.WriteMarkdown(&buf, image); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(opts.markdown, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(opts.markdown, buf.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -277,33 +273,4 @@ func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath
 		return fmt.Errorf("%w: %s", errCheckFailed, r.Summary)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder, synced and renamed into place, so that a reader never sees a
-// part of it.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
