@@ -11,7 +11,9 @@
 // pictures and the report with Draw. Merge combines the shards of a run
 // and draws them; Draw redraws a finished, partial or merged run with
 // other PlotOptions. Compare evaluates two models' flatness slices, each
-// model loaded once, for package flatness's verdict.
+// model loaded once, for package flatness's verdict. Spectrum writes a
+// Hessian spectrum's files and picture, Weights the distributions of
+// models' weights: each lsweep command that writes files is one call here.
 //
 // The output folder holds surface.npz (or a shard's file), manifest.json,
 // directions.npz, the pictures (contours, heat maps, the 3-D surface and a

@@ -54,12 +54,8 @@ func NewPlotOptions() *PlotOptions {
 
 // Check returns an error naming an option that is out of range.
 func (o *PlotOptions) Check() error {
-	for _, f := range o.Formats {
-		switch strings.ToLower(f) {
-		case "png", "svg", "pdf":
-		default:
-			return fmt.Errorf("unknown picture format %q (want png, svg or pdf)", f)
-		}
+	if err := checkFormats(o.Formats); err != nil {
+		return err
 	}
 	switch o.Scale {
 	case ScaleAuto, ScaleLog, ScaleLinear:
