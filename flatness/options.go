@@ -14,6 +14,7 @@ const (
 	DefaultPoints     = 21  // points per slice, the centre included
 	DefaultRadius     = 1.0 // slices span [-r, r] in units of the normalised direction
 	DefaultRise       = 0.1 // loss increase whose distance rise_radius measures
+	DefaultNoise      = 1.0 // width of the noise band in spreads across directions
 )
 
 // Options says how a comparison measures and judges: the directions, the
@@ -56,7 +57,7 @@ type Options struct {
 	// Values must be finite and at least 0.
 	Thresholds map[string]float64
 	// Noise is the width of the noise band in spreads across directions
-	// (see Judge); 0 means 1.
+	// (see Judge); 0 means DefaultNoise.
 	Noise float64
 
 	// Hessian asks for lambda_max, computed by pipeline.CompareOptions's
@@ -86,7 +87,7 @@ func (o *Options) Resolved() (Options, error) {
 		r.Rise = DefaultRise
 	}
 	if r.Noise == 0 {
-		r.Noise = 1
+		r.Noise = DefaultNoise
 	}
 	if r.Thresholds == nil {
 		r.Thresholds = DefaultThresholds(DefaultMaxIncrease)

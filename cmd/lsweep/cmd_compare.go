@@ -98,7 +98,7 @@ EXIT STATUS
 	f.StringVar(&opts.dirType, "dir-type", "", "weights moves trained tensors; states also moves BatchNorm running statistics (default "+string(def.DirType)+")")
 	f.Float64Var(&opts.maxIncrease, "max-increase", flatness.DefaultMaxIncrease, "largest sharpening, in percent of the base value, that passes, for every flatness metric")
 	f.StringArrayVar(&opts.thresholds, "threshold", nil, "NAME=PCT: the threshold of one metric (repeatable; NAME=off reports it without checking it)")
-	f.Float64Var(&opts.noise, "noise", 1, "width of the noise band, in spreads across directions of the paired differences")
+	f.Float64Var(&opts.noise, "noise", flatness.DefaultNoise, "width of the noise band, in spreads across directions of the paired differences")
 	f.BoolVar(&opts.hessian, "hessian", false, "also estimate lambda_max, the Hessian's largest eigenvalue")
 	f.IntVar(&opts.hessianSamples, "hessian-samples", 0, "with --hessian: gradients over a deterministic subset of this many samples (0: all)")
 	f.StringVar(&opts.hvp, "hvp", landscape.HVPExact, "with --hessian: Hessian-vector products, exact (forward-mode over the gradient graph) or fd (central differences of gradients: a smoothed curvature across ReLU kinks)")
