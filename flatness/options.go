@@ -5,8 +5,6 @@ import (
 	"maps"
 	"math"
 
-	"github.com/lsweep/lsweep/dataset"
-	"github.com/lsweep/lsweep/engine"
 	"github.com/lsweep/lsweep/normalize"
 )
 
@@ -16,18 +14,13 @@ const (
 	DefaultPoints     = 21  // points per slice, the centre included
 	DefaultRadius     = 1.0 // slices span [-r, r] in units of the normalised direction
 	DefaultRise       = 0.1 // loss increase whose distance rise_radius measures
+	DefaultNoise      = 1.0 // width of the noise band in spreads across directions
 )
 
-// Progress receives the progress of a comparison, counted in model
-// evaluations; *progress.Reporter implements it.
-type Progress interface {
-	Start(total, done int)
-	Step(done int)
-	Finish()
-}
-
-// Options configures a comparison. A nil *Options, and the zero value of
-// each field, mean the defaults: DefaultDirections filter-normalised random
+// Options says how a comparison measures and judges: the directions, the
+// slices and the verdict rule; the evaluation itself is configured by
+// pipeline.CompareOptions. A nil *Options, and the zero value of each
+// field, mean the defaults: DefaultDirections filter-normalised random
 // directions from seed 0 (biases and BatchNorm parameters left still), slices
 // of DefaultPoints points over [-DefaultRadius, DefaultRadius], rise_radius
 // at DefaultRise, every sample of the data, and DefaultThresholds of
@@ -48,9 +41,8 @@ type Options struct {
 	Rise float64
 
 	// Seed seeds the directions: direction k is drawn by normalize.Random
-	// from rand.New(rand.NewPCG(Seed, 0x6c7377656570+k)), the generator
-	// package landscape uses, so that directions 0 and 1 are the x and y
-	// directions of "lsweep run --seed Seed". Both models get the same
+	// from landscape.Generator(Seed, k), so that directions 0 and 1 are the
+	// x and y directions of "lsweep run --seed Seed". Both models get the same
 	// generators; when their weight tensors come in the same order with the
 	// same sizes they get the same raw draws, which the normalisation then
 	// scales to each model's filters.
@@ -59,34 +51,25 @@ type Options struct {
 	// move; Orthogonalize is ignored.
 	Normalize normalize.Options
 
-	// Dataset chooses the data's entries and a subset of samples.
-	Dataset dataset.Options
-	// Engine configures ONNX Runtime, the batch size, the output and the
-	// head; the same settings evaluate both models.
-	Engine engine.Options
-
 	// Thresholds maps a metric's name to the largest worsening, in percent
 	// of the base model's value, that passes; only the metrics it names
 	// can fail the comparison. Nil means DefaultThresholds(DefaultMaxIncrease).
 	// Values must be finite and at least 0.
 	Thresholds map[string]float64
 	// Noise is the width of the noise band in spreads across directions
-	// (see Judge); 0 means 1.
+	// (see Judge); 0 means DefaultNoise.
 	Noise float64
 
-	// Hessian asks for lambda_max, computed by LambdaMax; without a
-	// LambdaMax the metric is reported unavailable (ReasonNoHessian).
-	Hessian   bool
-	LambdaMax LambdaMaxer
-
-	// Progress, if not nil, is told of every model evaluation.
-	Progress Progress
+	// Hessian asks for lambda_max, computed by pipeline.CompareOptions's
+	// LambdaMax; without one the metric is reported unavailable
+	// (ReasonNoHessian).
+	Hessian bool
 }
 
-// resolved returns a copy of o (the defaults if o is nil) with its zero
+// Resolved returns a copy of o (the defaults if o is nil) with its zero
 // fields set to their defaults, or an error naming a field that is out of
 // range.
-func (o *Options) resolved() (Options, error) {
+func (o *Options) Resolved() (Options, error) {
 	var r Options
 	if o != nil {
 		r = *o
@@ -104,7 +87,7 @@ func (o *Options) resolved() (Options, error) {
 		r.Rise = DefaultRise
 	}
 	if r.Noise == 0 {
-		r.Noise = 1
+		r.Noise = DefaultNoise
 	}
 	if r.Thresholds == nil {
 		r.Thresholds = DefaultThresholds(DefaultMaxIncrease)
@@ -112,17 +95,20 @@ func (o *Options) resolved() (Options, error) {
 		r.Thresholds = maps.Clone(r.Thresholds)
 	}
 	r.Normalize.Orthogonalize = false
+	bad := func(option, format string, args ...any) error {
+		return &OptionError{Option: option, Problem: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case r.Directions < 2:
-		return r, fmt.Errorf("flatness: %d directions: want at least 2, to measure a spread across them", r.Directions)
+		return r, bad("directions", "%d directions: want at least 2, to measure a spread across them", r.Directions)
 	case r.Points < 3 || r.Points%2 == 0:
-		return r, fmt.Errorf("flatness: %d points per slice: want an odd number, at least 3, so that the centre is one of them", r.Points)
+		return r, bad("points", "%d points per slice: want an odd number, at least 3, so that the centre is one of them", r.Points)
 	case !(r.Radius > 0) || math.IsInf(r.Radius, 0):
-		return r, fmt.Errorf("flatness: radius %v: want a positive number", r.Radius)
+		return r, bad("radius", "radius %v: want a positive number", r.Radius)
 	case !(r.Rise > 0) || math.IsInf(r.Rise, 0):
-		return r, fmt.Errorf("flatness: rise %v: want a positive loss increase", r.Rise)
+		return r, bad("rise", "rise %v: want a positive loss increase", r.Rise)
 	case !(r.Noise > 0) || math.IsInf(r.Noise, 0):
-		return r, fmt.Errorf("flatness: noise %v: want a positive number of spreads", r.Noise)
+		return r, bad("noise", "noise %v: want a positive number of spreads", r.Noise)
 	}
 	if err := checkThresholds(r.Thresholds); err != nil {
 		return r, err
@@ -136,17 +122,17 @@ func (o *Options) resolved() (Options, error) {
 			return r, err
 		}
 	}
-	if r.Normalize.Norm == "" {
-		r.Normalize.Norm = normalize.NormFilter
-	}
-	if r.Normalize.Ignore == "" {
-		r.Normalize.Ignore = normalize.IgnoreBiasBN
-	}
-	if r.Normalize.DirType == "" {
-		r.Normalize.DirType = normalize.DirWeights
-	}
+	r.Normalize = r.Normalize.WithDefaults()
 	return r, nil
 }
+
+// OptionError reports an option out of range. Option is its name in lower
+// case, as lsweep compare's flag names it.
+type OptionError struct {
+	Option, Problem string
+}
+
+func (e *OptionError) Error() string { return "flatness: " + e.Problem }
 
 func parseIf[T ~string](s string, parse func(string) (T, error)) error {
 	if s == "" {
@@ -156,9 +142,9 @@ func parseIf[T ~string](s string, parse func(string) (T, error)) error {
 	return err
 }
 
-// coordinates returns the slice coordinates: n points equally spaced over
+// Coordinates returns the slice coordinates: n points equally spaced over
 // [-r, r], exactly symmetric, with an exact 0 in the middle.
-func coordinates(n int, r float64) []float64 {
+func Coordinates(n int, r float64) []float64 {
 	x := make([]float64, n)
 	c := n / 2
 	for i := 1; i <= c; i++ {

@@ -6,6 +6,10 @@
 // Open loads everything a landscape needs (the model and its weights, the
 // data, an engine.Evaluator, and the directions: random and normalised, the
 // difference towards other models, or read from a file) and returns a
-// Landscape, which is a sweep.Evaluator. Identity lists what determines the
+// Landscape, which is a sweep.Evaluator (OpenModel takes a model already
+// loaded). Defaults of the directions are applied there, once: filter
+// normalisation, biases and BatchNorm left out, and with Model2 the
+// BatchNorm statistics moved too. Package pipeline runs a landscape end to
+// end, as the command line does. Identity lists what determines the
 // values (file hashes, seed and normalisation), for a sweep's manifest.
 package landscape

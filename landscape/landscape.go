@@ -25,6 +25,8 @@ import (
 // Config describes a landscape. The zero value of each optional field means
 // the method's defaults: random filter-normalised directions from seed 0,
 // biases and BatchNorm parameters left out, one direction (a 1-D landscape).
+// With Model2, a zero Normalize.DirType means normalize.DirStates:
+// interpolating between two models moves their BatchNorm statistics too.
 type Config struct {
 	Model   string          // the model file (the centre, th)
 	Data    string          // an .npz file or a folder of .npy files
@@ -59,11 +61,49 @@ type Landscape struct {
 // Open loads the model and the data, prepares the evaluator and makes the
 // directions.
 func Open(cfg Config) (*Landscape, error) {
-	l := &Landscape{cfg: cfg, hashes: make(map[string]string)}
+	cfg, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
 	m, err := loadModel(cfg.Model)
 	if err != nil {
 		return nil, err
 	}
+	return open(m, cfg)
+}
+
+// OpenModel is Open with the model already loaded from cfg.Model, for a
+// caller that inspected it first; the landscape patches m's weights.
+func OpenModel(m *onnx.Model, cfg Config) (*Landscape, error) {
+	cfg, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkModel(m); err != nil {
+		return nil, err
+	}
+	return open(m, cfg)
+}
+
+// resolved returns cfg with the defaults of its zero fields set, or an
+// error naming settings that contradict each other.
+func (cfg Config) resolved() (Config, error) {
+	switch {
+	case cfg.Model3 != "" && cfg.Model2 == "":
+		return cfg, fmt.Errorf("landscape: Model3 %s needs Model2 (--model3 needs --model2): y = Model3 - Model goes with x = Model2 - Model", cfg.Model3)
+	case cfg.DirectionsFile != "" && cfg.Model2 != "":
+		return cfg, fmt.Errorf("landscape: DirectionsFile %s and Model2 %s both choose the x direction (--directions and --model2); give one", cfg.DirectionsFile, cfg.Model2)
+	}
+	if cfg.Model2 != "" && cfg.Normalize.DirType == "" {
+		cfg.Normalize.DirType = normalize.DirStates
+	}
+	cfg.Normalize = cfg.Normalize.WithDefaults()
+	return cfg, nil
+}
+
+func open(m *onnx.Model, cfg Config) (*Landscape, error) {
+	l := &Landscape{cfg: cfg, hashes: make(map[string]string)}
+	var err error
 	d, err := dataset.Load(cfg.Data, cfg.Dataset)
 	if err != nil {
 		return nil, err
@@ -100,13 +140,19 @@ func loadModel(path string) (*onnx.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.Perturbable(); err != nil {
-		return nil, err
-	}
-	if err := m.CheckStorage(); err != nil {
+	if err := checkModel(m); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// checkModel refuses a model without perturbable weights or whose weights
+// cannot be patched in place.
+func checkModel(m *onnx.Model) error {
+	if _, err := m.Perturbable(); err != nil {
+		return err
+	}
+	return m.CheckStorage()
 }
 
 // paramsOf describes a model's float tensors for package normalize: weights
@@ -212,11 +258,15 @@ func (l *Landscape) makeDirections() error {
 	return nil
 }
 
-// rng returns the generator of direction k: one stream per direction, so
-// that the x direction of a 2-D run equals that of a 1-D run with the same
-// seed.
-func (l *Landscape) rng(k uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(l.cfg.Seed, 0x6c7377656570+k))
+// rng returns the generator of direction k.
+func (l *Landscape) rng(k int) *rand.Rand { return Generator(l.cfg.Seed, k) }
+
+// Generator returns the random generator of direction k of a seed: one
+// stream per direction, so that the x direction (k = 0) of a 2-D run equals
+// that of a 1-D run with the same seed, and a flatness comparison's
+// directions 0 and 1 are a run's x and y.
+func Generator(seed uint64, k int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x6c7377656570+uint64(k)))
 }
 
 // Evaluate returns the loss and accuracy at th + a*X + b*Y (b is ignored for
@@ -258,9 +308,9 @@ func (l *Landscape) Identity() map[string]any {
 	cfg := l.cfg
 	id := map[string]any{
 		"seed":          cfg.Seed,
-		"norm":          string(cmp.Or(cfg.Normalize.Norm, normalize.NormFilter)),
-		"ignore":        string(cmp.Or(cfg.Normalize.Ignore, normalize.IgnoreBiasBN)),
-		"dir_type":      string(cmp.Or(cfg.Normalize.DirType, normalize.DirWeights)),
+		"norm":          string(cfg.Normalize.Norm),
+		"ignore":        string(cfg.Normalize.Ignore),
+		"dir_type":      string(cfg.Normalize.DirType),
 		"orthogonalize": cfg.Normalize.Orthogonalize,
 		"x_key":         cmp.Or(cfg.Dataset.XKey, "x"),
 		"y_key":         cmp.Or(cfg.Dataset.YKey, "y"),

@@ -104,6 +104,22 @@ type Options struct {
 	Orthogonalize bool
 }
 
+// WithDefaults returns o with its zero fields set to the defaults the
+// zero value stands for: NormFilter, IgnoreBiasBN and DirWeights. It is the
+// one place these defaults live; flags and manifests take them from here.
+func (o Options) WithDefaults() Options {
+	if o.Norm == "" {
+		o.Norm = NormFilter
+	}
+	if o.Ignore == "" {
+		o.Ignore = IgnoreBiasBN
+	}
+	if o.DirType == "" {
+		o.DirType = DirWeights
+	}
+	return o
+}
+
 var (
 	norms    = []Norm{NormFilter, NormLayer, NormWeight, NormNone}
 	ignores  = []Ignore{IgnoreBiasBN, IgnoreNone}

@@ -111,6 +111,17 @@ func ColorMapNamed(name string) (*ColorMap, error) {
 	return m, nil
 }
 
+// Stops returns the map's anchor colours at equal steps from 0 to 1,
+// honouring Reverse: interpolating linearly between them gives Color, so
+// that another renderer (the report page's script) draws the same colours.
+func (m *ColorMap) Stops() []color.NRGBA {
+	out := make([]color.NRGBA, len(m.anchors))
+	for i := range out {
+		out[i] = m.Color(float64(i) / float64(len(out)-1))
+	}
+	return out
+}
+
 // Color returns the colour at the fraction t of the way along the map,
 // honouring Reverse and Alpha. t is clamped to [0, 1]; NaN gives the
 // colour at 0.

@@ -8,7 +8,8 @@
 // embedded as JSON in a <script type="application/json"> block, with NaN
 // and infinite values written as null. The page's script draws a 2-D
 // surface as a 3-D mesh in WebGL, written for this package without a
-// library: coloured in viridis by value, lit, in a box with ticks,
+// library: coloured by value in the colour map of the pictures
+// (Report.ColorMap, viridis by default), lit, in a box with ticks,
 // rotated by dragging and zoomed by the wheel or a pinch, with a log scale
 // and a clip value. Quads with a point not computed are left out. It draws a
 // 1-D curve as an SVG line chart of its first two channels ("loss" first).

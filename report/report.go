@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/lsweep/lsweep/internal/atomicfile"
+	"github.com/lsweep/lsweep/render"
 )
 
 // Surface is the data of one 2-D surface or 1-D curve: values on a grid
@@ -50,6 +51,9 @@ type Report struct {
 	Images   []Image
 	Manifest map[string]any
 	Summary  []string // a few lines, such as the minimum loss and where
+	// ColorMap colours the interactive view, as the pictures are; nil
+	// means render.Viridis.
+	ColorMap *render.ColorMap
 }
 
 var (
@@ -94,6 +98,7 @@ type pageImage struct {
 type pageJSON struct {
 	Title   string       `json:"title"`
 	Surface *surfaceJSON `json:"surface"`
+	Palette [][3]uint8   `json:"palette"` // the colour map's stops, 0 to 1
 }
 
 type surfaceJSON struct {
@@ -143,6 +148,13 @@ func Write(w io.Writer, r *Report) error {
 		JS:      template.JS(pageJS),
 	}
 	data := pageJSON{Title: d.Title}
+	cm := r.ColorMap
+	if cm == nil {
+		cm = render.Viridis()
+	}
+	for _, c := range cm.Stops() {
+		data.Palette = append(data.Palette, [3]uint8{c.R, c.G, c.B})
+	}
 	if r.Surface != nil {
 		s, info, err := encodeSurface(r.Surface)
 		if err != nil {

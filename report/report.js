@@ -57,18 +57,18 @@
 
   // ---- numbers ----
 
-  // VIRIDIS holds matplotlib's viridis at 0, 0.1, ..., 1.
-  var VIRIDIS = [
-    [68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142], [33, 145, 140],
-    [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38], [253, 231, 37]
-  ];
+  // PALETTE holds the colour map's stops, equally spaced over [0, 1], as
+  // Go's package render samples it (the page data's "palette"); set once
+  // the data is read.
+  var PALETTE = [[0, 0, 0], [255, 255, 255]];
 
-  // viridis returns the colour of t in [0, 1] as r, g, b in [0, 1].
-  function viridis(t) {
+  // colour returns the colour of t in [0, 1] as r, g, b in [0, 1].
+  function colour(t) {
     if (!(t > 0)) t = 0;
     if (t > 1) t = 1;
-    var f = t * 10, i = Math.min(9, Math.floor(f)), u = f - i;
-    var a = VIRIDIS[i], b = VIRIDIS[i + 1];
+    var n = PALETTE.length - 1;
+    var f = t * n, i = Math.min(n - 1, Math.floor(f)), u = f - i;
+    var a = PALETTE[i], b = PALETTE[i + 1];
     return [(a[0] + (b[0] - a[0]) * u) / 255, (a[1] + (b[1] - a[1]) * u) / 255, (a[2] + (b[2] - a[2]) * u) / 255];
   }
 
@@ -222,6 +222,7 @@
   // ---- data ----
 
   var data = JSON.parse($('lsweep-data').textContent);
+  if (data.palette && data.palette.length > 1) PALETTE = data.palette;
   initLightbox();
   var S = data.surface;
   if (!S) {
@@ -463,7 +464,7 @@
     }
 
     // build makes the triangles of the chosen channel: two per grid cell
-    // whose four corners are computed, coloured by height in viridis.
+    // whose four corners are computed, coloured by height in the palette.
     function build() {
       var o = options(), vals = o.channel.values, s = scale(vals, o.log, o.clip);
       var n = nx * ny, Z = new Float32Array(n), ok = new Uint8Array(n), col = new Float32Array(3 * n), N = new Float32Array(3 * n);
@@ -474,7 +475,7 @@
         ok[k] = 1;
         var t = (z - s.lo) / (s.hi - s.lo);
         Z[k] = -H + 2 * H * t;
-        var c = viridis(t);
+        var c = colour(t);
         col[3 * k] = c[0];
         col[3 * k + 1] = c[1];
         col[3 * k + 2] = c[2];
@@ -548,7 +549,7 @@
       c.style.height = h + 'px';
       var ctx = c.getContext('2d'), img = ctx.createImageData(1, 256);
       for (var y = 0; y < 256; y++) {
-        var rgb = viridis(1 - y / 255);
+        var rgb = colour(1 - y / 255);
         img.data[4 * y] = Math.round(rgb[0] * 255);
         img.data[4 * y + 1] = Math.round(rgb[1] * 255);
         img.data[4 * y + 2] = Math.round(rgb[2] * 255);
@@ -973,7 +974,7 @@
       for (var j = 0; j < ny; j++) {
         for (var i = 0; i < nx; i++) {
           var v = vals[j * nx + i], o = 4 * ((ny - 1 - j) * nx + i); // y grows upwards
-          var rgb = s.ok && isFinite(v) ? viridis((s.f(v) - s.lo) / (s.hi - s.lo)) : [0.8, 0.8, 0.8];
+          var rgb = s.ok && isFinite(v) ? colour((s.f(v) - s.lo) / (s.hi - s.lo)) : [0.8, 0.8, 0.8];
           img.data[o] = Math.round(rgb[0] * 255);
           img.data[o + 1] = Math.round(rgb[1] * 255);
           img.data[o + 2] = Math.round(rgb[2] * 255);

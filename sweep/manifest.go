@@ -19,8 +19,9 @@ import (
 // the run whose results it holds.
 const ManifestName = "manifest.json"
 
-// manifestVersion is the version of the manifest and surface layout.
-const manifestVersion = 1
+// ManifestVersion is the version of the manifest and surface layout that
+// this package writes and reads.
+const ManifestVersion = 1
 
 // Manifest identifies a run and records how it was made.
 //
@@ -69,7 +70,7 @@ func (m *Manifest) check() error {
 
 // encode returns manifest.json's contents for m.
 func (m *Manifest) encode() ([]byte, error) {
-	b, err := json.MarshalIndent(manifestFile{Version: manifestVersion, Manifest: *m}, "", "  ")
+	b, err := json.MarshalIndent(manifestFile{Version: ManifestVersion, Manifest: *m}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("sweep: manifest: %w", err)
 	}
@@ -84,8 +85,8 @@ func decodeManifest(name string, b []byte) (*Manifest, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("sweep: %s: %w", name, err)
 	}
-	if f.Version != manifestVersion {
-		return nil, fmt.Errorf("sweep: %s: version %d, this program reads version %d", name, f.Version, manifestVersion)
+	if f.Version != ManifestVersion {
+		return nil, fmt.Errorf("sweep: %s: version %d, this program reads version %d", name, f.Version, ManifestVersion)
 	}
 	if err := f.Manifest.check(); err != nil {
 		return nil, fmt.Errorf("sweep: %s: %s", name, strings.TrimPrefix(err.Error(), "sweep: "))

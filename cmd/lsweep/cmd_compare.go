@@ -5,46 +5,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lsweep/lsweep/flatness"
+	"github.com/lsweep/lsweep/internal/atomicfile"
 	"github.com/lsweep/lsweep/internal/progress"
 	"github.com/lsweep/lsweep/landscape"
-	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/pipeline"
 )
-
-type compareOptions struct {
-	runtime        runtimeOptions
-	data           dataOptions
-	directions     int
-	points         int
-	radius         float64
-	rise           float64
-	seed           uint64
-	norm           string
-	ignore         string
-	dirType        string
-	maxIncrease    float64
-	thresholds     []string
-	noise          float64
-	hessian        bool
-	hessianSamples int
-	hvp            string
-	json           bool
-	markdown       string
-	plot           bool
-	quiet          bool
-	baseLabel      string
-	candidateLabel string
-}
 
 func newCompareCommand() *cobra.Command {
 	var opts compareOptions
@@ -118,12 +92,13 @@ EXIT STATUS
 	f.Float64Var(&opts.radius, "radius", flatness.DefaultRadius, "slices span [-r, r] along each (normalised) direction")
 	f.Float64Var(&opts.rise, "rise", flatness.DefaultRise, "loss increase whose distance from the centre rise_radius measures")
 	f.Uint64Var(&opts.seed, "seed", 0, "seed of the random directions (direction k uses stream k; 0 and 1 are lsweep run's x and y)")
-	f.StringVar(&opts.norm, "norm", "filter", "normalisation of the directions: filter, layer, weight or none")
-	f.StringVar(&opts.ignore, "ignore", "biasbn", "biasbn leaves biases and BatchNorm parameters still; none moves them along d = th")
-	f.StringVar(&opts.dirType, "dir-type", "weights", "weights moves trained tensors; states also moves BatchNorm running statistics")
+	def := normalize.Options{}.WithDefaults()
+	f.StringVar(&opts.norm, "norm", "", "normalisation of the directions: filter, layer, weight or none (default "+string(def.Norm)+")")
+	f.StringVar(&opts.ignore, "ignore", "", "biasbn leaves biases and BatchNorm parameters still; none moves them along d = th (default "+string(def.Ignore)+")")
+	f.StringVar(&opts.dirType, "dir-type", "", "weights moves trained tensors; states also moves BatchNorm running statistics (default "+string(def.DirType)+")")
 	f.Float64Var(&opts.maxIncrease, "max-increase", flatness.DefaultMaxIncrease, "largest sharpening, in percent of the base value, that passes, for every flatness metric")
 	f.StringArrayVar(&opts.thresholds, "threshold", nil, "NAME=PCT: the threshold of one metric (repeatable; NAME=off reports it without checking it)")
-	f.Float64Var(&opts.noise, "noise", 1, "width of the noise band, in spreads across directions of the paired differences")
+	f.Float64Var(&opts.noise, "noise", flatness.DefaultNoise, "width of the noise band, in spreads across directions of the paired differences")
 	f.BoolVar(&opts.hessian, "hessian", false, "also estimate lambda_max, the Hessian's largest eigenvalue")
 	f.IntVar(&opts.hessianSamples, "hessian-samples", 0, "with --hessian: gradients over a deterministic subset of this many samples (0: all)")
 	f.StringVar(&opts.hvp, "hvp", landscape.HVPExact, "with --hessian: Hessian-vector products, exact (forward-mode over the gradient graph) or fd (central differences of gradients: a smoothed curvature across ReLU kinks)")
@@ -134,82 +109,6 @@ EXIT STATUS
 	f.StringVar(&opts.baseLabel, "base-label", "", "name of BASE in the report (default: its file name)")
 	f.StringVar(&opts.candidateLabel, "candidate-label", "", "name of CANDIDATE in the report (default: its file name)")
 	return cmd
-}
-
-// thresholds turns --max-increase and --threshold into the thresholds of
-// the checked metrics.
-func (o *compareOptions) thresholdMap() (map[string]float64, error) {
-	if !(o.maxIncrease >= 0) || math.IsInf(o.maxIncrease, 0) {
-		return nil, fmt.Errorf("--max-increase %v: want a percentage, 0 or more", o.maxIncrease)
-	}
-	t := flatness.DefaultThresholds(o.maxIncrease)
-	for _, arg := range o.thresholds {
-		name, value, ok := strings.Cut(arg, "=")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || value == "" {
-			return nil, fmt.Errorf("--threshold %q: want NAME=PCT or NAME=off", arg)
-		}
-		if _, known := flatness.Info(name); !known {
-			return nil, fmt.Errorf("--threshold %q: unknown metric %q (want one of %s)", arg, name, strings.Join(flatness.Names(), ", "))
-		}
-		if strings.EqualFold(value, "off") {
-			delete(t, name)
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
-		if err != nil || !(v >= 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("--threshold %q: %q is not a percentage, 0 or more", arg, value)
-		}
-		t[name] = v
-	}
-	return t, nil
-}
-
-// options turns the flags into flatness options.
-func (o *compareOptions) options() (*flatness.Options, error) {
-	fo := &flatness.Options{
-		Directions: o.directions, Points: o.points, Radius: o.radius, Rise: o.rise, Seed: o.seed,
-		Noise: o.noise, Hessian: o.hessian,
-	}
-	if o.hessian {
-		fo.LambdaMax = flatness.Lanczos(landscape.HessianOptions{Samples: o.hessianSamples, HVP: o.hvp})
-	}
-	switch {
-	case o.directions < 2:
-		return nil, fmt.Errorf("--directions %d: want at least 2, to measure a spread across them", o.directions)
-	case o.points < 3 || o.points%2 == 0:
-		return nil, fmt.Errorf("--points %d: want an odd number, at least 3", o.points)
-	case !(o.radius > 0) || math.IsInf(o.radius, 0):
-		return nil, fmt.Errorf("--radius %v: want a positive number", o.radius)
-	case !(o.rise > 0) || math.IsInf(o.rise, 0):
-		return nil, fmt.Errorf("--rise %v: want a positive loss increase", o.rise)
-	case !(o.noise > 0) || math.IsInf(o.noise, 0):
-		return nil, fmt.Errorf("--noise %v: want a positive number of spreads", o.noise)
-	case o.data.batchSize <= 0:
-		return nil, fmt.Errorf("--batch-size must be positive, got %d", o.data.batchSize)
-	}
-	var err error
-	if fo.Thresholds, err = o.thresholdMap(); err != nil {
-		return nil, err
-	}
-	if fo.Normalize.Norm, err = normalize.ParseNorm(o.norm); err != nil {
-		return nil, err
-	}
-	if fo.Normalize.Ignore, err = normalize.ParseIgnore(o.ignore); err != nil {
-		return nil, err
-	}
-	if fo.Normalize.DirType, err = normalize.ParseDirType(o.dirType); err != nil {
-		return nil, err
-	}
-	fo.Dataset = o.data.datasetOptions()
-	fo.Engine = o.runtime.engineOptions()
-	fo.Engine.BatchSize, fo.Engine.Output = o.data.batchSize, o.data.output
-	if o.data.lossName != "" {
-		if fo.Engine.Head, err = loss.ParseHead(o.data.lossName); err != nil {
-			return nil, err
-		}
-	}
-	return fo, nil
 }
 
 // plotPath returns the file the picture goes to: next to the Markdown file.
@@ -224,7 +123,7 @@ func plotPath(markdown string) string {
 
 func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath, dataPath string) error {
 	ctx := cmd.Context()
-	fo, err := opts.options()
+	co, err := opts.options()
 	if err != nil {
 		return err
 	}
@@ -238,9 +137,9 @@ func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath
 	}
 	rep := progress.New(cmd.ErrOrStderr(), "lsweep compare")
 	rep.Quiet = opts.quiet
-	fo.Progress = rep
-	r, err := flatness.Compare(ctx, flatness.Model{Path: basePath, Label: opts.baseLabel},
-		flatness.Model{Path: candidatePath, Label: opts.candidateLabel}, dataPath, fo)
+	co.Progress = rep
+	r, err := pipeline.Compare(ctx, flatness.Model{Path: basePath, Label: opts.baseLabel},
+		flatness.Model{Path: candidatePath, Label: opts.candidateLabel}, dataPath, co)
 	if ctx.Err() != nil {
 		return context.Canceled
 	}
@@ -260,7 +159,7 @@ func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath
 		if err := r.WriteMarkdown(&buf, image); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(opts.markdown, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(opts.markdown, buf.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -277,33 +176,4 @@ func runCompare(cmd *cobra.Command, opts compareOptions, basePath, candidatePath
 		return fmt.Errorf("%w: %s", errCheckFailed, r.Summary)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder, synced and renamed into place, so that a reader never sees a
-// part of it.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -165,7 +165,7 @@ func openAt(cmd *cobra.Command, atFlag string, dirs *directionOptions, modelPath
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := dirs.config(cmd, modelPath, dataPath, ro, do, len(at) == 2)
+	cfg, err := dirs.config(modelPath, dataPath, ro, do, len(at) == 2)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lsweep/lsweep/pipeline"
 )
 
 type plotCmdOptions struct {
-	plot plotOptions
+	plot plotFlags
 }
 
 func newPlotCommand() *cobra.Command {
@@ -28,14 +30,15 @@ with a legend: the way to compare models.
 lsweep run draws the PNGs and the report by default.` + "\n" + exitStatusHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.plot.check(); err != nil {
-				return err
-			}
-			d, err := drawRun(args[0], args[1:], opts.plot)
+			po, err := opts.plot.options()
 			if err != nil {
 				return err
 			}
-			for _, f := range d.files {
+			files, err := pipeline.Draw(args[0], args[1:], po)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
 			return nil

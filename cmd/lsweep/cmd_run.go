@@ -1,16 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,75 +13,9 @@ import (
 
 	"github.com/lsweep/lsweep/internal/progress"
 	"github.com/lsweep/lsweep/landscape"
-	"github.com/lsweep/lsweep/loss"
-	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/pipeline"
 	"github.com/lsweep/lsweep/sweep"
 )
-
-// directionOptions are the flags that choose the directions of a landscape.
-type directionOptions struct {
-	seed       uint64
-	norm       string
-	ignore     string
-	dirType    string
-	orthogonal bool
-	model2     string
-	model3     string
-	directions string
-}
-
-func (o *directionOptions) AddFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.Uint64Var(&o.seed, "seed", 0, "seed of the random directions")
-	f.StringVar(&o.norm, "norm", "filter", "normalisation of random directions: filter, layer, weight or none")
-	f.StringVar(&o.ignore, "ignore", "biasbn", "biasbn leaves biases and BatchNorm parameters still; none moves them along d = th")
-	f.StringVar(&o.dirType, "dir-type", "weights", "weights moves trained tensors; states also moves BatchNorm running statistics (default with --model2)")
-	f.BoolVar(&o.orthogonal, "orthogonal", false, "make the y direction orthogonal to the x direction")
-	f.StringVar(&o.model2, "model2", "", "interpolate: the x direction is MODEL2 - MODEL (default x range -0.5:1.5)")
-	f.StringVar(&o.model3, "model3", "", "with --model2: the y direction is MODEL3 - MODEL (the plane through three models)")
-	f.StringVar(&o.directions, "directions", "", "reuse the directions saved in this .npz file (directions.npz of an earlier run)")
-}
-
-// config turns the flags into a landscape configuration.
-func (o *directionOptions) config(cmd *cobra.Command, modelPath, dataPath string, ro runtimeOptions, do dataOptions, twoD bool) (landscape.Config, error) {
-	cfg := landscape.Config{
-		Model: modelPath, Data: dataPath, TwoD: twoD,
-		DirectionsFile: o.directions, Model2: o.model2, Model3: o.model3, Seed: o.seed,
-	}
-	var err error
-	if cfg.Normalize.Norm, err = normalize.ParseNorm(o.norm); err != nil {
-		return cfg, err
-	}
-	if cfg.Normalize.Ignore, err = normalize.ParseIgnore(o.ignore); err != nil {
-		return cfg, err
-	}
-	dirType := o.dirType
-	if o.model2 != "" && !cmd.Flags().Changed("dir-type") {
-		dirType = "states" // interpolation must move the BatchNorm statistics with the weights
-	}
-	if cfg.Normalize.DirType, err = normalize.ParseDirType(dirType); err != nil {
-		return cfg, err
-	}
-	cfg.Normalize.Orthogonalize = o.orthogonal
-	if o.model3 != "" && o.model2 == "" {
-		return cfg, errors.New("--model3 needs --model2")
-	}
-	if o.directions != "" && o.model2 != "" {
-		return cfg, errors.New("--directions and --model2 both choose the x direction; give one")
-	}
-	cfg.Dataset = do.datasetOptions()
-	if do.batchSize <= 0 {
-		return cfg, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
-	}
-	cfg.Engine = ro.engineOptions()
-	cfg.Engine.BatchSize, cfg.Engine.Output = do.batchSize, do.output
-	if do.lossName != "" {
-		if cfg.Engine.Head, err = loss.ParseHead(do.lossName); err != nil {
-			return cfg, err
-		}
-	}
-	return cfg, nil
-}
 
 type runOptions struct {
 	runtime     runtimeOptions
@@ -100,7 +28,7 @@ type runOptions struct {
 	completions int
 	quiet       bool
 	noPlot      bool
-	plot        plotOptions
+	plot        plotFlags
 	hessian     bool
 	hess        landscape.HessianOptions
 	at          string // lsweep hessian --at
@@ -161,7 +89,7 @@ MPI (mpirun), MPICH, Slurm (srun, job arrays) or a Kubernetes Indexed Job
 	opts.data.AddFlags(cmd)
 	opts.dirs.AddFlags(cmd)
 	f := cmd.Flags()
-	f.StringVar(&opts.x, "x", "-1:1:51", "x axis MIN:MAX:N (default -0.5:1.5:51 with --model2)")
+	f.StringVar(&opts.x, "x", "", "x axis MIN:MAX:N (default "+pipeline.DefaultAxis.String()+"; "+pipeline.InterpolationAxis.String()+" with --model2)")
 	f.StringVar(&opts.y, "y", "", "y axis MIN:MAX:N: makes a 2-D surface")
 	f.StringVar(&opts.out, "out", "", "output folder (default: the model's name with .landscape)")
 	f.BoolVar(&opts.force, "force", false, "discard the results in the output folder and start over")
@@ -187,23 +115,20 @@ MPI (mpirun), MPICH, Slurm (srun, job arrays) or a Kubernetes Indexed Job
 	return cmd
 }
 
-// grid parses the axis flags.
-func (o *runOptions) grid(cmd *cobra.Command) (sweep.Grid, error) {
-	x := o.x
-	if o.dirs.model2 != "" && !cmd.Flags().Changed("x") {
-		x = "-0.5:1.5:51"
-	}
+// grid parses the axis flags; an empty --x leaves the x axis to the
+// pipeline's default.
+func (o *runOptions) grid() (sweep.Grid, error) {
 	var g sweep.Grid
 	var err error
-	if g.X, err = sweep.ParseAxis(x); err != nil {
-		return g, fmt.Errorf("--x: %w", err)
+	if o.x != "" {
+		if g.X, err = sweep.ParseAxis(o.x); err != nil {
+			return g, fmt.Errorf("--x: %w", err)
+		}
 	}
 	if o.y != "" {
 		if g.Y, err = sweep.ParseAxis(o.y); err != nil {
 			return g, fmt.Errorf("--y: %w", err)
 		}
-	} else if o.dirs.model3 != "" {
-		return g, errors.New("--model3 makes a plane: give its y axis with --y")
 	}
 	return g, nil
 }
@@ -238,202 +163,79 @@ func (o *runOptions) shardOf(stderr io.Writer) (sweep.Shard, error) {
 	return s, nil
 }
 
-func defaultOut(model string) string {
-	base := filepath.Base(model)
-	return strings.TrimSuffix(base, filepath.Ext(base)) + ".landscape"
-}
-
 func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) error {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
 	start := time.Now()
-	g, err := opts.grid(cmd)
+	cfg, err := opts.config(modelPath, dataPath)
 	if err != nil {
 		return err
 	}
-	if err := opts.plot.check(); err != nil {
+	if cfg.Shard, err = opts.shardOf(stderr); err != nil {
 		return err
 	}
-	shard, err := opts.shardOf(stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := opts.dirs.config(cmd, modelPath, dataPath, opts.runtime, opts.data, g.Is2D())
-	if err != nil {
-		return err
-	}
-	out := opts.out
-	if out == "" {
-		out = defaultOut(modelPath)
-	}
-	l, err := landscape.Open(cfg)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	for _, n := range l.Engine().Notes() {
-		fmt.Fprintln(stderr, "lsweep: note:", n)
-	}
-	var ev sweep.Evaluator = l
-	identity, channels := l.Identity(), landscape.Channels
-	if opts.hessian {
-		wh := landscape.WithHessian{L: l, Opts: opts.hess}
-		ev, identity, channels = wh, wh.Identity(), landscape.HessianChannels
-	}
-	_, statErr := os.Stat(filepath.Join(out, sweep.ManifestName))
-	fresh := errors.Is(statErr, fs.ErrNotExist)
-	store, err := sweep.Open(out, sweep.Manifest{Identity: identity, Info: l.Info(), Grid: g, Channels: channels}, shard, opts.force)
-	if err != nil {
-		return err
-	}
-	failed := true
-	defer func() {
-		store.Close()
-		// A run that fails before it computes anything leaves no files
-		// behind in a folder it started.
-		if failed && fresh && store.Count() == 0 && ctx.Err() == nil {
-			if err := sweep.RemoveRun(out); err == nil {
-				os.Remove(filepath.Join(out, "directions.npz"))
-				os.Remove(out) // only if empty
-			}
-		}
-	}()
-	if err := l.SaveDirections(filepath.Join(out, "directions.npz")); err != nil {
-		return err
-	}
-	points := shard.Take(sweep.CoarseToFine(g))
 	rep := progress.New(stderr, "points")
 	rep.Quiet = opts.quiet
-	err = sweep.Run(ctx, store, g, points, ev, rep)
-	failed = err != nil
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "lsweep: interrupted: %d of %d points saved in %s; run the same command again to resume\n", store.Count(), len(points), store.Path())
+	cfg.Progress = rep
+	cfg.Notes = func(n string) { fmt.Fprintln(stderr, "lsweep: note:", n) }
+	res, err := pipeline.Run(ctx, cfg)
+	if ctx.Err() != nil && res != nil {
+		fmt.Fprintf(stderr, "lsweep: interrupted: %d of %d points saved in %s; run the same command again to resume\n", res.Computed, res.Total, res.Surface)
 		return fmt.Errorf("%w: %w", errReported, context.Canceled)
 	}
-	if err != nil {
+	if err != nil || opts.quiet {
 		return err
 	}
-	var pictures []string
-	if !opts.noPlot && shard.Count == 1 {
-		d, err := drawRun(out, nil, opts.plot)
-		if err != nil {
-			return err
-		}
-		pictures = d.files
+	return printSummary(cmd.OutOrStdout(), res, time.Since(start))
+}
+
+// config turns the flags into a run's configuration: parsing only, the
+// defaults are the pipeline's.
+func (o *runOptions) config(modelPath, dataPath string) (pipeline.Config, error) {
+	cfg := pipeline.Config{Out: o.out, Force: o.force, NoPlot: o.noPlot}
+	var err error
+	if cfg.Grid, err = o.grid(); err != nil {
+		return cfg, err
 	}
-	if opts.quiet {
-		return nil
+	if cfg.Plot, err = o.plot.options(); err != nil {
+		return cfg, err
 	}
-	return printSummary(cmd.OutOrStdout(), out, store.Path(), shard, time.Since(start), pictures)
+	if cfg.Landscape, err = o.dirs.config(modelPath, dataPath, o.runtime, o.data, cfg.Grid.Is2D()); err != nil {
+		return cfg, err
+	}
+	if o.hessian {
+		h := o.hess
+		cfg.Hessian = &h
+	}
+	return cfg, nil
 }
 
 // printSummary says where the minimum is, the loss at the centre, and where
 // the results are.
-func printSummary(w io.Writer, out, path string, shard sweep.Shard, took time.Duration, pictures []string) error {
-	s, err := sweep.ReadSurface(path)
+func printSummary(w io.Writer, res *pipeline.Result, took time.Duration) error {
+	s, err := sweep.ReadSurface(res.Surface)
 	if err != nil {
 		return err
 	}
-	i, v := s.Min("loss")
-	if i >= 0 {
-		x, y := s.Grid.Coord(i)
+	sum := pipeline.Summarize(s)
+	if sum.MinIndex >= 0 {
 		if s.Grid.Is2D() {
-			fmt.Fprintf(w, "minimum loss  %.6g at (%.4g, %.4g)\n", v, x, y)
+			fmt.Fprintf(w, "minimum loss  %.6g at (%.4g, %.4g)\n", sum.MinLoss, sum.MinX, sum.MinY)
 		} else {
-			fmt.Fprintf(w, "minimum loss  %.6g at %.4g\n", v, x)
+			fmt.Fprintf(w, "minimum loss  %.6g at %.4g\n", sum.MinLoss, sum.MinX)
 		}
 	}
-	if c := centre(s); c >= 0 {
-		fmt.Fprintf(w, "centre loss   %.6g (acc %.4f)\n", s.Values["loss"][c], s.Values["acc"][c])
+	if sum.CentreIndex >= 0 {
+		fmt.Fprintf(w, "centre loss   %.6g (acc %.4f)\n", sum.CentreLoss, sum.CentreAcc)
 	}
 	fmt.Fprintf(w, "time          %s\n", took.Round(time.Millisecond))
-	fmt.Fprintf(w, "surface       %s\n", path)
-	fmt.Fprintf(w, "directions    %s\n", filepath.Join(out, "directions.npz"))
-	if len(pictures) > 0 {
-		fmt.Fprintf(w, "pictures      %s\n", strings.Join(pictures, " "))
+	fmt.Fprintf(w, "surface       %s\n", res.Surface)
+	fmt.Fprintf(w, "directions    %s\n", res.Directions)
+	if len(res.Files) > 0 {
+		fmt.Fprintf(w, "pictures      %s\n", strings.Join(res.Files, " "))
 	}
-	if shard.Count > 1 {
-		fmt.Fprintf(w, "shard %d/%d done; when every shard is, run: lsweep merge %s\n", shard.Index, shard.Count, out)
-	}
-	return nil
-}
-
-// centre returns the computed point at (0, 0), or -1.
-func centre(s *sweep.Surface) int {
-	for i := 0; i < s.Grid.Len(); i++ {
-		if x, y := s.Grid.Coord(i); x == 0 && y == 0 && s.Mask[i] {
-			return i
-		}
-	}
-	return -1
-}
-
-const hessianLong = `Compute the paper's convexity map: at every point th + a*x + b*y of a grid
-(the grid, directions and output folder exactly as "lsweep run"), the loss and
-accuracy and the smallest and largest eigenvalues of the Hessian of the loss
-with respect to the perturbed weights, and |lambda_min/lambda_max|. Where
-positive curvature dominates the ratio is small; chaotic regions of a landscape
-have large ratios. surface.npz gains lambda_min, lambda_max and ratio; the
-pictures gain convexity.png (|lambda_min/lambda_max|, 0 to 0.5 like the
-reference) and ratio_signed.png (lambda_min/lambda_max).
-
-The eigenvalues come from Lanczos iterations with full reorthogonalisation on
-exact Hessian-vector products: lsweep builds, from the ONNX model, a graph that
-computes the gradient and its forward-mode derivative along a direction, and
-ONNX Runtime runs it (the Hessian PyTorch's double backward gives: ReLU'' = 0,
-max pooling through its argmax). --hvp fd uses central differences of two
-gradients instead, for a model with an op that has no second-order rule; across
-ReLU kinks they measure a smoothed curvature. Each point costs a few tens of
-products: --hessian-samples computes them on a subset of the data.
-
-Every point checks itself: along the first Lanczos vector v, the exact slope
-g.v and curvature v.Hv are compared with central differences of losses. On a
-model without kinks a disagreement beyond float32 noise stops the run with an
-error; across kinks (ReLU, max pooling) the differences measure something else
-and the disagreement is only reported. --at A[,B] computes one point and
-prints it with its check (--json: lambda_min, lambda_max, ratio, hvps,
-converged, seconds, check).`
-
-// runHessianAt computes and prints the eigenvalues at one point.
-func runHessianAt(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) error {
-	l, at, err := openAt(cmd, opts.at, &opts.dirs, modelPath, dataPath, opts.runtime, opts.data)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	e, err := l.Hessian(cmd.Context(), at[0], append(at, 0)[1], opts.hess)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		At        []float64        `json:"at"`
-		LambdaMin float64          `json:"lambda_min"`
-		LambdaMax float64          `json:"lambda_max"`
-		Ratio     *float64         `json:"ratio"`
-		HVPs      int              `json:"hvps"`
-		Converged bool             `json:"converged"`
-		Seconds   float64          `json:"seconds"`
-		HVP       string           `json:"hvp"`
-		Check     *landscape.Check `json:"check,omitempty"`
-	}{At: at, LambdaMin: e.Min, LambdaMax: e.Max, HVPs: e.Products, Converged: e.Converged, Seconds: e.Seconds, HVP: cmp.Or(opts.hess.HVP, landscape.HVPExact), Check: e.Check}
-	if r := e.Ratio(); !math.IsNaN(r) && !math.IsInf(r, 0) {
-		out.Ratio = &r
-	}
-	w := cmd.OutOrStdout()
-	if opts.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	fmt.Fprintf(w, "lambda_min  %.6g\n", out.LambdaMin)
-	fmt.Fprintf(w, "lambda_max  %.6g\n", out.LambdaMax)
-	if out.Ratio != nil {
-		fmt.Fprintf(w, "ratio       %.4g (|lambda_min/lambda_max|)\n", *out.Ratio)
-	}
-	fmt.Fprintf(w, "hvps        %d (converged: %v)\n", out.HVPs, out.Converged)
-	fmt.Fprintf(w, "seconds     %.2f\n", out.Seconds)
-	if e.Check != nil {
-		fmt.Fprintf(w, "check       %v\n", e.Check)
+	if res.Shard.Count > 1 {
+		fmt.Fprintf(w, "shard %d/%d done; when every shard is, run: lsweep merge %s\n", res.Shard.Index, res.Shard.Count, res.Out)
 	}
 	return nil
 }

@@ -8,11 +8,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/lsweep/lsweep/hessian"
 	"github.com/lsweep/lsweep/landscape"
-	"github.com/lsweep/lsweep/render"
+	"github.com/lsweep/lsweep/pipeline"
 )
 
 type spectrumOptions struct {
@@ -84,40 +83,25 @@ func runSpectrum(cmd *cobra.Command, opts spectrumOptions, modelPath, dataPath s
 	}
 	spec.NoTrace = spec.Trace.Probes == 0
 	spec.NoDensity = spec.Density.Runs == 0
-	formats, err := pictureFormats(opts.formats)
+	at, err := parseAt(cmpAt(opts.at))
 	if err != nil {
 		return err
 	}
-	l, at, err := openAt(cmd, cmpAt(opts.at), &opts.dirs, modelPath, dataPath, opts.runtime, opts.data)
+	lc, err := opts.dirs.config(modelPath, dataPath, opts.runtime, opts.data, len(at) == 2)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	s, err := l.Spectrum(cmd.Context(), at[0], append(at, 0)[1], spec)
+	formats := make([]string, len(opts.formats))
+	for i, f := range opts.formats {
+		formats[i] = strings.TrimSpace(f)
+	}
+	res, err := pipeline.Spectrum(cmd.Context(), pipeline.SpectrumConfig{
+		Landscape: lc, A: at[0], B: append(at, 0)[1], Spectrum: spec, Out: opts.out, Formats: formats,
+	})
 	if err != nil {
 		return err
 	}
-	out := opts.out
-	if out == "" {
-		base := filepath.Base(modelPath)
-		out = strings.TrimSuffix(base, filepath.Ext(base)) + ".spectrum"
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	if err := s.Save(out); err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
-	if s.CurveX != nil {
-		d := render.NewDensity(s.CurveX, s.CurveY)
-		d.Title = fmt.Sprintf("%s: Hessian eigenvalue density", filepath.Base(modelPath))
-		for _, f := range formats {
-			if err := render.Save(d, filepath.Join(out, "density."+f), 6*vg.Inch, 4*vg.Inch); err != nil {
-				return err
-			}
-		}
-	}
+	s, out, w := res.Spectrum, res.Out, cmd.OutOrStdout()
 	if opts.json {
 		b, err := os.ReadFile(filepath.Join(out, "spectrum.json"))
 		if err != nil {
@@ -161,19 +145,4 @@ func floats(v []float64) string {
 		s[i] = fmt.Sprintf("%.6g", x)
 	}
 	return strings.Join(s, " ")
-}
-
-// pictureFormats checks --format.
-func pictureFormats(fs []string) ([]string, error) {
-	var out []string
-	for _, f := range fs {
-		f = strings.ToLower(strings.TrimSpace(f))
-		switch f {
-		case "png", "svg", "pdf":
-			out = append(out, f)
-		default:
-			return nil, fmt.Errorf("--format: unknown picture format %q (want png, svg or pdf)", f)
-		}
-	}
-	return out, nil
 }

@@ -1,46 +1,49 @@
-package flatness
+package pipeline
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/lsweep/lsweep/autodiff"
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/flatness"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/onnx"
+	"github.com/lsweep/lsweep/sweep"
 )
 
-// ErrIncompatible is returned, wrapped, when two models cannot be compared:
-// they take different inputs or predict different label sets.
-var ErrIncompatible = errors.New("flatness: models are not comparable")
-
-// Model is one side of a comparison.
-type Model struct {
-	Path string // the ONNX file
-	// Label names the model in reports; "" means the file's name (its
-	// path when both models' files have the same name).
-	Label string
+// CompareOptions configures a flatness comparison: what flatness.Options
+// says (the directions, the slices, the verdict rule), and how the models
+// are evaluated. A nil *CompareOptions, and the zero value of each field,
+// mean the defaults.
+type CompareOptions struct {
+	flatness.Options
+	// Dataset chooses the data's entries and a subset of samples.
+	Dataset dataset.Options
+	// Engine configures ONNX Runtime, the batch size, the output and the
+	// head; the same settings evaluate both models.
+	Engine engine.Options
+	// LambdaMax estimates lambda_max when Options.Hessian is set; Lanczos
+	// is lsweep's.
+	LambdaMax LambdaMaxer
+	// Progress, if not nil, is told of every model evaluation.
+	Progress sweep.Progress
 }
-
-// streamBase is the PCG stream of direction 0; direction k uses
-// streamBase+k. Package landscape draws its x and y directions from the
-// same streams.
-const streamBase = 0x6c7377656570
 
 // side is one model while it is being measured.
 type side struct {
-	model  Model
+	model  flatness.Model
 	onnx   *onnx.Model
 	land   *landscape.Landscape
 	params []normalize.Param
-	slices Slices
+	slices flatness.Slices
 	point  map[string][]float64
 }
 
@@ -51,24 +54,28 @@ type side struct {
 // Along each of Options.Directions random directions d_k (normalised as
 // Options.Normalize says, filter-wise by default), Compare evaluates each
 // model's mean loss over the data at th + a*d_k for Options.Points values of
-// a over [-Options.Radius, Options.Radius]; Measure turns these slices into
-// metrics and Judge compares each metric with its noise band and threshold.
-// Both models are evaluated by their own engine.Evaluator with the same
-// Options.Engine.
+// a over [-Options.Radius, Options.Radius]; flatness.Conclude turns these
+// slices into metrics and judges them. Each model is loaded once and
+// evaluated by its own landscape with the same Engine options; lambda_max
+// is estimated on that landscape.
 //
 // The models need not share tensors: models of different architectures
 // are compared by their metrics (Report.SameArchitecture is then false).
 // Models that take different inputs (element type or fixed dimensions
 // other than the batch) or predict different label sets (numbers of
 // classes, or regression widths) are refused with an error wrapping
-// ErrIncompatible, before any evaluation.
+// flatness.ErrIncompatible, before any evaluation.
 //
 // If ctx is cancelled, Compare returns ctx.Err() and, if at least two
 // directions were complete for both models, the report of those
 // (Report.Partial set).
-func Compare(ctx context.Context, base, candidate Model, data string, opts *Options) (*Report, error) {
+func Compare(ctx context.Context, base, candidate flatness.Model, data string, opts *CompareOptions) (*flatness.Report, error) {
 	start := time.Now()
-	o, err := opts.resolved()
+	var co CompareOptions
+	if opts != nil {
+		co = *opts
+	}
+	o, err := co.Options.Resolved()
 	if err != nil {
 		return nil, err
 	}
@@ -79,12 +86,12 @@ func Compare(ctx context.Context, base, candidate Model, data string, opts *Opti
 			return nil, err
 		}
 	}
-	if err := compatibleGraphs(b, c, o); err != nil {
+	if err := compatibleGraphs(b, c, co); err != nil {
 		return nil, err
 	}
 	for _, s := range []*side{b, c} {
-		s.land, err = landscape.Open(landscape.Config{
-			Model: s.model.Path, Data: data, Dataset: o.Dataset, Engine: o.Engine,
+		s.land, err = landscape.OpenModel(s.onnx, landscape.Config{
+			Model: s.model.Path, Data: data, Dataset: co.Dataset, Engine: co.Engine,
 			Seed: o.Seed, Normalize: o.Normalize,
 		})
 		if err != nil {
@@ -99,16 +106,16 @@ func Compare(ctx context.Context, base, candidate Model, data string, opts *Opti
 	}
 
 	rep := newReport(b, c, data, o)
-	x := coordinates(o.Points, o.Radius)
+	x := flatness.Coordinates(o.Points, o.Radius)
 	perModel := 1 + o.Directions*(o.Points-1)
 	total, done := 2*perModel, 0
-	if o.Progress != nil {
-		o.Progress.Start(total, 0)
+	if co.Progress != nil {
+		co.Progress.Start(total, 0)
 	}
 	step := func() {
 		done++
-		if o.Progress != nil {
-			o.Progress.Step(done)
+		if co.Progress != nil {
+			co.Progress.Step(done)
 		}
 	}
 	centre := make(map[*side][2]float64)
@@ -126,7 +133,7 @@ directions:
 	for k := range o.Directions {
 		rows := make(map[*side][2][]float64)
 		for _, s := range []*side{b, c} {
-			d, err := normalize.Random(s.params, rng(o.Seed, k), o.Normalize)
+			d, err := normalize.Random(s.params, landscape.Generator(o.Seed, k), o.Normalize)
 			if err != nil {
 				return nil, fmt.Errorf("flatness: %s: direction %d: %w", s.model.Path, k, err)
 			}
@@ -157,8 +164,8 @@ directions:
 			s.slices.Acc = append(s.slices.Acc, rows[s][1])
 		}
 	}
-	if o.Progress != nil {
-		o.Progress.Finish()
+	if co.Progress != nil {
+		co.Progress.Finish()
 	}
 	if cerr != nil {
 		if len(b.slices.Loss) < 2 {
@@ -173,35 +180,15 @@ directions:
 	rep.BaseSlices, rep.CandidateSlices = b.slices, c.slices
 	rep.Settings.Directions = len(b.slices.Loss)
 
-	mb, err := Measure(&b.slices, o.Rise)
+	lambda, err := lambdaMax(ctx, b, c, data, co, o)
 	if err != nil {
 		return nil, err
 	}
-	mc, err := Measure(&c.slices, o.Rise)
-	if err != nil {
+	if err := flatness.Conclude(rep, o, lambda); err != nil {
 		return nil, err
 	}
-	lambda, err := lambdaMax(ctx, b, c, data, o)
-	if err != nil {
-		return nil, err
-	}
-	for _, info := range Metrics {
-		if info.Name == LambdaMax {
-			rep.Metrics = append(rep.Metrics, lambda)
-			continue
-		}
-		th, checked := o.Thresholds[info.Name]
-		rep.Metrics = append(rep.Metrics, Judge(info, mb[info.Name], mc[info.Name], Rule{Checked: checked, Threshold: th, Noise: o.Noise}))
-	}
-	rep.Verdict, rep.Finding = Decide(rep.Metrics)
-	rep.Summary = summary(rep)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, cerr
-}
-
-// rng returns the generator of direction k.
-func rng(seed uint64, k int) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, streamBase+uint64(k)))
 }
 
 func closeAll(sides ...*side) {
@@ -213,45 +200,35 @@ func closeAll(sides ...*side) {
 }
 
 // lambdaMax returns the lambda_max metric.
-func lambdaMax(ctx context.Context, b, c *side, data string, o Options) (MetricResult, error) {
-	info, _ := Info(LambdaMax)
+func lambdaMax(ctx context.Context, b, c *side, data string, co CompareOptions, o flatness.Options) (flatness.MetricResult, error) {
+	info, _ := flatness.Info(flatness.LambdaMax)
 	switch {
 	case !o.Hessian:
-		return Unavailable(info, ReasonNotRequested), nil
-	case o.LambdaMax == nil:
-		return Unavailable(info, ReasonNoHessian), nil
+		return flatness.Unavailable(info, flatness.ReasonNotRequested), nil
+	case co.LambdaMax == nil:
+		return flatness.Unavailable(info, flatness.ReasonNoHessian), nil
 	}
-	var est [2]Estimate
+	var est [2]flatness.Estimate
 	for i, s := range []*side{b, c} {
 		ev := s.land.Engine()
-		e, err := o.LambdaMax.LambdaMax(ctx, HessianTarget{
-			Model: s.model.Path, Data: data, Dataset: o.Dataset, Engine: o.Engine,
-			Head: ev.Head(), Params: s.params, Normalize: o.Normalize, Seed: o.Seed, Evaluator: ev,
+		e, err := co.LambdaMax.LambdaMax(ctx, HessianTarget{
+			Model: s.model.Path, Data: data, Dataset: co.Dataset, Engine: co.Engine,
+			Head: ev.Head(), Params: s.params, Normalize: o.Normalize, Seed: o.Seed, Evaluator: ev, Landscape: s.land,
 		})
-		if errors.Is(err, ErrUnavailable) {
-			return Unavailable(info, fmt.Sprintf("%s: %v", s.model.Path, err)), nil
+		if errors.Is(err, flatness.ErrUnavailable) {
+			return flatness.Unavailable(info, fmt.Sprintf("%s: %v", s.model.Path, err)), nil
 		}
 		if err != nil {
-			return MetricResult{}, fmt.Errorf("flatness: %s: lambda_max: %w", s.model.Path, err)
+			return flatness.MetricResult{}, fmt.Errorf("flatness: %s: lambda_max: %w", s.model.Path, err)
 		}
 		est[i] = e
 	}
-	th, checked := o.Thresholds[LambdaMax]
-	r := Judge(info, Sample{Value: est[0].Value, Spread: est[0].Spread}, Sample{Value: est[1].Value, Spread: est[1].Spread},
-		Rule{Checked: checked, Threshold: th, Noise: o.Noise})
-	var notes []string
-	for _, e := range est {
-		if e.Note != "" {
-			notes = append(notes, e.Note)
-		}
-	}
-	r.Reason = strings.Join(notes, "; ")
-	return r, nil
+	return flatness.JudgeLambdaMax(est[0], est[1], o), nil
 }
 
 // compatibleGraphs refuses models that take different inputs, or whose
 // outputs fix different numbers of classes, before anything is evaluated.
-func compatibleGraphs(b, c *side, o Options) error {
+func compatibleGraphs(b, c *side, o CompareOptions) error {
 	ib, ic := b.onnx.Inputs(), c.onnx.Inputs()
 	desc := func(in []onnx.ValueInfo) string {
 		var s []string
@@ -266,7 +243,7 @@ func compatibleGraphs(b, c *side, o Options) error {
 	}
 	if incompatible {
 		return fmt.Errorf("%w: %s and %s take different inputs (%s; %s): the comparison evaluates both on the same data",
-			ErrIncompatible, b.model.Path, c.model.Path, desc(ib), desc(ic))
+			flatness.ErrIncompatible, b.model.Path, c.model.Path, desc(ib), desc(ic))
 	}
 	hb, errB := b.onnx.DetectHead(o.Engine.Output)
 	hc, errC := c.onnx.DetectHead(o.Engine.Output)
@@ -324,7 +301,7 @@ func labelError(b, c *side, ob, oc onnx.ValueInfo, cb, cc int) error {
 		return fmt.Sprintf("predicts %d classes", n)
 	}
 	return fmt.Errorf("%w: %s %s (output %q %v) but %s %s (output %q %v): the comparison needs models of the same label set",
-		ErrIncompatible, b.model.Path, what(cb), ob.Name, ob.Shape, c.model.Path, what(cc), oc.Name, oc.Shape)
+		flatness.ErrIncompatible, b.model.Path, what(cb), ob.Name, ob.Shape, c.model.Path, what(cc), oc.Name, oc.Shape)
 }
 
 // compatibleHeads checks the heads the evaluators settled on.
@@ -387,74 +364,14 @@ func moved(params []normalize.Param, o normalize.Options) (tensors, values int) 
 	return tensors, values
 }
 
-// labels returns the names of the two models in reports.
-func labels(b, c Model) (string, string) {
-	lb, lc := b.Label, c.Label
-	nb, nc := filepath.Base(b.Path), filepath.Base(c.Path)
-	if nb == nc {
-		nb, nc = b.Path, c.Path
-	}
-	if lb == "" {
-		lb = nb
-	}
-	if lc == "" {
-		lc = nc
-	}
-	return lb, lc
-}
-
-// summary returns one sentence on the outcome.
-func summary(r *Report) string {
-	var worse, better, failed []string
-	for _, m := range r.Metrics {
-		switch {
-		case !m.Pass && m.Status == StatusUnavailable:
-			failed = append(failed, fmt.Sprintf("%s is not a number", m.Name))
-		case !m.Pass:
-			failed = append(failed, fmt.Sprintf("%s %s (limit %s)", m.Name, signedPct(m.Worsening, m.HigherIsWorse), pct(m.Threshold)))
-		case m.Flatness && m.Status == StatusWorse:
-			worse = append(worse, m.Name)
-		case m.Flatness && m.Status == StatusBetter:
-			better = append(better, m.Name)
-		}
-	}
-	who := r.Candidate.Label
-	switch {
-	case len(failed) > 0:
-		return fmt.Sprintf("%s is sharper than %s beyond the limits: %s.", who, r.Base.Label, strings.Join(failed, ", "))
-	case r.Finding == FindingSame:
-		return fmt.Sprintf("%s is as flat as %s: no flatness metric differs beyond its spread across directions.", who, r.Base.Label)
-	case r.Finding == FindingSharper:
-		return fmt.Sprintf("%s is sharper than %s (%s), within the limits.", who, r.Base.Label, strings.Join(worse, ", "))
-	case r.Finding == FindingFlatter:
-		return fmt.Sprintf("%s is flatter than %s (%s).", who, r.Base.Label, strings.Join(better, ", "))
-	}
-	return fmt.Sprintf("%s is flatter than %s by %s and sharper by %s, within the limits.", who, r.Base.Label, strings.Join(better, ", "), strings.Join(worse, ", "))
-}
-
-// signedPct formats a worsening as the change of the metric's value.
-func signedPct(worsening float64, higherIsWorse bool) string {
-	if !higherIsWorse {
-		worsening = -worsening
-	}
-	if math.IsInf(worsening, 0) {
-		return map[bool]string{true: "+inf%", false: "-inf%"}[worsening > 0]
-	}
-	return fmt.Sprintf("%+.1f%%", worsening)
-}
-
-func pct(v float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".") + "%"
-}
-
 // newReport fills what a report knows before any evaluation.
-func newReport(b, c *side, data string, o Options) *Report {
-	lb, lc := labels(b.model, c.model)
-	r := &Report{
+func newReport(b, c *side, data string, o flatness.Options) *flatness.Report {
+	lb, lc := flatness.Labels(b.model, c.model)
+	r := &flatness.Report{
 		Base:      modelSummary(b, lb, o),
 		Candidate: modelSummary(c, lc, o),
-		Data:      DataSummary{Path: data, Samples: b.land.Engine().Samples()},
-		Settings: Settings{
+		Data:      flatness.DataSummary{Path: data, Samples: b.land.Engine().Samples()},
+		Settings: flatness.Settings{
 			Directions: o.Directions, Points: o.Points, Radius: o.Radius, Rise: o.Rise, Seed: o.Seed,
 			Norm: string(o.Normalize.Norm), Ignore: string(o.Normalize.Ignore), DirType: string(o.Normalize.DirType),
 			Noise: o.Noise, Thresholds: o.Thresholds, Hessian: o.Hessian,
@@ -480,9 +397,9 @@ func newReport(b, c *side, data string, o Options) *Report {
 	return r
 }
 
-func modelSummary(s *side, label string, o Options) ModelSummary {
+func modelSummary(s *side, label string, o flatness.Options) flatness.ModelSummary {
 	ev := s.land.Engine()
-	m := ModelSummary{
+	m := flatness.ModelSummary{
 		Path: s.model.Path, Label: label,
 		Head: string(ev.Head()), Output: ev.Output().Name, Ops: len(s.onnx.Nodes()),
 	}
@@ -491,4 +408,70 @@ func modelSummary(s *side, label string, o Options) ModelSummary {
 	}
 	m.Tensors, m.Values = moved(s.params, o.Normalize)
 	return m
+}
+
+// LambdaMaxer estimates the largest eigenvalue of the Hessian of a model's
+// mean loss with respect to its weights. Compare calls it once per model,
+// after the slices, when Options.Hessian is set.
+type LambdaMaxer interface {
+	// LambdaMax returns the largest eigenvalue of the Hessian at the
+	// target's stored weights, over the tensors the comparison's
+	// directions move (target.Params, Kind Weight, and others as
+	// target.Normalize says), and its uncertainty (a Lanczos residual,
+	// say; 0 if unknown). An error wrapping flatness.ErrUnavailable makes the
+	// metric unavailable; any other error fails the comparison.
+	LambdaMax(ctx context.Context, target HessianTarget) (flatness.Estimate, error)
+}
+
+// HessianTarget is what a LambdaMaxer is asked about: one model of a
+// comparison, its data and the evaluation settings the slices used.
+type HessianTarget struct {
+	Model     string          // the model file
+	Data      string          // the data file or folder
+	Dataset   dataset.Options // entry names and subset, as for the slices
+	Engine    engine.Options  // library, device, threads, batch size, output and head
+	Head      loss.Head       // the head the slices' loss used
+	Params    []normalize.Param
+	Normalize normalize.Options // which tensors the directions move
+	Seed      uint64            // for a random start vector
+	// Evaluator and Landscape are the comparison's own, open for the
+	// duration of the call, for estimators that reuse them.
+	Evaluator *engine.Evaluator
+	Landscape *landscape.Landscape
+}
+
+// LambdaMaxFunc adapts a function to LambdaMaxer.
+type LambdaMaxFunc func(ctx context.Context, target HessianTarget) (flatness.Estimate, error)
+
+// LambdaMax calls f.
+func (f LambdaMaxFunc) LambdaMax(ctx context.Context, target HessianTarget) (flatness.Estimate, error) {
+	return f(ctx, target)
+}
+
+// Lanczos returns the LambdaMaxer lsweep uses: the largest eigenvalue of the
+// Hessian with respect to the model's weights, by Lanczos on the
+// Hessian-vector products opts.HVP selects, exact by default
+// (landscape.Landscape.Hessian on the comparison's landscape), with the
+// Lanczos residual as its spread. A model whose ops have no gradient rule
+// makes the metric unavailable.
+func Lanczos(opts landscape.HessianOptions) LambdaMaxer {
+	return LambdaMaxFunc(func(ctx context.Context, t HessianTarget) (flatness.Estimate, error) {
+		if t.Landscape == nil {
+			return flatness.Estimate{}, errors.New("pipeline: no landscape to estimate lambda_max on")
+		}
+		o := opts
+		o.Seed = t.Seed
+		e, err := t.Landscape.Hessian(ctx, 0, 0, o)
+		if errors.Is(err, autodiff.ErrNoGradient) {
+			return flatness.Estimate{}, fmt.Errorf("%w: %v", flatness.ErrUnavailable, err)
+		}
+		if err != nil {
+			return flatness.Estimate{}, err
+		}
+		note := fmt.Sprintf("%d Hessian-vector products", e.Products)
+		if !e.Converged {
+			note += ", not converged"
+		}
+		return flatness.Estimate{Value: e.Max, Spread: e.MaxResidual, Note: note}, nil
+	})
 }

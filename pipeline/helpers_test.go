@@ -1,4 +1,4 @@
-package flatness_test
+package pipeline_test
 
 import (
 	"path/filepath"

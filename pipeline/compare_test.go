@@ -1,4 +1,4 @@
-package flatness_test
+package pipeline_test
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 	"github.com/lsweep/lsweep/flatness"
 	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/pipeline"
 )
 
-func compare(t *testing.T, base, candidate, data string, opts *flatness.Options) *flatness.Report {
+func compare(t *testing.T, base, candidate, data string, opts *pipeline.CompareOptions) *flatness.Report {
 	t.Helper()
-	r, err := flatness.Compare(context.Background(), flatness.Model{Path: base}, flatness.Model{Path: candidate}, data, opts)
+	r, err := pipeline.Compare(context.Background(), flatness.Model{Path: base}, flatness.Model{Path: candidate}, data, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestCompareRescaled(t *testing.T) {
 		{normalize.NormNone, flatness.Fail, flatness.FindingSharper},
 	} {
 		t.Run(string(c.norm), func(t *testing.T) {
-			o := &flatness.Options{}
+			o := &pipeline.CompareOptions{}
 			o.Normalize.Norm = c.norm
 			r := compare(t, model, sharp, digitsData, o)
 			if r.Verdict != c.verdict || r.Finding != c.finding {
@@ -118,7 +119,7 @@ func TestCompareSeeds(t *testing.T) {
 	testenv.RequireRuntime(t)
 	var reports []*flatness.Report
 	for _, seed := range []uint64{1, 2} {
-		reports = append(reports, compare(t, batch+"/small_wd.onnx", batch+"/large_wd.onnx", batch+"/train.npz", &flatness.Options{Seed: seed}))
+		reports = append(reports, compare(t, batch+"/small_wd.onnx", batch+"/large_wd.onnx", batch+"/train.npz", &pipeline.CompareOptions{Options: flatness.Options{Seed: seed}}))
 	}
 	r1, r2 := reports[0], reports[1]
 	if r1.Verdict != r2.Verdict || r1.Finding != r2.Finding {
@@ -170,7 +171,7 @@ func TestCompareBatchFixtures(t *testing.T) {
 // by their metrics, and the report says so.
 func TestCompareArchitectures(t *testing.T) {
 	testenv.RequireRuntime(t)
-	r := compare(t, digits+"/mlp_logsoftmax.onnx", digits+"/resnet_skip.onnx", digitsData, &flatness.Options{Directions: 2, Points: 5})
+	r := compare(t, digits+"/mlp_logsoftmax.onnx", digits+"/resnet_skip.onnx", digitsData, &pipeline.CompareOptions{Options: flatness.Options{Directions: 2, Points: 5}})
 	if r.SameArchitecture || r.SameDraws {
 		t.Errorf("same architecture %v, same draws %v", r.SameArchitecture, r.SameDraws)
 	}
@@ -178,7 +179,7 @@ func TestCompareArchitectures(t *testing.T) {
 		t.Errorf("notes %q do not say the architectures differ", r.Notes)
 	}
 	// Same weights, other heads: not the same architecture, but the same draws.
-	r = compare(t, digits+"/mlp_logsoftmax.onnx", digits+"/mlp_softmax.onnx", digitsData, &flatness.Options{Directions: 2, Points: 5})
+	r = compare(t, digits+"/mlp_logsoftmax.onnx", digits+"/mlp_softmax.onnx", digitsData, &pipeline.CompareOptions{Options: flatness.Options{Directions: 2, Points: 5}})
 	if r.SameArchitecture || !r.SameDraws {
 		t.Errorf("logsoftmax vs softmax MLP: same architecture %v, same draws %v", r.SameArchitecture, r.SameDraws)
 	}
@@ -197,7 +198,7 @@ func TestCompareIncompatible(t *testing.T) {
 		{"inputs", flatInput(t, mlp), []string{"different inputs", "[N 1 8 8]", "[N 64]"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := flatness.Compare(context.Background(), flatness.Model{Path: mlp}, flatness.Model{Path: c.candidate}, digitsData, nil)
+			_, err := pipeline.Compare(context.Background(), flatness.Model{Path: mlp}, flatness.Model{Path: c.candidate}, digitsData, nil)
 			if !errors.Is(err, flatness.ErrIncompatible) {
 				t.Fatalf("error %v, want ErrIncompatible", err)
 			}
@@ -230,9 +231,9 @@ func TestCompareInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// 2 centres, then 2 * 4 evaluations per direction: cancel during the fourth.
-	o := &flatness.Options{Directions: 6, Points: 5, Progress: &cancelAfter{n: 2 + 3*8 + 3, cancel: cancel}}
+	o := &pipeline.CompareOptions{Options: flatness.Options{Directions: 6, Points: 5}, Progress: &cancelAfter{n: 2 + 3*8 + 3, cancel: cancel}}
 	model := digits + "/mlp_logsoftmax.onnx"
-	r, err := flatness.Compare(ctx, flatness.Model{Path: model}, flatness.Model{Path: model}, digitsData, o)
+	r, err := pipeline.Compare(ctx, flatness.Model{Path: model}, flatness.Model{Path: model}, digitsData, o)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -244,13 +245,13 @@ func TestCompareInterrupted(t *testing.T) {
 	}
 }
 
-// TestHessianHook: lambda_max comes from Options.LambdaMax when one is
+// TestHessianHook: lambda_max comes from CompareOptions.LambdaMax when one is
 // given, and is reported unavailable, with the reason, when not.
 func TestHessianHook(t *testing.T) {
 	testenv.RequireRuntime(t)
 	model := digits + "/mlp_logsoftmax.onnx"
-	fixed := func(values map[string]float64) flatness.LambdaMaxer {
-		return flatness.LambdaMaxFunc(func(ctx context.Context, tg flatness.HessianTarget) (flatness.Estimate, error) {
+	fixed := func(values map[string]float64) pipeline.LambdaMaxer {
+		return pipeline.LambdaMaxFunc(func(ctx context.Context, tg pipeline.HessianTarget) (flatness.Estimate, error) {
 			if tg.Evaluator == nil || len(tg.Params) == 0 || tg.Head == "" {
 				t.Errorf("target %+v lacks the evaluator, the params or the head", tg)
 			}
@@ -268,7 +269,7 @@ func TestHessianHook(t *testing.T) {
 	cases := []struct {
 		name    string
 		hessian bool
-		lm      flatness.LambdaMaxer
+		lm      pipeline.LambdaMaxer
 		status  string
 		reason  string
 		pass    bool
@@ -283,8 +284,8 @@ func TestHessianHook(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := &flatness.Options{Directions: 2, Points: 3, Hessian: c.hessian, LambdaMax: c.lm}
-			r, err := flatness.Compare(context.Background(), flatness.Model{Path: model}, flatness.Model{Path: other}, digitsData, o)
+			o := &pipeline.CompareOptions{Options: flatness.Options{Directions: 2, Points: 3, Hessian: c.hessian}, LambdaMax: c.lm}
+			r, err := pipeline.Compare(context.Background(), flatness.Model{Path: model}, flatness.Model{Path: other}, digitsData, o)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("error %v, want %q", err, c.err)
@@ -297,6 +298,35 @@ func TestHessianHook(t *testing.T) {
 			m, _ := r.Metric(flatness.LambdaMax)
 			if m.Status != c.status || !strings.Contains(m.Reason, c.reason) || m.Pass != c.pass {
 				t.Errorf("status %s reason %q pass %v, want %s %q %v", m.Status, m.Reason, m.Pass, c.status, c.reason, c.pass)
+			}
+		})
+	}
+}
+
+// TestBadOptions: options are checked before any file is read.
+func TestBadOptions(t *testing.T) {
+	cases := []struct {
+		name string
+		opts flatness.Options
+		want string
+	}{
+		{"one direction", flatness.Options{Directions: 1}, "at least 2"},
+		{"even points", flatness.Options{Points: 20}, "odd"},
+		{"negative radius", flatness.Options{Radius: -1}, "radius"},
+		{"infinite radius", flatness.Options{Radius: math.Inf(1)}, "radius"},
+		{"negative rise", flatness.Options{Rise: -0.1}, "rise"},
+		{"negative noise", flatness.Options{Noise: -1}, "noise"},
+		{"unknown metric", flatness.Options{Thresholds: map[string]float64{"sharpness": 5}}, `"sharpness"`},
+		{"negative threshold", flatness.Options{Thresholds: map[string]float64{flatness.Curvature: -5}}, "curvature"},
+		{"NaN threshold", flatness.Options{Thresholds: map[string]float64{flatness.Curvature: math.NaN()}}, "threshold"},
+		{"unknown norm", flatness.Options{}, "normalisation"},
+	}
+	cases[len(cases)-1].opts.Normalize.Norm = "batch"
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := pipeline.Compare(context.Background(), flatness.Model{Path: "absent-a.onnx"}, flatness.Model{Path: "absent-b.onnx"}, "absent.npz", &pipeline.CompareOptions{Options: c.opts})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one mentioning %q", err, c.want)
 			}
 		})
 	}

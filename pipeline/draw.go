@@ -1,0 +1,347 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/lsweep/lsweep/internal/atomicfile"
+	"github.com/lsweep/lsweep/render"
+	"github.com/lsweep/lsweep/report"
+	"github.com/lsweep/lsweep/sweep"
+)
+
+// Scale chooses the colour scale and contour levels of the pictures.
+type Scale string
+
+// Scales. The zero value means ScaleAuto.
+const (
+	ScaleAuto   Scale = ""       // log-spaced when the loss spans more than two decades
+	ScaleLog    Scale = "log"    // always log
+	ScaleLinear Scale = "linear" // always linear
+)
+
+// Levels are contour levels Min, Min+Step, ... Max, as the reference
+// implementation's vmin, vmax and vlevel give them.
+type Levels struct{ Min, Max, Step float64 }
+
+// PlotOptions style the pictures of a run. NewPlotOptions returns the
+// defaults; a nil *PlotOptions means them.
+type PlotOptions struct {
+	Formats   []string // picture formats: png, svg, pdf
+	Levels    *Levels  // contour levels; nil: round numbers chosen from the loss
+	Scale     Scale
+	Palette   string  // a render.ColorMapNamed name, also the report's 3-D view's colours
+	Azimuth   float64 // 3-D view, degrees
+	Elevation float64 // 3-D view, degrees
+	Clip      float64 // 3-D view and ParaView file: cap the loss (0: no cap)
+	VTPRefine int     // ParaView file: interpolate to a grid this many times finer
+	NoReport  bool    // draw no report.html
+}
+
+// NewPlotOptions returns the default plot options: PNG pictures in viridis,
+// automatic levels and scale, render.Surface's view.
+func NewPlotOptions() *PlotOptions {
+	sf := render.NewSurface(nil)
+	return &PlotOptions{Formats: []string{"png"}, Palette: render.Viridis().Name, Azimuth: sf.Azimuth, Elevation: sf.Elevation, VTPRefine: 1}
+}
+
+// Check returns an error naming an option that is out of range.
+func (o *PlotOptions) Check() error {
+	if err := checkFormats(o.Formats); err != nil {
+		return err
+	}
+	switch o.Scale {
+	case ScaleAuto, ScaleLog, ScaleLinear:
+	default:
+		return fmt.Errorf("unknown scale %q (want log, linear or none for automatic)", o.Scale)
+	}
+	if l := o.Levels; l != nil && !(l.Max > l.Min && l.Step > 0) {
+		return fmt.Errorf("levels %g to %g by %g: want min < max and a positive step", l.Min, l.Max, l.Step)
+	}
+	if _, err := render.ColorMapNamed(o.Palette); err != nil {
+		return err
+	}
+	if o.VTPRefine < 1 {
+		return fmt.Errorf("VTP refinement %d: want 1 or more", o.VTPRefine)
+	}
+	return nil
+}
+
+// scaled overrides a renderer's automatic log choice when asked.
+func (o *PlotOptions) scaled(log *bool) {
+	switch o.Scale {
+	case ScaleLog:
+		*log = true
+	case ScaleLinear:
+		*log = false
+	}
+}
+
+// runInfo is what the pictures say about a run, from its manifest.
+type runInfo struct {
+	model    string
+	interp   bool // x is a model difference
+	manifest *Manifest
+}
+
+func readRunInfo(out string) runInfo {
+	m, err := ReadManifest(out)
+	if err != nil {
+		return runInfo{}
+	}
+	ri := runInfo{interp: m.Interpolation(), manifest: m}
+	if m.Info.Model != "" {
+		ri.model = filepath.Base(m.Info.Model)
+	}
+	return ri
+}
+
+func (ri runInfo) xLabel() string {
+	if ri.interp {
+		return "interpolation α (0: model, 1: model2)"
+	}
+	return "x direction"
+}
+
+func (ri runInfo) label(out string) string {
+	if ri.model != "" {
+		return ri.model
+	}
+	return filepath.Base(out)
+}
+
+// Draw draws every picture of the output folder out into it and, unless
+// o.NoReport, its report page, and returns the files written. others are
+// further 1-D runs whose curves are overlaid on the curve picture. A
+// partial run draws its contours and 3-D view on the finest complete
+// lattice of the coarse-to-fine order.
+func Draw(out string, others []string, o *PlotOptions) ([]string, error) {
+	if o == nil {
+		o = NewPlotOptions()
+	}
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	s, err := sweep.ReadSurface(filepath.Join(out, sweep.SurfaceName))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s holds no surface.npz: run lsweep run first (or lsweep merge for shards)", out)
+		}
+		return nil, err
+	}
+	if s.Count() == 0 {
+		return nil, fmt.Errorf("%s: no point of the surface is computed yet", out)
+	}
+	d := &drawing{out: out, o: o, ri: readRunInfo(out)}
+	d.cm, _ = render.ColorMapNamed(o.Palette)
+	if s.Grid.Is2D() {
+		if len(others) > 0 {
+			return nil, errors.New("overlaying other runs works for 1-D runs only")
+		}
+		err = d.surface(s)
+	} else {
+		err = d.curves(s, others)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !o.NoReport {
+		path := filepath.Join(out, "report.html")
+		if err := report.WriteFile(path, reportOf(s, d)); err != nil {
+			return nil, err
+		}
+		d.files = append(d.files, path)
+	}
+	return d.files, nil
+}
+
+// drawing is one Draw under way.
+type drawing struct {
+	out   string
+	o     *PlotOptions
+	ri    runInfo
+	cm    *render.ColorMap
+	files []string
+	pngs  []report.Image
+}
+
+// save writes a picture in every format asked for; its PNG goes into the
+// report.
+func (d *drawing) save(name string, dr render.Drawer, w, h vg.Length, caption string) error {
+	for _, f := range d.o.Formats {
+		path := filepath.Join(d.out, name+"."+strings.ToLower(f))
+		if err := render.Save(dr, path, w, h); err != nil {
+			return err
+		}
+		d.files = append(d.files, path)
+		if strings.ToLower(f) == "png" {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			d.pngs = append(d.pngs, report.Image{Name: name, Caption: caption, PNG: data})
+		}
+	}
+	return nil
+}
+
+// surface draws a 2-D run. The heat maps show every computed point, with
+// gaps; the contours and the 3-D view use the complete lattice.
+func (d *drawing) surface(s *sweep.Surface) error {
+	g := completeGrid(s, "loss")
+	if g == nil {
+		return fmt.Errorf("%s: %d of %d points computed, too few to draw yet (the four corners are the first)", d.out, s.Count(), s.Grid.Len())
+	}
+	o, cm, title, xl := d.o, d.cm, d.ri.model, d.ri.xLabel()
+	var levels []float64
+	if o.Levels != nil {
+		levels = render.StepLevels(o.Levels.Min, o.Levels.Max, o.Levels.Step)
+	}
+	c := render.NewContour(g)
+	c.Title, c.XLabel, c.YLabel, c.ColorMap = title+" — loss contours", xl, "y direction", cm
+	o.scaled(&c.Log)
+	if levels != nil {
+		c.Levels = levels
+	}
+	if err := d.save("contour", c, 5*vg.Inch, 4.6*vg.Inch, "Contour lines of the loss"); err != nil {
+		return err
+	}
+	fc := render.NewFilledContour(g)
+	fc.Title, fc.XLabel, fc.YLabel, fc.ColorMap, fc.ZLabel = title+" — loss", xl, "y direction", cm, "loss"
+	o.scaled(&fc.Log)
+	if levels != nil {
+		fc.Levels = levels
+	}
+	if err := d.save("filled_contour", fc, 5.6*vg.Inch, 4.6*vg.Inch, "Filled contours of the loss"); err != nil {
+		return err
+	}
+	heat := func(channel, name, what, zlabel, caption string, set func(*render.HeatMap)) error {
+		hm := render.NewHeatMap(gridOf(s, channel))
+		hm.Title, hm.XLabel, hm.YLabel, hm.ColorMap, hm.ZLabel = title+" — "+what, xl, "y direction", cm, zlabel
+		set(hm)
+		return d.save(name, hm, 5.6*vg.Inch, 4.6*vg.Inch, caption)
+	}
+	if err := heat("loss", "heatmap", "loss", "loss", "Heat map of the loss (grey: not computed)", func(hm *render.HeatMap) { o.scaled(&hm.Log) }); err != nil {
+		return err
+	}
+	if acc, ok := s.Values["acc"]; ok && anyFinite(acc) {
+		if err := heat("acc", "accuracy", "accuracy", "accuracy", "Heat map of the accuracy", func(hm *render.HeatMap) { hm.Log = false }); err != nil {
+			return err
+		}
+	}
+	if ratio, ok := s.Values["ratio"]; ok && anyFinite(ratio) {
+		// The convexity map, drawn as the reference draws it: |λmin/λmax|
+		// from 0 to 0.5, and the signed ratio beside it.
+		if err := heat("ratio", "convexity", "convexity", "|λmin/λmax|", "|λmin/λmax|: small where positive curvature dominates",
+			func(hm *render.HeatMap) { hm.Log, hm.Min, hm.Max = false, 0, 0.5 }); err != nil {
+			return err
+		}
+		signed := &render.Grid{Xs: s.Grid.X.Coords(), Ys: s.Grid.Y.Coords(), Values: make([]float64, len(ratio))}
+		for i := range signed.Values {
+			signed.Values[i] = s.Values["lambda_min"][i] / s.Values["lambda_max"][i]
+		}
+		hs := render.NewHeatMap(signed)
+		hs.Title, hs.XLabel, hs.YLabel, hs.ColorMap, hs.ZLabel = title+" — λmin/λmax", xl, "y direction", cm, "λmin/λmax"
+		hs.Log = false
+		if err := d.save("ratio_signed", hs, 5.6*vg.Inch, 4.6*vg.Inch, "λmin/λmax, signed"); err != nil {
+			return err
+		}
+	}
+	sf := render.NewSurface(g)
+	sf.Title, sf.XLabel, sf.YLabel, sf.ColorMap = title+" — loss surface", "x", "y", cm
+	sf.Azimuth, sf.Elevation, sf.Clip = o.Azimuth, o.Elevation, o.Clip
+	// Heights on a log scale when the loss spans decades, as the colour
+	// scales do: otherwise the far corners flatten the basin.
+	_, sf.Log = render.AutoLevels(s.Values["loss"], 10)
+	o.scaled(&sf.Log)
+	if err := d.save("surface3d", sf, 6*vg.Inch, 5*vg.Inch, "The loss surface in 3-D"); err != nil {
+		return err
+	}
+	vtp := filepath.Join(d.out, "surface.vtp")
+	var buf bytes.Buffer
+	if err := render.WriteVTP(&buf, g, render.VTPOptions{Clip: o.Clip, Log: o.Scale == ScaleLog, Refine: o.VTPRefine}); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(vtp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	d.files = append(d.files, vtp)
+	return nil
+}
+
+// curves draws a 1-D run, with the curves of others overlaid.
+func (d *drawing) curves(s *sweep.Surface, others []string) error {
+	curves := []render.Curve{curveOf(s, d.ri.label(d.out))}
+	for _, other := range others {
+		os, err := sweep.ReadSurface(filepath.Join(other, sweep.SurfaceName))
+		if err != nil {
+			return err
+		}
+		if os.Grid.Is2D() {
+			return fmt.Errorf("%s is a 2-D run; only 1-D runs overlay as curves", other)
+		}
+		curves = append(curves, curveOf(os, readRunInfo(other).label(other)))
+	}
+	if len(curves) == 1 {
+		curves[0].Label = "" // the title names the model; no legend for one curve
+	}
+	cv := render.NewCurves(curves...)
+	cv.XLabel = d.ri.xLabel()
+	cv.Title = d.ri.model
+	if len(others) > 0 {
+		cv.Title = ""
+	}
+	cv.LogLoss = d.o.Scale == ScaleLog
+	if err := d.save("curve", cv, 5.5*vg.Inch, 5*vg.Inch, "Loss and accuracy along the direction"); err != nil {
+		return err
+	}
+	if ratio, ok := s.Values["ratio"]; ok && anyFinite(ratio) && len(others) == 0 {
+		c := render.Curve{}
+		for i, x := range s.Grid.X.Coords() {
+			if s.Mask[i] {
+				c.X, c.Loss = append(c.X, x), append(c.Loss, ratio[i])
+			}
+		}
+		rc := render.NewCurves(c)
+		rc.Title, rc.XLabel, rc.LossLabel = d.ri.model+" — convexity", d.ri.xLabel(), "|λmin/λmax|"
+		if err := d.save("convexity", rc, 5.5*vg.Inch, 3.5*vg.Inch, "|λmin/λmax| along the direction"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func anyFinite(v []float64) bool {
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// curveOf is a 1-D surface as a curve; a partial run keeps only its
+// computed points, so that the line joins them.
+func curveOf(s *sweep.Surface, label string) render.Curve {
+	c := render.Curve{Label: label}
+	acc, hasAcc := s.Values["acc"]
+	hasAcc = hasAcc && anyFinite(acc)
+	for i, x := range s.Grid.X.Coords() {
+		if !s.Mask[i] {
+			continue
+		}
+		c.X = append(c.X, x)
+		c.Loss = append(c.Loss, s.Values["loss"][i])
+		if hasAcc {
+			c.Acc = append(c.Acc, acc[i])
+		}
+	}
+	return c
+}
