@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
@@ -64,6 +65,9 @@ func Open(cfg Config) (*Landscape, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Dataset.Inputs == nil {
+		cfg.Dataset.Inputs = engine.InputNames(m)
+	}
 	d, err := dataset.Load(cfg.Data, cfg.Dataset)
 	if err != nil {
 		return nil, err
@@ -87,7 +91,7 @@ func Open(cfg Config) (*Landscape, error) {
 		if path == "" {
 			continue
 		}
-		if l.hashes[key], err = hashPath(path, cfg.Dataset); err != nil {
+		if l.hashes[key], err = hashPath(path, d.Entries()); err != nil {
 			l.Close()
 			return nil, err
 		}
@@ -337,9 +341,9 @@ func (l *Landscape) Close() error {
 	return nil
 }
 
-// hashPath returns the sha256 of a file, or of the two .npy files lsweep
-// reads from a data folder.
-func hashPath(path string, keys dataset.Options) (string, error) {
+// hashPath returns the sha256 of a file, or of the .npy files of the
+// entries lsweep reads from a data folder.
+func hashPath(path string, entries []string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("landscape: %w", err)
@@ -347,9 +351,9 @@ func hashPath(path string, keys dataset.Options) (string, error) {
 	h := sha256.New()
 	files := []string{path}
 	if st.IsDir() {
-		files = []string{
-			filepath.Join(path, cmp.Or(keys.XKey, "x")+".npy"),
-			filepath.Join(path, cmp.Or(keys.YKey, "y")+".npy"),
+		files = nil
+		for _, e := range entries {
+			files = append(files, filepath.Join(path, strings.TrimSuffix(e, ".npy")+".npy"))
 		}
 	}
 	for _, f := range files {

@@ -203,7 +203,7 @@ func (o *compareOptions) options() (*flatness.Options, error) {
 	}
 	fo.Dataset = o.data.datasetOptions()
 	fo.Engine = o.runtime.engineOptions()
-	fo.Engine.BatchSize, fo.Engine.Output = o.data.batchSize, o.data.output
+	fo.Engine.BatchSize, fo.Engine.Output, fo.Engine.Sequence = o.data.batchSize, o.data.output, o.data.sequence()
 	if o.data.lossName != "" {
 		if fo.Engine.Head, err = loss.ParseHead(o.data.lossName); err != nil {
 			return nil, err

@@ -80,7 +80,7 @@ func (o *directionOptions) config(cmd *cobra.Command, modelPath, dataPath string
 		return cfg, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
 	}
 	cfg.Engine = ro.engineOptions()
-	cfg.Engine.BatchSize, cfg.Engine.Output = do.batchSize, do.output
+	cfg.Engine.BatchSize, cfg.Engine.Output, cfg.Engine.Sequence = do.batchSize, do.output, do.sequence()
 	if do.lossName != "" {
 		if cfg.Engine.Head, err = loss.ParseHead(do.lossName); err != nil {
 			return cfg, err
