@@ -14,6 +14,7 @@ import (
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/onnx"
+	"google.golang.org/protobuf/proto"
 )
 
 const seqDir = "../fixtures/testdata/sequence"
@@ -396,6 +397,47 @@ func seqErrors(t *testing.T, what string, ref map[string]*npz.Array, prefix stri
 		}
 	}
 	return worst, worstName
+}
+
+// TestSequenceRuntimeIDError: where the embedding table is not a stored
+// tensor that a Gather reads directly (here, behind an Identity), the ids
+// cannot be checked beforehand, and ONNX Runtime's Gather error gets the
+// entry, the input and its largest id added.
+func TestSequenceRuntimeIDError(t *testing.T) {
+	requireRuntime(t)
+	m, err := onnx.Load(filepath.Join(seqDir, "encoder.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := m.Graph()
+	for _, n := range g.GetNode() {
+		if n.GetOpType() == "Gather" && n.GetInput()[0] == "emb.weight" {
+			n.Input[0] = "emb.weight.copy"
+		}
+	}
+	id := &onnxpb.NodeProto{OpType: proto.String("Identity"), Name: proto.String("copy"), Input: []string{"emb.weight"}, Output: []string{"emb.weight.copy"}}
+	g.Node = append([]*onnxpb.NodeProto{id}, g.Node...)
+	a, err := npz.ReadFile(filepath.Join(seqDir, "encoder_data.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a["input_ids"].Data[17] = 40
+	path := filepath.Join(t.TempDir(), "d.npz")
+	if err := npz.WriteFile(path, []npz.Entry{{Name: "input_ids", Array: a["input_ids"]}, {Name: "attention_mask", Array: a["attention_mask"]}, {Name: "y", Array: a["y"]}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Load(path, dataset.Options{Inputs: InputNames(m)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, d, Options{})
+	if err == nil {
+		_, err = e.Evaluate(context.Background(), nil)
+		e.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), `entry "input_ids" (input "input_ids") holds ids up to 40`) {
+		t.Errorf("error %v, want one naming the entry and its largest id", err)
+	}
 }
 
 // useAll makes e differentiate with respect to the named tensors rather
