@@ -190,6 +190,10 @@ func (e *Evaluator) tokenHead(opts Options) error {
 	return nil
 }
 
+// Sequence returns the tokens head's configuration (meaningful when Head
+// is loss.Tokens).
+func (e *Evaluator) Sequence() loss.Sequence { return e.seq }
+
 // newSum returns an empty loss sum for the head in use.
 func (e *Evaluator) newSum() *loss.Sum {
 	if e.head == loss.Tokens {

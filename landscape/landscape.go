@@ -19,6 +19,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -55,6 +56,8 @@ type Landscape struct {
 	X, Y   *normalize.Direction
 	hashes map[string]string
 	point  map[string][]float64
+	// The entries read: inputs (NAME=ENTRY, more than one input only) and labels.
+	xKey, yKey, inputs string
 }
 
 // Open loads the model and the data, prepares the evaluator and makes the
@@ -75,6 +78,14 @@ func Open(cfg Config) (*Landscape, error) {
 	// Every loss of a surface would be NaN: refuse rather than compute one.
 	if bad := d.CountNaN(); bad > 0 {
 		return nil, fmt.Errorf("%w: %s: entry %q has %d NaN or infinite values, which make every loss NaN; drop or repair those samples", dataset.ErrNotFinite, cfg.Data, d.XKey, bad)
+	}
+	l.xKey, l.yKey = d.XKey, d.YKey
+	if len(d.Inputs) > 1 {
+		var ins []string
+		for _, in := range d.Inputs {
+			ins = append(ins, in.Name+"="+in.Key)
+		}
+		l.inputs = strings.Join(ins, ",")
 	}
 	if l.ev, err = engine.New(m, d, cfg.Engine); err != nil {
 		return nil, err
@@ -266,12 +277,19 @@ func (l *Landscape) Identity() map[string]any {
 		"ignore":        string(cmp.Or(cfg.Normalize.Ignore, normalize.IgnoreBiasBN)),
 		"dir_type":      string(cmp.Or(cfg.Normalize.DirType, normalize.DirWeights)),
 		"orthogonalize": cfg.Normalize.Orthogonalize,
-		"x_key":         cmp.Or(cfg.Dataset.XKey, "x"),
-		"y_key":         cmp.Or(cfg.Dataset.YKey, "y"),
+		"x_key":         l.xKey,
+		"y_key":         l.yKey,
 		"samples":       l.ev.Samples(),
 		"head":          string(l.ev.Head()),
 		"output":        l.ev.Output().Name,
 		"two_d":         cfg.TwoD,
+	}
+	if l.inputs != "" {
+		id["inputs"] = l.inputs
+	}
+	if l.ev.Head() == loss.Tokens {
+		seq := l.ev.Sequence()
+		id["ignore_index"], id["shift_labels"] = seq.IgnoreIndex, seq.Shift
 	}
 	for k, v := range l.hashes {
 		id[k+"_sha256"] = v

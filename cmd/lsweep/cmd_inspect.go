@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -206,6 +207,11 @@ func printInspect(w io.Writer, rep inspectJSON) {
 		fmt.Fprintf(w, "head      none: %s\n", rep.Head.Error)
 	} else {
 		fmt.Fprintf(w, "head      %s on output %q (after %s)\n", rep.Head.Kind, rep.Head.Output, orNone(rep.Head.Producer))
+		for _, o := range rep.Outputs {
+			if o.Name == rep.Head.Output && rep.Head.Kind == string(loss.Logits) && len(o.Shape) == 3 {
+				fmt.Fprintln(w, "          with labels [N T]: tokens (cross-entropy over the labelled tokens)")
+			}
+		}
 	}
 	fmt.Fprintf(w, "\nperturbable weights: %d tensors, %d parameters\n", len(rep.Weights), rep.WeightParams)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -123,7 +123,8 @@ func TestSequenceInputs(t *testing.T) {
 }
 
 // TestSequenceRun: a 1-D landscape of the causal language model passes
-// through the centre at the loss eval reports.
+// through the centre at the loss eval reports; the shift (and the ignore
+// index) are part of what the run folder holds.
 func TestSequenceRun(t *testing.T) {
 	requireRuntime(t)
 	out := filepath.Join(t.TempDir(), "out")
@@ -142,5 +143,9 @@ func TestSequenceRun(t *testing.T) {
 	want, _ := ref["loss"].Scalar()
 	if l := s["loss"].Data; len(l) != 3 || math.Abs(l[1]-want) > 1e-5*want || !(l[0] > l[1] && l[2] > l[1]) {
 		t.Errorf("losses %v; PyTorch's at the centre %v", l, want)
+	}
+	r = run(t, "run", filepath.Join(seqDir, "causal_lm.onnx"), filepath.Join(seqDir, "lm_shift.npz"), "--x", "-1:1:3", "--out", out, "--quiet", "--no-plot")
+	if r.code != 2 || !strings.Contains(r.stderr, "shift_labels true, this one has shift_labels false") {
+		t.Errorf("unshifted labels in the same folder: exit %d, %s", r.code, r.stderr)
 	}
 }
