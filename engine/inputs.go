@@ -51,7 +51,40 @@ func (e *Evaluator) checkInputs(m *onnx.Model) error {
 			return err
 		}
 	}
+	if err := e.checkSymbols(); err != nil {
+		return err
+	}
 	return e.checkVocabulary(m)
+}
+
+// checkSymbols checks that the entries agree on every named dimension the
+// inputs share (the sequence length of ids and mask, say), which no
+// per-input check sees when the dimension is dynamic.
+func (e *Evaluator) checkSymbols() error {
+	type seen struct {
+		size  int
+		input string
+		entry string
+	}
+	first := map[string]seen{}
+	for _, in := range e.inputs {
+		d := e.data.Input(in.Name)
+		for i, dim := range in.Shape {
+			if i == 0 || dim.Value >= 0 || dim.Param == "" || i >= len(d.Shape) {
+				continue
+			}
+			s, ok := first[dim.Param]
+			if !ok {
+				first[dim.Param] = seen{d.Shape[i], in.Name, d.Entry()}
+				continue
+			}
+			if s.size != d.Shape[i] {
+				return fmt.Errorf("engine: %s: model inputs %q and %q share dimension %q, but %s has %d there and %s has %d: %w",
+					e.data.Path, s.input, in.Name, dim.Param, s.entry, s.size, d.Entry(), d.Shape[i], dataset.ErrShape)
+			}
+		}
+	}
+	return nil
 }
 
 // checkValues checks that the values of d fit the type of model input in:

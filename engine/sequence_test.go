@@ -399,6 +399,40 @@ func seqErrors(t *testing.T, what string, ref map[string]*npz.Array, prefix stri
 	return worst, worstName
 }
 
+// TestSequenceSharedDimension: inputs whose sequence axis is dynamic but
+// shares one name must get entries of one length.
+func TestSequenceSharedDimension(t *testing.T) {
+	requireRuntime(t)
+	m, err := onnx.Load(filepath.Join(seqDir, "encoder.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vi := range m.Graph().GetInput() {
+		vi.GetType().GetTensorType().GetShape().GetDim()[1].Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "T"}
+	}
+	a, err := npz.ReadFile(filepath.Join(seqDir, "encoder_data.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask := &npz.Array{Shape: []int{48, 7}, DType: "int64", Data: a["attention_mask"].Data[:48*7]}
+	path := filepath.Join(t.TempDir(), "d.npz")
+	if err := npz.WriteFile(path, []npz.Entry{{Name: "input_ids", Array: a["input_ids"]}, {Name: "attention_mask", Array: mask}, {Name: "y", Array: a["y"]}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Load(path, dataset.Options{Inputs: InputNames(m)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, d, Options{})
+	if err == nil {
+		e.Close()
+	}
+	want := `model inputs "input_ids" and "attention_mask" share dimension "T", but entry "input_ids" has 8 there and entry "attention_mask" has 7`
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, dataset.ErrShape) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
 // TestSequenceRuntimeIDError: where the embedding table is not a stored
 // tensor that a Gather reads directly (here, behind an Identity), the ids
 // cannot be checked beforehand, and ONNX Runtime's Gather error gets the
