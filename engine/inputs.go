@@ -197,12 +197,14 @@ func (e *Evaluator) largestIDs(err error) string {
 }
 
 // tokenHead settles whether the loss is the Tokens head: asked for, or
-// logits [N, T, V] with integer labels [N, T]; it records T and V.
+// logits [N, T, V] (V > 1) with labels [N, T], whose values CheckTokenLabels
+// then checks (float labels too, so that -100.0 gets a message about tokens
+// rather than about class labels); it records T and V.
 func (e *Evaluator) tokenHead(opts Options) error {
 	e.seq = opts.Sequence.Or()
 	dims := e.output.Dims()
 	d := e.data
-	auto := opts.Head == "" && e.head == loss.Logits && len(dims) == 3 && len(d.YShape) == 2 && d.YIsInteger &&
+	auto := opts.Head == "" && e.head == loss.Logits && len(dims) == 3 && dims[2] != 1 && len(d.YShape) == 2 &&
 		(dims[1] <= 0 || int64(d.YShape[1]) == dims[1])
 	if e.head != loss.Tokens && !auto {
 		return nil
