@@ -57,11 +57,29 @@ const GradientOpset = 13
 // differentiated. An op on such a path without a rule gives an error wrapping
 // ErrNoGradient that names the node and its op type. m is not changed.
 func GradientModel(m *onnx.Model, output string, h loss.Head, wrt []string) (*onnx.Model, error) {
-	return differentiate(m, output, h, wrt, false)
+	return differentiate(m, output, h, wrt, false, Options{})
+}
+
+// Options configure GradientModelWith and HVPModelWith. The zero value is
+// what GradientModel and HVPModel use.
+type Options struct {
+	// Sequence configures the loss.Tokens head (nil: loss.DefaultSequence).
+	Sequence *loss.Sequence
+}
+
+// GradientModelWith is GradientModel with options. For the loss.Tokens head
+// (logits [N, T, V]), GradLabels is int64 [N, T] and GradLoss is the sum,
+// not the mean, of the cross-entropy over the batch's labelled tokens (those
+// whose label is not the ignore index; with Sequence.Shift, position t
+// scored against label t+1 and the last position against none): the mean
+// over a dataset is the sum over batches divided by the labelled tokens of
+// all of them, which a mean per batch would not give.
+func GradientModelWith(m *onnx.Model, output string, h loss.Head, wrt []string, opts Options) (*onnx.Model, error) {
+	return differentiate(m, output, h, wrt, false, opts)
 }
 
 // differentiate builds a gradient model, or with hvp an HVP model.
-func differentiate(m *onnx.Model, output string, h loss.Head, wrt []string, hvp bool) (*onnx.Model, error) {
+func differentiate(m *onnx.Model, output string, h loss.Head, wrt []string, hvp bool, opts Options) (*onnx.Model, error) {
 	head, err := m.DetectHead(output)
 	if err != nil {
 		return nil, err
@@ -81,6 +99,7 @@ func differentiate(m *onnx.Model, output string, h loss.Head, wrt []string, hvp 
 	}
 	b := newGradBuilder(m.Clone(), opset)
 	b.hvp = hvp
+	b.seq = opts.Sequence.Or()
 	if err := b.safeBuild(head.Output.Name, h, wrt); err != nil {
 		return nil, err
 	}
@@ -134,6 +153,7 @@ type gradBuilder struct {
 	summed map[string]string
 	node   *onnxpb.NodeProto // the node whose rule runs, for errors
 
+	seq    loss.Sequence     // the Tokens head's configuration
 	hvp    bool              // build a Hessian-vector-product model
 	tan    map[string]string // tangent of each value along the direction; absent: zero
 	isZero map[string]bool   // values known to hold zeros only

@@ -1,6 +1,8 @@
 package autodiff
 
 import (
+	"math"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
@@ -18,6 +20,9 @@ func (b *gradBuilder) lossHead(out string, h loss.Head) (lossName, dOut string, 
 	oi := b.info[out]
 	if oi == nil || !oi.dt.IsFloat() {
 		return "", "", nil, b.errorf("output %q is not a float tensor", out)
+	}
+	if h == loss.Tokens {
+		return b.tokenLoss(out, oi)
 	}
 	lt := onnx.Float
 	if oi.dt == onnx.Double {
@@ -167,4 +172,64 @@ func (b *gradBuilder) setScalar(v string, dt onnx.DataType) string {
 func (b *gradBuilder) setInfoRet(v string, dt onnx.DataType, dims []int64) string {
 	b.setInfo(v, dt, dims, true)
 	return v
+}
+
+// tokenLoss is lossHead for loss.Tokens: the sum over labelled tokens of
+// the softmax cross-entropy of logits [N, T, V] against labels [N, T].
+// Everything done to the labels (the shift, the mask) is integer work that
+// no weight reaches, so the reverse and forward rules see only the ops of
+// the Logits head.
+func (b *gradBuilder) tokenLoss(out string, oi *vinfo) (lossName, dOut string, labels *onnxpb.ValueInfoProto, err error) {
+	if !oi.ranked || len(oi.dims) != 3 || oi.dims[2] < 2 {
+		return "", "", nil, b.errorf("output %q: the tokens head needs logits [N, T, V] with a fixed V of at least 2", out)
+	}
+	lt := onnx.Float
+	if oi.dt == onnx.Double {
+		lt = onnx.Double
+	}
+	batch, steps, vocab := oi.dims[0], oi.dims[1], oi.dims[2]
+	z := b.castTo(out, lt)
+	flat := b.op("Reshape", []string{z, b.ci(-1, vocab)})
+	b.setInfo(flat, lt, []int64{dimUnknown, vocab}, true)
+
+	b.setInfo(GradLabels, onnx.Int64, []int64{batch, steps}, true)
+	lab := GradLabels
+	ignore := b.ciScalar(b.seq.IgnoreIndex)
+	if b.seq.Shift {
+		// Label t+1 for position t; the last position gets the ignore index.
+		rest := b.op("Slice", []string{lab, b.ci(1), b.ci(math.MaxInt64), b.ci(1)})
+		first := b.op("Slice", []string{lab, b.ci(0), b.ci(1), b.ci(1)})
+		pad := b.op("Add", []string{b.op("Mul", []string{first, b.ciScalar(0)}), ignore})
+		lab = b.op("Concat", []string{rest, pad}, attrI("axis", 1))
+		b.setInfo(lab, onnx.Int64, []int64{batch, steps}, true)
+	}
+	flatLab := b.setInfoRet(b.op("Reshape", []string{lab, b.ci(-1)}), onnx.Int64, []int64{dimUnknown})
+	keep := b.op("Not", []string{b.op("Equal", []string{flatLab, ignore})})
+	safe := b.setInfoRet(b.op("Where", []string{keep, flatLab, b.ciScalar(0)}), onnx.Int64, []int64{dimUnknown})
+	w := b.op("Unsqueeze", []string{b.castTo(b.setInfoRet(keep, onnx.Bool, []int64{dimUnknown}), lt), b.ci(1)})
+	b.setInfo(w, lt, []int64{dimUnknown, 1}, true)
+	classes := make([]int64, vocab)
+	for i := range classes {
+		classes[i] = int64(i)
+	}
+	eq := b.op("Equal", []string{b.op("Unsqueeze", []string{safe, b.ci(1)}), b.ci(classes...)})
+	oh := b.castTo(b.setInfoRet(eq, onnx.Bool, []int64{dimUnknown, vocab}), lt)
+	ohw := b.setInfoRet(b.op("Mul", []string{oh, w}), lt, []int64{dimUnknown, vocab})
+
+	ls := b.setInfoRet(b.op("LogSoftmax", []string{flat}, attrI("axis", 1)), lt, []int64{dimUnknown, vocab})
+	sum := b.op("ReduceSum", []string{b.op("Mul", []string{ls, ohw})}, attrI("keepdims", 0))
+	b.setInfo(sum, lt, []int64{}, true)
+	lossName = b.op("Neg", []string{sum})
+	b.setInfo(lossName, lt, []int64{}, true)
+	dz := b.op("Mul", []string{b.op("Sub", []string{b.op("Exp", []string{ls}), oh}), w})
+	b.setInfo(dz, lt, []int64{dimUnknown, vocab}, true)
+	dOut = b.castTo(b.reshapeLike(dz, z), oi.dt)
+	labels = &onnxpb.ValueInfoProto{
+		Name: proto.String(GradLabels),
+		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(int32(onnx.Int64)),
+			Shape:    &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{b.dimProto(batch), b.dimProto(steps)}},
+		}}},
+	}
+	return lossName, dOut, labels, nil
 }

@@ -39,7 +39,13 @@ const (
 // does. An op of the gradient graph without a forward rule gives an error
 // wrapping ErrNoGradient that names the node and its op. m is not changed.
 func HVPModel(m *onnx.Model, output string, h loss.Head, wrt []string) (*onnx.Model, error) {
-	return differentiate(m, output, h, wrt, true)
+	return differentiate(m, output, h, wrt, true, Options{})
+}
+
+// HVPModelWith is HVPModel with options; for the loss.Tokens head its
+// outputs are sums over the batch's labelled tokens, as GradientModelWith's.
+func HVPModelWith(m *onnx.Model, output string, h loss.Head, wrt []string, opts Options) (*onnx.Model, error) {
+	return differentiate(m, output, h, wrt, true, opts)
 }
 
 // tangentRule adds the nodes that compute the tangents of n's outputs given

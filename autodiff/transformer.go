@@ -195,11 +195,17 @@ func gradGather(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) (
 	d := xi.dims[a]
 	post := prodDims(xi.dims[a+1:])
 	k := prodDims(ii.dims)
-	if d < 0 || post < 0 || k < 0 {
-		return nil, b.noGrad("the gathered axis, the axes after it and the indices need fixed sizes")
+	// Token ids come with a dynamic batch: then the axes before the
+	// gathered one must be fixed instead (none, for an embedding table).
+	pre := int64(-1)
+	if k < 0 {
+		pre = prodDims(xi.dims[:a])
+	}
+	if d < 0 || post < 0 || k < 0 && pre < 0 {
+		return nil, b.noGrad("the gathered axis, the axes after it and the indices (or the axes before it) need fixed sizes")
 	}
 	b.needOpset(16)
-	g := b.op("Reshape", []string{dy[0], b.ci(-1, k, post)})
+	g := b.op("Reshape", []string{dy[0], b.ci(pre, k, post)})
 	ix := b.op("Reshape", []string{b.castTo(idx, onnx.Int64), b.ci(1, k, 1)})
 	ix = b.op("Expand", []string{ix, b.op("Shape", []string{g})})
 	zero := b.op("ConstantOfShape", []string{b.concatShape(b.op("Slice", []string{b.op("Shape", []string{g}), b.ci(0), b.ci(1)}), b.ci(d, post))},

@@ -253,9 +253,9 @@ func TestLoadErrors(t *testing.T) {
 			dataset.ErrMissingKey, []string{`no entry "target"`, `"x", "y"`, "--x-key and --y-key"}},
 		{"missing y in folder", func(t *testing.T, dir string) string {
 			writeFile(t, dir, "data/x.npy", goodX)
-			writeFile(t, dir, "data/labels.npy", goodY)
+			writeFile(t, dir, "data/target.npy", goodY)
 			return filepath.Join(dir, "data")
-		}, dataset.Options{}, dataset.ErrMissingKey, []string{`no file "y.npy"`, `"labels", "x"`, "--x-key and --y-key"}},
+		}, dataset.Options{}, dataset.ErrMissingKey, []string{`no file "y.npy"`, `"target", "x"`, "--x-key and --y-key"}},
 		{"empty folder", func(t *testing.T, dir string) string { return dir },
 			dataset.Options{}, dataset.ErrMissingKey, []string{`no file "x.npy"`, "it holds none"}},
 		{"negative samples", archive(goodX, goodY), dataset.Options{Samples: -1}, nil, []string{"-1 samples"}},

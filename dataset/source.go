@@ -89,7 +89,7 @@ func missingError(path, what string, keys []string) error {
 		}
 		there = "it holds " + strings.Join(q, ", ")
 	}
-	return errkind.Errorf(ErrMissingKey, "dataset: %s: no %s (%s; name the inputs and labels with --x-key and --y-key)", path, what, there)
+	return errkind.Errorf(ErrMissingKey, "dataset: %s: no %s (%s; name the inputs and labels with --x-key and --y-key, or --input NAME=ENTRY)", path, what, there)
 }
 
 type zipSource struct {

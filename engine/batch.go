@@ -12,11 +12,44 @@ import (
 	"github.com/lsweep/lsweep/onnx"
 )
 
-// batch is samples [lo, hi) of the dataset as an input tensor of rows
-// samples (rows > hi-lo pads a fixed batch by repeating the last sample).
+// batch is samples [lo, hi) of the dataset as input tensors of rows
+// samples, one per model input (rows > hi-lo pads a fixed batch by
+// repeating the last sample).
 type batch struct {
 	lo, hi, rows int
-	tensor       *ort.CustomDataTensor
+	tensors      []*ort.CustomDataTensor
+}
+
+// values returns the batch's tensors as ONNX Runtime inputs.
+func (b batch) values() []ort.Value {
+	vs := make([]ort.Value, len(b.tensors))
+	for i, t := range b.tensors {
+		vs[i] = t
+	}
+	return vs
+}
+
+func (b batch) destroy() {
+	for _, t := range b.tensors {
+		t.Destroy()
+	}
+}
+
+// inputTensors returns samples [lo, hi) of d as one tensor per model input,
+// with rows samples each.
+func (e *Evaluator) inputTensors(d *dataset.Dataset, lo, hi, rows int) ([]*ort.CustomDataTensor, error) {
+	var ts []*ort.CustomDataTensor
+	for _, in := range e.inputs {
+		t, err := inputTensor(in.ElemType, d.Input(in.Name), lo, hi, rows)
+		if err != nil {
+			for _, t := range ts {
+				t.Destroy()
+			}
+			return nil, fmt.Errorf("input %q: %w", in.Name, err)
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
 }
 
 // shareBatches is the number of batches a small dataset is cut into at
@@ -58,7 +91,7 @@ func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
 		// A fixed batch larger than the data is padded: the padding must
 		// stay within what the data would take, or a declared batch of 2^40
 		// is an allocation that ends the process.
-		if per := e.data.SampleLen(); fixed > max(e.data.N(), maxFixedBatch) || per > 0 && fixed > (1<<31)/per {
+		if per := e.sampleLen(); fixed > max(e.data.N(), maxFixedBatch) || per > 0 && fixed > (1<<31)/per {
 			return fmt.Errorf("engine: %s: input %q has a fixed batch of %d, far more than the %d samples to evaluate; export the model with a dynamic batch", m.Path, e.input.Name, fixed, e.data.N())
 		}
 		e.batch = fixed
@@ -84,11 +117,11 @@ func (e *Evaluator) makeBatches() error {
 		if fixed > 1 {
 			b.rows = fixed
 		}
-		t, err := inputTensor(e.input.ElemType, e.data, b.lo, b.hi, b.rows)
+		ts, err := e.inputTensors(e.data, b.lo, b.hi, b.rows)
 		if err != nil {
 			return fmt.Errorf("engine: %s: input tensor for samples %d-%d: %w", e.model.Path, b.lo, b.hi, err)
 		}
-		b.tensor = t
+		b.tensors = ts
 		e.batches = append(e.batches, b)
 	}
 	return nil
@@ -97,13 +130,13 @@ func (e *Evaluator) makeBatches() error {
 // inputTensor returns samples [lo, hi) of the dataset's inputs as a tensor of
 // type t with rows samples (rows >= hi-lo; extra rows repeat the last
 // sample). Values are converted without scaling.
-func inputTensor(t onnx.DataType, d *dataset.Dataset, lo, hi, rows int) (*ort.CustomDataTensor, error) {
+func inputTensor(t onnx.DataType, d *dataset.Input, lo, hi, rows int) (*ort.CustomDataTensor, error) {
 	per := d.SampleLen()
 	size := t.Size()
 	raw := make([]byte, rows*per*size)
 	le := binary.LittleEndian
 	for r := 0; r < rows; r++ {
-		src := d.X[min(lo+r, hi-1)*per:][:per]
+		src := d.Data[min(lo+r, hi-1)*per:][:per]
 		dst := raw[r*per*size:]
 		for i, v := range src {
 			b := dst[i*size:]
@@ -124,10 +157,20 @@ func inputTensor(t onnx.DataType, d *dataset.Dataset, lo, hi, rows int) (*ort.Cu
 		}
 	}
 	shape := []int64{int64(rows)}
-	for _, s := range d.SampleShape() {
+	for _, s := range d.Shape[1:] {
 		shape = append(shape, int64(s))
 	}
 	return ort.NewCustomDataTensor(ort.NewShape(shape...), raw, ort.TensorElementDataType(t))
+}
+
+// sampleLen returns the number of input values of one sample, all inputs
+// together.
+func (e *Evaluator) sampleLen() int {
+	n := 0
+	for _, in := range e.inputs {
+		n += e.data.Input(in.Name).SampleLen()
+	}
+	return n
 }
 
 // checkDynamic runs the rewritten model on two samples at once and compares
@@ -172,13 +215,14 @@ func (e *Evaluator) runOnce(model []byte, lo, hi int) ([]float64, error) {
 		return nil, err
 	}
 	defer sess.Destroy()
-	t, err := inputTensor(e.input.ElemType, e.data, lo, hi, hi-lo)
+	ts, err := e.inputTensors(e.data, lo, hi, hi-lo)
 	if err != nil {
 		return nil, err
 	}
-	defer t.Destroy()
+	b := batch{tensors: ts}
+	defer b.destroy()
 	outs := []ort.Value{nil}
-	if err := sess.Run([]ort.Value{t}, outs); err != nil {
+	if err := sess.Run(b.values(), outs); err != nil {
 		return nil, err
 	}
 	defer outs[0].Destroy()

@@ -28,7 +28,7 @@ func newPlainInference(tb testing.TB, e *Evaluator, m *onnx.Model) *plainInferen
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{e.input.Name}, []string{e.output.Name}, e.opts)
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, e.inputNames(), []string{e.output.Name}, e.opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func (p *plainInference) run(tb testing.TB) {
 	outs := []ort.Value{nil}
 	for _, b := range p.e.batches {
 		outs[0] = nil
-		if err := p.sess.Run([]ort.Value{b.tensor}, outs); err != nil {
+		if err := p.sess.Run(b.values(), outs); err != nil {
 			tb.Fatal(err)
 		}
 		outs[0].Destroy()

@@ -4,10 +4,11 @@
 // Init finds and loads the ONNX Runtime shared library (FindLibrary: a path
 // given by the caller, $LSWEEP_ONNXRUNTIME, the folder
 // scripts/install-onnxruntime.sh installs into, the system loader path).
-// An Evaluator holds one model and one dataset: the inputs are converted once
-// into tensors of the model's input type, the model is marshalled once into
-// a buffer whose weight bytes are patched in place (onnx.Patcher), and
-// Evaluate returns the mean loss and accuracy over the whole dataset for any
+// An Evaluator holds one model and one dataset: every model input is fed
+// from its own entry, converted once into tensors of that input's type
+// (integer ids and masks as integers) and cut into the same batches as the
+// others; the model is marshalled once into a buffer whose weight bytes are
+// patched in place (onnx.Patcher); and Evaluate returns the mean loss and accuracy over the whole dataset for any
 // set of tensor values.
 //
 // # The per-point path, and why
@@ -92,7 +93,9 @@
 // bits of a gradient would depend on the threading.
 //
 // The loss and gradient of each batch come out of ONNX Runtime in the model's
-// type and are summed, weighted by batch size, in float64 in a fixed order;
+// type and are summed, weighted by batch size, in float64 in a fixed order
+// (for the tokens head the differentiated models give sums over the batch's
+// labelled tokens, and the total is divided by the dataset's count);
 // a padded last batch of a fixed-batch model is corrected with one more run
 // on copies of its last sample. The sums run in dataset order as the batches
 // arrive, whichever session computed them.

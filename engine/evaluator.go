@@ -27,6 +27,10 @@ type Options struct {
 	BatchSize int       // samples per run for models with a dynamic batch; 0 means DefaultBatchSize
 	Output    string    // graph output to compute the loss on; "" detects
 	Head      loss.Head // "" detects from the graph (onnx.Model.DetectHead, loss.Refine)
+	// Sequence configures the Tokens head (nil: loss.DefaultSequence).
+	// Logits [N, T, V] with labels [N, T] take that head unless Head says
+	// otherwise.
+	Sequence *loss.Sequence
 }
 
 // DefaultBatchSize is the batch size used for dynamic-batch models when
@@ -36,9 +40,16 @@ const DefaultBatchSize = 256
 // Result is the loss and accuracy of a model at one weight vector.
 type Result struct {
 	N        int     // samples evaluated
-	Loss     float64 // mean per-sample loss
-	Accuracy float64 // fraction correct in [0, 1]; NaN for regression
+	Loss     float64 // mean per-sample loss; for the Tokens head, per labelled token
+	Accuracy float64 // fraction correct in [0, 1]; NaN for regression; for Tokens, of labelled tokens
 	Seconds  float64 // wall time of the evaluation, every per-point cost included
+
+	// Tokens head only (zero otherwise): the labelled tokens; the mean
+	// over sequences with a labelled token of their mean token loss; the
+	// fraction of those sequences whose labelled tokens are all right.
+	Tokens           int
+	SequenceLoss     float64
+	SequenceAccuracy float64
 }
 
 // Evaluator evaluates one model on one dataset at any values of its stored
@@ -49,8 +60,12 @@ type Evaluator struct {
 	params      []onnx.Param
 	head        loss.Head
 	output      onnx.ValueInfo
-	input       onnx.ValueInfo
+	input       onnx.ValueInfo   // the first input, whose first dimension is the batch
+	inputs      []onnx.ValueInfo // every input, fed from the entry of its name
 	cols        int
+	seq         loss.Sequence // the Tokens head's configuration
+	steps       int           // Tokens head: positions per sequence
+	vocab       int           // Tokens head: logits per position
 	batch       int
 	sessions    int
 	patcher     *onnx.Patcher
@@ -81,22 +96,7 @@ func New(m *onnx.Model, d *dataset.Dataset, opts Options) (*Evaluator, error) {
 }
 
 func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
-	inputs := m.Inputs()
-	if len(inputs) != 1 {
-		names := make([]string, len(inputs))
-		for i, in := range inputs {
-			names[i] = in.Name
-		}
-		return fmt.Errorf("engine: %s: the model has %d inputs %v; lsweep feeds exactly one", m.Path, len(inputs), names)
-	}
-	e.input = inputs[0]
-	if !supportedInput(e.input.ElemType) {
-		return fmt.Errorf("engine: %s: input %q is %v, which lsweep cannot feed", m.Path, e.input.Name, e.input.ElemType)
-	}
-	if len(e.input.Shape) == 0 {
-		return fmt.Errorf("engine: %s: input %q has no shape; lsweep needs a batch dimension", m.Path, e.input.Name)
-	}
-	if err := e.data.CheckInput(e.input.Name, e.input.Dims()); err != nil {
+	if err := e.checkInputs(m); err != nil {
 		return err
 	}
 	h, err := m.DetectHead(opts.Output)
@@ -106,6 +106,9 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	e.output, e.head = h.Output, h.Kind
 	if opts.Head != "" {
 		e.head = opts.Head
+	}
+	if err := e.tokenHead(opts); err != nil {
+		return err
 	}
 	e.cols = 1
 	for _, dim := range h.Output.Shape[min(1, len(h.Output.Shape)):] {
@@ -170,7 +173,10 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 			return err
 		}
 	}
-	if opts.Head == "" {
+	if e.head == loss.Tokens && e.vocab == 0 {
+		e.vocab = e.cols / max(1, e.steps)
+	}
+	if opts.Head == "" && e.head != loss.Tokens {
 		e.head = loss.Refine(e.head, e.cols, e.data.YIsInteger)
 		if err := e.refineFromValues(); err != nil {
 			return err
@@ -206,6 +212,9 @@ func (e *Evaluator) refineFromValues() error {
 
 // checkTargets checks the dataset's targets against the head.
 func (e *Evaluator) checkTargets() error {
+	if e.head == loss.Tokens {
+		return e.data.CheckTokenLabels(e.steps, e.vocab, e.seq.IgnoreIndex)
+	}
 	if err := loss.CheckShape(e.head, e.cols); err != nil {
 		return fmt.Errorf("engine: %s: output %q: %w (use --loss to choose another, or --output)", e.model.Path, e.output.Name, err)
 	}
@@ -277,19 +286,28 @@ func (e *Evaluator) evaluate(ctx context.Context, values map[string][]float64, d
 		if e.head == loss.MSE {
 			targets = d.Y[b.lo*e.cols : b.hi*e.cols]
 		}
-		sums[i] = loss.NewSum(e.head, e.cols)
+		sums[i] = e.newSum()
+		if e.head == loss.Tokens {
+			targets = d.Y[b.lo*e.steps : b.hi*e.steps]
+		}
 		return loss.Add(sums[i], out, targets)
 	})
 	if err != nil {
 		return Result{}, err
 	}
 	// Batches finish in any order; summing them in dataset order keeps the
-	// result independent of scheduling.
-	total := loss.NewSum(e.head, e.cols)
+	// result independent of scheduling. Token losses are summed with their
+	// counts, so that the mean is over the dataset's tokens, not of the
+	// batches' means.
+	total := e.newSum()
 	for _, s := range sums {
 		total.Merge(s)
 	}
-	return Result{N: total.N(), Loss: total.Loss(), Accuracy: total.Accuracy(), Seconds: time.Since(start).Seconds()}, nil
+	r := Result{N: total.N(), Loss: total.Loss(), Accuracy: total.Accuracy(), Seconds: time.Since(start).Seconds()}
+	if e.head == loss.Tokens {
+		r.Tokens, r.SequenceLoss, r.SequenceAccuracy = total.Tokens(), total.SequenceLoss(), total.SequenceAccuracy()
+	}
+	return r, nil
 }
 
 // Predict returns the model's output on every sample, row-major with
@@ -338,7 +356,7 @@ func (e *Evaluator) Close() error {
 	}
 	e.subsets = nil
 	for _, b := range e.batches {
-		b.tensor.Destroy()
+		b.destroy()
 	}
 	e.batches = nil
 	if e.opts != nil {

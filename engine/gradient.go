@@ -54,7 +54,7 @@ type subset struct {
 
 func (s *subset) close() {
 	for _, b := range s.batches {
-		b.tensor.Destroy()
+		b.destroy()
 	}
 	for _, l := range s.labels {
 		l.Destroy()
@@ -282,6 +282,12 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 	for _, b := range batches {
 		n += b.hi - b.lo
 	}
+	if e.head == loss.Tokens {
+		n = e.labelledTokens(data)
+		if n == 0 {
+			return diffResult{}, fmt.Errorf("engine: %s: entry %q has no labelled token (every label is the ignore index %d)", data.Path, data.YKey, e.seq.IgnoreIndex)
+		}
+	}
 	r := diffResult{vectors: make(map[string][]float64, len(gs.weights))}
 	for k := range total.scalars {
 		total.scalars[k] /= float64(n)
@@ -337,9 +343,9 @@ func sameValues(a, b map[string][]float64) bool {
 // samples left) is corrected with a second run on copies of its last sample,
 // which is what the padding repeats; d is the dataset b is a batch of.
 func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, d *dataset.Dataset, b batch, labels ort.Value, extra []ort.Value, out *batchOut) error {
-	run := func(x, y ort.Value, scale float64) error {
+	run := func(xs []ort.Value, y ort.Value, scale float64) error {
 		outs := make([]ort.Value, len(dm.out))
-		if err := sess.Run(append([]ort.Value{x, y}, extra...), outs); err != nil {
+		if err := sess.Run(slices.Concat(xs, []ort.Value{y}, extra), outs); err != nil {
 			return fmt.Errorf("engine: %s: %s run: %w", e.model.Path, dm.kind(), cleanORT(err))
 		}
 		defer func() {
@@ -371,23 +377,29 @@ func (e *Evaluator) diffBatch(sess *ort.DynamicAdvancedSession, dm *diffModel, d
 		return nil
 	}
 	real := b.hi - b.lo
-	if err := run(b.tensor, labels, float64(b.rows)); err != nil {
+	// The tokens head's model sums over labelled tokens, and padding rows
+	// are labelled with the ignore index only: no weight, no correction.
+	if e.head == loss.Tokens {
+		return run(b.values(), labels, 1)
+	}
+	if err := run(b.values(), labels, float64(b.rows)); err != nil {
 		return err
 	}
 	if b.rows == real {
 		return nil
 	}
-	x, err := inputTensor(e.input.ElemType, d, b.hi-1, b.hi, b.rows)
+	xs, err := e.inputTensors(d, b.hi-1, b.hi, b.rows)
 	if err != nil {
 		return err
 	}
-	defer x.Destroy()
+	last := batch{tensors: xs}
+	defer last.destroy()
 	y, err := e.labelTensor(d, b.hi-1, b.hi, b.rows)
 	if err != nil {
 		return err
 	}
 	defer y.Destroy()
-	return run(x, y, -float64(b.rows-real))
+	return run(last.values(), y, -float64(b.rows-real))
 }
 
 // prepareGradient lists the weights and makes the label tensors.
@@ -431,11 +443,11 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 			return err
 		}
 	}
-	build, scalars, prefix := autodiff.GradientModel, []string{autodiff.GradLoss}, autodiff.GradPrefix
+	build, scalars, prefix := autodiff.GradientModelWith, []string{autodiff.GradLoss}, autodiff.GradPrefix
 	if hvp {
-		build, scalars, prefix = autodiff.HVPModel, []string{autodiff.GradLoss, autodiff.Slope}, autodiff.HVPPrefix
+		build, scalars, prefix = autodiff.HVPModelWith, []string{autodiff.GradLoss, autodiff.Slope}, autodiff.HVPPrefix
 	}
-	gm, err := build(src, e.output.Name, e.head, gs.names)
+	gm, err := build(src, e.output.Name, e.head, gs.names, autodiff.Options{Sequence: &e.seq})
 	if err != nil {
 		return err
 	}
@@ -469,7 +481,7 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 		return err
 	}
 	dm.model, dm.patcher = gm, p
-	dm.in = []string{e.input.Name, autodiff.GradLabels}
+	dm.in = append(e.inputNames(), autodiff.GradLabels)
 	dm.out = nil
 	for _, s := range scalars {
 		dm.out = append(dm.out, scalarOutput(s))
@@ -535,19 +547,11 @@ func (e *Evaluator) subset(n int) (*subset, error) {
 		return s, nil
 	}
 	d := e.data
-	per := d.SampleLen()
-	yper := 1
-	if e.head == loss.MSE {
-		yper = e.cols
+	idx := make([]int, n)
+	for j := range idx {
+		idx[j] = j * d.N() / n
 	}
-	sub := &dataset.Dataset{Path: d.Path, XKey: d.XKey, YKey: d.YKey, XDType: d.XDType, YDType: d.YDType, YIsInteger: d.YIsInteger}
-	sub.XShape = append([]int{n}, d.XShape[1:]...)
-	sub.YShape = append([]int{n}, d.YShape[1:]...)
-	for j := 0; j < n; j++ {
-		i := j * d.N() / n
-		sub.X = append(sub.X, d.X[i*per:(i+1)*per]...)
-		sub.Y = append(sub.Y, d.Y[i*yper:(i+1)*yper]...)
-	}
+	sub := d.Subset(idx)
 	s := &subset{data: sub}
 	fixed := int(e.input.Dims()[0])
 	for lo := 0; lo < n; lo += e.batch {
@@ -556,12 +560,12 @@ func (e *Evaluator) subset(n int) (*subset, error) {
 		if fixed > 1 {
 			b.rows = fixed
 		}
-		t, err := inputTensor(e.input.ElemType, sub, b.lo, b.hi, b.rows)
+		ts, err := e.inputTensors(sub, b.lo, b.hi, b.rows)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("engine: %s: input tensor: %w", e.model.Path, err)
 		}
-		b.tensor = t
+		b.tensors = ts
 		s.batches = append(s.batches, b)
 		l, err := e.labelTensor(sub, b.lo, b.hi, b.rows)
 		if err != nil {
@@ -589,6 +593,21 @@ func (e *Evaluator) subset(n int) (*subset, error) {
 // model's labels input, with rows rows (extra rows repeat the last sample):
 // int64 [rows] for class heads, [rows, cols] in the loss type for MSE.
 func (e *Evaluator) labelTensor(d *dataset.Dataset, lo, hi, rows int) (ort.Value, error) {
+	if e.head == loss.Tokens {
+		// Padding rows are not scored.
+		v := make([]int64, rows*e.steps)
+		for i := range v {
+			v[i] = e.seq.IgnoreIndex
+		}
+		for i, y := range d.Y[lo*e.steps : hi*e.steps] {
+			v[i] = int64(y)
+		}
+		t, err := ort.NewTensor(ort.NewShape(int64(rows), int64(e.steps)), v)
+		if err != nil {
+			return nil, fmt.Errorf("engine: labels: %w", err)
+		}
+		return t, nil
+	}
 	if e.head != loss.MSE {
 		v := make([]int64, rows)
 		for r := range v {
@@ -610,6 +629,20 @@ func (e *Evaluator) labelTensor(d *dataset.Dataset, lo, hi, rows int) (ort.Value
 		v = append(v, d.Y[i*e.cols:(i+1)*e.cols]...)
 	}
 	return floatTensor(lt, []int64{int64(rows), int64(e.cols)}, v)
+}
+
+// labelledTokens counts the tokens of d that the tokens head scores.
+func (e *Evaluator) labelledTokens(d *dataset.Dataset) int {
+	n := 0
+	for i, y := range d.Y {
+		if e.seq.Shift && i%e.steps == 0 {
+			continue // the first label is predicted by no position
+		}
+		if int64(y) != e.seq.IgnoreIndex {
+			n++
+		}
+	}
+	return n
 }
 
 // floatTensor returns values as a tensor of float type dt (float, double or

@@ -55,7 +55,7 @@ func (p *inputsGradient) run(tb testing.TB, values map[string][]float64) {
 			defer wg.Done()
 			for i := k; i < len(e.batches); i += len(p.sess) {
 				outs := make([]ort.Value, len(gs.grad.out))
-				if err := s.Run(append([]ort.Value{e.batches[i].tensor, gs.labels[i]}, wts...), outs); err != nil {
+				if err := s.Run(slices.Concat(e.batches[i].values(), []ort.Value{gs.labels[i]}, wts), outs); err != nil {
 					tb.Error(err)
 					return
 				}

@@ -68,8 +68,17 @@ func supportedInput(t onnx.DataType) bool {
 	return false
 }
 
+// inputNames returns the names of the model's inputs, in order.
+func (e *Evaluator) inputNames() []string {
+	names := make([]string, len(e.inputs))
+	for i, in := range e.inputs {
+		names[i] = in.Name
+	}
+	return names
+}
+
 func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error) {
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{e.input.Name}, []string{e.output.Name}, e.opts)
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, e.inputNames(), []string{e.output.Name}, e.opts)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %s: ONNX Runtime cannot load the model: %w", e.model.Path, cleanORT(err))
 	}
@@ -143,8 +152,8 @@ func (e *Evaluator) run(ctx context.Context, values map[string][]float64, batche
 // runBatch runs batch b and appends its outputs, as float64, to dst.
 func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, b batch, dst []float64) ([]float64, error) {
 	outs := []ort.Value{nil}
-	if err := sess.Run([]ort.Value{b.tensor}, outs); err != nil {
-		return dst, fmt.Errorf("engine: %s: run: %w", e.model.Path, cleanORT(err))
+	if err := sess.Run(b.values(), outs); err != nil {
+		return dst, fmt.Errorf("engine: %s: run: %w%s", e.model.Path, cleanORT(err), e.largestIDs(err))
 	}
 	defer outs[0].Destroy()
 	rows := b.hi - b.lo

@@ -15,9 +15,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -56,6 +58,8 @@ type Landscape struct {
 	X, Y   *normalize.Direction
 	hashes map[string]string
 	point  map[string][]float64
+	// The entries read: inputs (NAME=ENTRY, more than one input only) and labels.
+	xKey, yKey, inputs string
 }
 
 // Open loads the model and the data, prepares the evaluator and makes the
@@ -102,6 +106,9 @@ func (cfg Config) resolved() (Config, error) {
 }
 
 func open(m *onnx.Model, cfg Config) (*Landscape, error) {
+	if cfg.Dataset.Inputs == nil {
+		cfg.Dataset.Inputs = engine.InputNames(m)
+	}
 	l := &Landscape{cfg: cfg, hashes: make(map[string]string)}
 	var err error
 	d, err := dataset.Load(cfg.Data, cfg.Dataset)
@@ -111,6 +118,14 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 	// Every loss of a surface would be NaN: refuse rather than compute one.
 	if bad := d.CountNaN(); bad > 0 {
 		return nil, fmt.Errorf("%w: %s: entry %q has %d NaN or infinite values, which make every loss NaN; drop or repair those samples", dataset.ErrNotFinite, cfg.Data, d.XKey, bad)
+	}
+	l.xKey, l.yKey = d.XKey, d.YKey
+	if len(d.Inputs) > 1 {
+		var ins []string
+		for _, in := range d.Inputs {
+			ins = append(ins, in.Name+"="+in.Key)
+		}
+		l.inputs = strings.Join(ins, ",")
 	}
 	if l.ev, err = engine.New(m, d, cfg.Engine); err != nil {
 		return nil, err
@@ -127,7 +142,7 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 		if path == "" {
 			continue
 		}
-		if l.hashes[key], err = hashPath(path, cfg.Dataset); err != nil {
+		if l.hashes[key], err = hashPath(path, d.Entries()); err != nil {
 			l.Close()
 			return nil, err
 		}
@@ -312,12 +327,19 @@ func (l *Landscape) Identity() map[string]any {
 		"ignore":        string(cfg.Normalize.Ignore),
 		"dir_type":      string(cfg.Normalize.DirType),
 		"orthogonalize": cfg.Normalize.Orthogonalize,
-		"x_key":         cmp.Or(cfg.Dataset.XKey, "x"),
-		"y_key":         cmp.Or(cfg.Dataset.YKey, "y"),
+		"x_key":         l.xKey,
+		"y_key":         l.yKey,
 		"samples":       l.ev.Samples(),
 		"head":          string(l.ev.Head()),
 		"output":        l.ev.Output().Name,
 		"two_d":         cfg.TwoD,
+	}
+	if l.inputs != "" {
+		id["inputs"] = l.inputs
+	}
+	if l.ev.Head() == loss.Tokens {
+		seq := l.ev.Sequence()
+		id["ignore_index"], id["shift_labels"] = seq.IgnoreIndex, seq.Shift
 	}
 	for k, v := range l.hashes {
 		id[k+"_sha256"] = v
@@ -387,9 +409,9 @@ func (l *Landscape) Close() error {
 	return nil
 }
 
-// hashPath returns the sha256 of a file, or of the two .npy files lsweep
-// reads from a data folder.
-func hashPath(path string, keys dataset.Options) (string, error) {
+// hashPath returns the sha256 of a file, or of the .npy files of the
+// entries lsweep reads from a data folder.
+func hashPath(path string, entries []string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("landscape: %w", err)
@@ -397,9 +419,9 @@ func hashPath(path string, keys dataset.Options) (string, error) {
 	h := sha256.New()
 	files := []string{path}
 	if st.IsDir() {
-		files = []string{
-			filepath.Join(path, cmp.Or(keys.XKey, "x")+".npy"),
-			filepath.Join(path, cmp.Or(keys.YKey, "y")+".npy"),
+		files = nil
+		for _, e := range entries {
+			files = append(files, filepath.Join(path, strings.TrimSuffix(e, ".npy")+".npy"))
 		}
 	}
 	for _, f := range files {

@@ -17,10 +17,38 @@ const (
 	Sigmoid     Head = "sigmoid"      // one probability per sample: binary cross-entropy
 	BinaryLogit Head = "binary_logit" // one logit per sample: binary cross-entropy on sigmoid(z)
 	MSE         Head = "mse"          // regression: mean squared error
+	Tokens      Head = "tokens"       // logits [N, T, V], labels [N, T]: cross-entropy over labelled tokens
 )
 
 // Heads lists every head, in the order help texts show them.
-var Heads = []Head{Logits, LogProbs, Probs, Sigmoid, BinaryLogit, MSE}
+var Heads = []Head{Logits, LogProbs, Probs, Sigmoid, BinaryLogit, MSE, Tokens}
+
+// DefaultIgnoreIndex is the label of tokens that are not scored, PyTorch's
+// ignore_index default.
+const DefaultIgnoreIndex = -100
+
+// Sequence configures the Tokens head. A nil *Sequence means
+// DefaultSequence.
+type Sequence struct {
+	// IgnoreIndex is the label of tokens that count neither in the loss
+	// nor in the number of tokens.
+	IgnoreIndex int64
+	// Shift says the labels are the inputs themselves, as Hugging Face
+	// causal language models take them: the logits at position t are
+	// scored against label t+1, and the last position against none.
+	Shift bool
+}
+
+// DefaultSequence is the Tokens head's configuration when none is given.
+var DefaultSequence = Sequence{IgnoreIndex: DefaultIgnoreIndex}
+
+// Or returns *s, or DefaultSequence if s is nil.
+func (s *Sequence) Or() Sequence {
+	if s == nil {
+		return DefaultSequence
+	}
+	return *s
+}
 
 // ParseHead returns the head named s. It accepts the head names and the
 // common names of their losses (ce, cross-entropy, nll, bce, regression).
@@ -38,6 +66,8 @@ func ParseHead(s string) (Head, error) {
 		return BinaryLogit, nil
 	case "mse", "regression":
 		return MSE, nil
+	case "tokens", "token-ce", "lm", "sequence":
+		return Tokens, nil
 	}
 	names := make([]string, len(Heads))
 	for i, h := range Heads {
@@ -122,7 +152,7 @@ func CheckShape(h Head, cols int) error {
 		if cols != 1 {
 			return fmt.Errorf("loss: head %s needs one output per sample, the output has %d", h, cols)
 		}
-	case Logits, LogProbs, Probs:
+	case Logits, LogProbs, Probs, Tokens:
 		if cols < 2 {
 			return fmt.Errorf("loss: head %s needs at least 2 classes, the output has %d column(s)", h, cols)
 		}
@@ -143,6 +173,19 @@ type Sum struct {
 	correct float64
 	n       int
 	row     []float64 // scratch: one row in float64
+
+	// Tokens head: steps positions of vocab logits per sequence.
+	seq                  Sequence
+	steps, vocab         int
+	tokens               int     // labelled tokens
+	seqs                 int     // sequences with a labelled token
+	seqLoss, seqsCorrect float64 // sums over those sequences
+}
+
+// NewTokenSum returns an empty Sum for the Tokens head: logits of steps
+// positions of vocab values per sequence, labels of steps positions.
+func NewTokenSum(seq Sequence, steps, vocab int) *Sum {
+	return &Sum{head: Tokens, cols: steps * vocab, seq: seq, steps: steps, vocab: vocab}
 }
 
 // NewSum returns an empty Sum for outputs of cols columns.
@@ -155,6 +198,9 @@ func Add[T float32 | float64](s *Sum, out []T, targets []float64) error {
 		return fmt.Errorf("loss: %d outputs do not make rows of %d", len(out), s.cols)
 	}
 	rows := len(out) / s.cols
+	if s.head == Tokens {
+		return addTokens(s, out, targets, rows)
+	}
 	want := rows
 	if s.head == MSE {
 		want = len(out)
@@ -183,6 +229,58 @@ func Add[T float32 | float64](s *Sum, out []T, targets []float64) error {
 		s.loss += l
 		if ok {
 			s.correct++
+		}
+	}
+	s.n += rows
+	return nil
+}
+
+// addTokens adds rows sequences of the Tokens head.
+func addTokens[T float32 | float64](s *Sum, out []T, labels []float64, rows int) error {
+	if len(labels) != rows*s.steps {
+		return fmt.Errorf("loss: %d labels for %d sequences of %d tokens", len(labels), rows, s.steps)
+	}
+	if cap(s.row) < s.vocab {
+		s.row = make([]float64, s.vocab)
+	}
+	row := s.row[:s.vocab]
+	for r := 0; r < rows; r++ {
+		var l float64
+		k, right := 0, 0
+		for t := 0; t < s.steps; t++ {
+			lt := t
+			if s.seq.Shift {
+				lt++
+			}
+			if lt >= s.steps {
+				break
+			}
+			label := labels[r*s.steps+lt]
+			if int64(label) == s.seq.IgnoreIndex && label == math.Trunc(label) {
+				continue
+			}
+			if label != math.Trunc(label) || label < 0 || label >= float64(s.vocab) {
+				return fmt.Errorf("loss: label %g of sequence %d, position %d, is neither in [0, %d) nor the ignore index %d", label, r, lt, s.vocab, s.seq.IgnoreIndex)
+			}
+			for j, v := range out[(r*s.steps+t)*s.vocab:][:s.vocab] {
+				row[j] = float64(v)
+			}
+			tl, ok := s.sample(row, int(label))
+			l += tl
+			k++
+			if ok {
+				right++
+			}
+		}
+		s.loss += l
+		s.correct += float64(right)
+		s.tokens += k
+		if k > 0 {
+			s.seqs++
+			s.seqLoss += l / float64(k)
+			if right == k {
+				s.seqsCorrect++
+			}
 		}
 	}
 	s.n += rows
@@ -225,24 +323,49 @@ func (s *Sum) sample(row []float64, label int) (float64, bool) {
 	return m + math.Log(sum) - row[label], correct
 }
 
-// N returns the number of samples added.
+// N returns the number of samples (sequences, for the Tokens head) added.
 func (s *Sum) N() int { return s.n }
 
-// Loss returns the mean loss over the samples added (NaN if none).
-func (s *Sum) Loss() float64 { return s.loss / float64(s.n) }
+// Loss returns the mean loss over the samples added (NaN if none); for the
+// Tokens head, the mean over the labelled tokens of all sequences.
+func (s *Sum) Loss() float64 { return s.loss / float64(s.count()) }
 
 // Accuracy returns the fraction of correct predictions in [0, 1]; NaN for
-// regression or when no sample was added.
+// regression or when no sample was added. For the Tokens head it is the
+// fraction of labelled tokens whose label has the largest logit.
 func (s *Sum) Accuracy() float64 {
 	if s.head == MSE {
 		return math.NaN()
 	}
-	return s.correct / float64(s.n)
+	return s.correct / float64(s.count())
 }
+
+func (s *Sum) count() int {
+	if s.head == Tokens {
+		return s.tokens
+	}
+	return s.n
+}
+
+// Tokens returns the number of labelled tokens added (Tokens head).
+func (s *Sum) Tokens() int { return s.tokens }
+
+// SequenceLoss returns, for the Tokens head, the mean over the sequences
+// that have a labelled token of their mean token loss (NaN if none).
+func (s *Sum) SequenceLoss() float64 { return s.seqLoss / float64(s.seqs) }
+
+// SequenceAccuracy returns, for the Tokens head, the fraction of the
+// sequences with a labelled token whose labelled tokens are all predicted
+// right (NaN if none).
+func (s *Sum) SequenceAccuracy() float64 { return s.seqsCorrect / float64(s.seqs) }
 
 // Merge adds the samples of o to s. Both must have the same head and width.
 func (s *Sum) Merge(o *Sum) {
 	s.loss += o.loss
 	s.correct += o.correct
 	s.n += o.n
+	s.tokens += o.tokens
+	s.seqs += o.seqs
+	s.seqLoss += o.seqLoss
+	s.seqsCorrect += o.seqsCorrect
 }

@@ -2,6 +2,7 @@ package loss_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/lsweep/lsweep/loss"
@@ -111,5 +112,56 @@ func TestFromValues(t *testing.T) {
 		if got := loss.FromValues(c.out, 2); got != c.want {
 			t.Errorf("%v: %s, want %s", c.out, got, c.want)
 		}
+	}
+}
+
+// TestTokens checks the tokens head on two sequences of three positions
+// over two classes, split into batches of one: the mean is over the
+// labelled tokens of both (the ignore index counts for nothing), which the
+// mean of the two batches' means is not; the sequence numbers and the
+// shift follow their definitions.
+func TestTokens(t *testing.T) {
+	ce := func(z0, z1 float64, y int) float64 {
+		m := max(z0, z1)
+		lse := m + math.Log(math.Exp(z0-m)+math.Exp(z1-m))
+		return lse - []float64{z0, z1}[y]
+	}
+	out := []float64{
+		2, 0, 0, 1, 1, 0, // sequence 0: predicts 0, 1, 0
+		0, 3, 0, 0, 0, 0, // sequence 1: predicts 1, 0 (tie: the first), 0
+	}
+	labels := []float64{0, 1, -100, 1, -100, -100}
+	total := loss.NewTokenSum(loss.DefaultSequence, 3, 2)
+	for r := 0; r < 2; r++ {
+		s := loss.NewTokenSum(loss.DefaultSequence, 3, 2)
+		if err := loss.Add(s, out[6*r:6*r+6], labels[3*r:3*r+3]); err != nil {
+			t.Fatal(err)
+		}
+		total.Merge(s)
+	}
+	l0, l1, l3 := ce(2, 0, 0), ce(0, 1, 1), ce(0, 3, 1)
+	if got, want := total.Loss(), (l0+l1+l3)/3; math.Abs(got-want) > 1e-15 {
+		t.Errorf("loss %v, want %v (the mean of batch means would be %v)", got, want, ((l0+l1)/2+l3)/2)
+	}
+	if total.Tokens() != 3 || total.N() != 2 || total.Accuracy() != 1 || total.SequenceAccuracy() != 1 {
+		t.Errorf("tokens %d, sequences %d, accuracy %v, sequence accuracy %v", total.Tokens(), total.N(), total.Accuracy(), total.SequenceAccuracy())
+	}
+	if got, want := total.SequenceLoss(), ((l0+l1)/2+l3)/2; math.Abs(got-want) > 1e-15 {
+		t.Errorf("sequence loss %v, want %v", got, want)
+	}
+
+	// Shifted: position t against label t+1; sequence 1 then has no
+	// labelled token and counts in neither sequence number.
+	s := loss.NewTokenSum(loss.Sequence{IgnoreIndex: -100, Shift: true}, 3, 2)
+	if err := loss.Add(s, out, labels); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Loss(), ce(2, 0, 1); s.Tokens() != 1 || math.Abs(got-want) > 1e-15 || s.Accuracy() != 0 || s.SequenceAccuracy() != 0 {
+		t.Errorf("shifted: loss %v (want %v), tokens %d, accuracy %v, sequence accuracy %v", got, want, s.Tokens(), s.Accuracy(), s.SequenceAccuracy())
+	}
+
+	bad := loss.NewTokenSum(loss.DefaultSequence, 3, 2)
+	if err := loss.Add(bad, out, []float64{0, 2, 1, 1, 1, 1}); err == nil || !strings.Contains(err.Error(), "label 2") {
+		t.Errorf("label 2 of 2 classes: error %v", err)
 	}
 }

@@ -19,27 +19,66 @@ import (
 
 // dataOptions are the flags that choose what of a data file is evaluated.
 type dataOptions struct {
-	xKey, yKey string
-	samples    int
-	maxBytes   int64
-	batchSize  int
-	lossName   string
-	output     string
+	xKey, yKey  string
+	inputs      inputMap
+	samples     int
+	maxBytes    int64
+	batchSize   int
+	lossName    string
+	output      string
+	ignoreIndex int64
+	shiftLabels bool
 }
 
 // datasetOptions are the flags' dataset.Options.
 func (o *dataOptions) datasetOptions() dataset.Options {
-	return dataset.Options{XKey: o.xKey, YKey: o.yKey, Samples: o.samples, MaxBytes: o.maxBytes}
+	return dataset.Options{XKey: o.xKey, YKey: o.yKey, InputKeys: o.inputs, Samples: o.samples, MaxBytes: o.maxBytes}
 }
+
+// sequence is the flags' configuration of the tokens head.
+func (o *dataOptions) sequence() *loss.Sequence {
+	return &loss.Sequence{IgnoreIndex: o.ignoreIndex, Shift: o.shiftLabels}
+}
+
+// inputMap is --input NAME=ENTRY, repeatable.
+type inputMap map[string]string
+
+func (m *inputMap) String() string {
+	var parts []string
+	for k, v := range *m {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (m *inputMap) Set(s string) error {
+	name, entry, ok := strings.Cut(s, "=")
+	if !ok || name == "" || entry == "" {
+		return fmt.Errorf("%q: want NAME=ENTRY (a model input and the npz entry that feeds it)", s)
+	}
+	if *m == nil {
+		*m = make(inputMap)
+	}
+	if _, dup := (*m)[name]; dup {
+		return fmt.Errorf("input %q named twice", name)
+	}
+	(*m)[name] = entry
+	return nil
+}
+
+func (m *inputMap) Type() string { return "NAME=ENTRY" }
 
 func (o *dataOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.xKey, "x-key", "x", "npz entry (or .npy file in a folder) holding the inputs")
-	f.StringVar(&o.yKey, "y-key", "y", "npz entry holding the labels or regression targets")
+	f.StringVar(&o.xKey, "x-key", "", `npz entry (or .npy file in a folder) holding the inputs of a one-input model (default: the entry named like the input, else "x")`)
+	f.StringVar(&o.yKey, "y-key", "", `npz entry holding the labels or regression targets (default: "y", else "labels")`)
+	f.Var(&o.inputs, "input", "feed model input NAME from npz entry ENTRY (repeatable; default: the entry named like the input)")
+	f.Int64Var(&o.ignoreIndex, "ignore-index", loss.DefaultIgnoreIndex, "token labels equal to this are not scored (tokens head)")
+	f.BoolVar(&o.shiftLabels, "shift-labels", false, "token labels are the input ids: the logits at position t are scored against label t+1")
 	f.IntVar(&o.samples, "samples", 0, "evaluate a deterministic subset of this many samples (evenly spaced; 0: all)")
 	f.Int64Var(&o.maxBytes, "max-data-bytes", dataset.DefaultMaxBytes, "refuse data that would take more memory than this once read (8 bytes a value; -1: no cap)")
 	f.IntVar(&o.batchSize, "batch-size", engine.DefaultBatchSize, "samples per run for models with a dynamic batch")
-	f.StringVar(&o.lossName, "loss", "", "loss head: logits, logprobs, probs, sigmoid, binary_logit or mse (default: detected from the graph)")
+	f.StringVar(&o.lossName, "loss", "", "loss head: logits, logprobs, probs, sigmoid, binary_logit, mse or tokens (default: detected from the graph and the labels)")
 	f.StringVar(&o.output, "output", "", "graph output to compute the loss on (default: the first float output)")
 }
 
@@ -68,9 +107,18 @@ and mean squared error for regression targets. --loss forces one.
 directions of --directions (the directions.npz of a run), --model2/--model3 or
 the random directions of --seed and --norm, exactly as "lsweep run" makes them.
 
+Models with several inputs take each from the entry of the same name
+(--input NAME=ENTRY maps others). Logits [N, T, V] with labels [N, T] take the
+tokens head: the mean cross-entropy over the labelled tokens (labels equal to
+--ignore-index, -100 by default, are not scored; --shift-labels for labels
+that are the input ids themselves).
+
 JSON fields (--json): model, data, n, loss, accuracy (a fraction in 0..1, null
 for regression), head, output, batch_size, seconds, runtime, notes, and at
-(the coordinates) with --at.` + "\n" + exitStatusHelp,
+(the coordinates) with --at; for the tokens head also tokens (labelled),
+sequence_loss (the mean over sequences with a labelled token of their mean
+token loss) and sequence_accuracy (the fraction of those sequences whose
+labelled tokens are all right).` + "\n" + exitStatusHelp,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEval(cmd, opts, args[0], args[1])
@@ -96,7 +144,9 @@ func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptio
 	if err := m.CheckStorage(); err != nil {
 		return nil, nil, err
 	}
-	d, err := dataset.Load(dataPath, do.datasetOptions())
+	dopts := do.datasetOptions()
+	dopts.Inputs = engine.InputNames(m)
+	d, err := dataset.Load(dataPath, dopts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,7 +163,7 @@ func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptio
 		return nil, nil, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
 	}
 	eo := ro.engineOptions()
-	eo.BatchSize, eo.Output, eo.Head = do.batchSize, do.output, head
+	eo.BatchSize, eo.Output, eo.Head, eo.Sequence = do.batchSize, do.output, head, do.sequence()
 	ev, err := engine.New(m, d, eo)
 	if err != nil {
 		return nil, nil, err
@@ -134,6 +184,10 @@ type evalJSON struct {
 	Runtime   *runtimeJSON `json:"runtime"`
 	Notes     []string     `json:"notes"`
 	At        []float64    `json:"at,omitempty"`
+	// Tokens head: labelled tokens, and the sequence-level numbers.
+	Tokens           int      `json:"tokens,omitempty"`
+	SequenceLoss     *float64 `json:"sequence_loss,omitempty"`
+	SequenceAccuracy *float64 `json:"sequence_accuracy,omitempty"`
 }
 
 type runtimeJSON struct {
@@ -215,6 +269,9 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 	if !math.IsNaN(res.Accuracy) {
 		out.Accuracy = &res.Accuracy
 	}
+	if res.Tokens > 0 {
+		out.Tokens, out.SequenceLoss, out.SequenceAccuracy = res.Tokens, &res.SequenceLoss, &res.SequenceAccuracy
+	}
 	if !math.IsNaN(res.Loss) && !math.IsInf(res.Loss, 0) {
 		out.Loss = &res.Loss
 	}
@@ -231,6 +288,9 @@ func runEval(cmd *cobra.Command, opts evalOptions, modelPath, dataPath string) e
 	fmt.Fprintf(w, "loss      %.6g (%s on output %q)\n", res.Loss, out.Head, out.Output)
 	if out.Accuracy != nil {
 		fmt.Fprintf(w, "accuracy  %.4f\n", *out.Accuracy)
+	}
+	if out.Tokens > 0 {
+		fmt.Fprintf(w, "tokens    %d labelled; per sequence: loss %.6g, all right %.4f\n", out.Tokens, res.SequenceLoss, res.SequenceAccuracy)
 	}
 	fmt.Fprintf(w, "seconds   %.3f\n", out.Seconds)
 	return nil

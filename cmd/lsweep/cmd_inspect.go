@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -36,8 +37,11 @@ The filter axis is the axis of the stored tensor whose slices each produce one
 output unit: 0 for Conv and PyTorch's Gemm (transB=1), 1 for ConvTranspose,
 Gemm with transB=0 and TensorFlow's MatMul weights [in, out].
 
-JSON fields: path, producer, producer_version, ir_version, opset, inputs,
-outputs (name, type, shape), batch, head (output, kind, producer, error),
+Each input is fed from the npz entry of its name (a one-input model also from
+"x"; --input NAME=ENTRY and --x-key choose others in the other commands).
+
+JSON fields: path, producer, producer_version, ir_version, opset, inputs
+(name, type, shape, entries), outputs (name, type, shape), batch, head (output, kind, producer, error),
 weights and others (name, role, consumer, shape, filter_axis, params, via,
 storage), weight_params.` + "\n" + exitStatusHelp,
 		Args: cobra.ExactArgs(1),
@@ -53,6 +57,8 @@ type valueJSON struct {
 	Name  string `json:"name"`
 	Type  string `json:"type"`
 	Shape []any  `json:"shape"`
+	// Entries are the npz entries that feed an input, in the order tried.
+	Entries []string `json:"entries,omitempty"`
 }
 
 type headJSON struct {
@@ -105,6 +111,19 @@ func valuesJSON(vs []onnx.ValueInfo) []valueJSON {
 	return out
 }
 
+// inputsJSON describes the inputs with the entries that feed them: the
+// entry of the same name, and for a one-input model "x" too.
+func inputsJSON(vs []onnx.ValueInfo) []valueJSON {
+	out := valuesJSON(vs)
+	for i := range out {
+		out[i].Entries = []string{out[i].Name}
+		if len(out) == 1 && out[i].Name != "x" {
+			out[i].Entries = append(out[i].Entries, "x")
+		}
+	}
+	return out
+}
+
 func batchDescription(inputs []onnx.ValueInfo) string {
 	if len(inputs) == 0 || len(inputs[0].Shape) == 0 {
 		return "unknown"
@@ -136,7 +155,7 @@ func runInspect(w io.Writer, opts inspectOptions, path string) error {
 		ProducerVersion: m.ProducerVersion(),
 		IRVersion:       m.IRVersion(),
 		Opset:           m.Opset(),
-		Inputs:          valuesJSON(m.Inputs()),
+		Inputs:          inputsJSON(m.Inputs()),
 		Outputs:         valuesJSON(m.Outputs()),
 		Batch:           batchDescription(m.Inputs()),
 		Weights:         []paramJSON{},
@@ -178,7 +197,7 @@ func printInspect(w io.Writer, rep inspectJSON) {
 	fmt.Fprintf(w, "model     %s\n", rep.Path)
 	fmt.Fprintf(w, "producer  %s %s, IR %d, opset %d\n", rep.Producer, rep.ProducerVersion, rep.IRVersion, rep.Opset)
 	for _, v := range rep.Inputs {
-		fmt.Fprintf(w, "input     %s %s %v\n", v.Name, v.Type, v.Shape)
+		fmt.Fprintf(w, "input     %s %s %v from npz entry %s\n", v.Name, v.Type, v.Shape, quoteOr(v.Entries))
 	}
 	for _, v := range rep.Outputs {
 		fmt.Fprintf(w, "output    %s %s %v\n", v.Name, v.Type, v.Shape)
@@ -188,6 +207,11 @@ func printInspect(w io.Writer, rep inspectJSON) {
 		fmt.Fprintf(w, "head      none: %s\n", rep.Head.Error)
 	} else {
 		fmt.Fprintf(w, "head      %s on output %q (after %s)\n", rep.Head.Kind, rep.Head.Output, orNone(rep.Head.Producer))
+		for _, o := range rep.Outputs {
+			if o.Name == rep.Head.Output && rep.Head.Kind == string(loss.Logits) && len(o.Shape) == 3 {
+				fmt.Fprintln(w, "          with labels [N T]: tokens (cross-entropy over the labelled tokens)")
+			}
+		}
 	}
 	fmt.Fprintf(w, "\nperturbable weights: %d tensors, %d parameters\n", len(rep.Weights), rep.WeightParams)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -213,6 +237,15 @@ func printInspect(w io.Writer, rep inspectJSON) {
 		}
 		tw.Flush()
 	}
+}
+
+// quoteOr writes names as "a" or "b".
+func quoteOr(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, " or ")
 }
 
 func orNone(s string) string {

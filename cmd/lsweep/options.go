@@ -87,7 +87,7 @@ func engineOptions(ro runtimeOptions, do dataOptions) (eo engine.Options, err er
 		return eo, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
 	}
 	eo = ro.engineOptions()
-	eo.BatchSize, eo.Output = do.batchSize, do.output
+	eo.BatchSize, eo.Output, eo.Sequence = do.batchSize, do.output, do.sequence()
 	if do.lossName != "" {
 		if eo.Head, err = loss.ParseHead(do.lossName); err != nil {
 			return eo, err
