@@ -111,9 +111,19 @@ func gradCast(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]
 
 func gradRelu(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
 	y := n.GetOutput()[0]
-	zero := b.cf(b.dt(y), 0)
-	mask := b.op("Greater", []string{y, zero})
-	return []string{b.like(b.op("Where", []string{mask, dy[0], zero}), y)}, nil
+	return []string{b.like(b.op("Mul", []string{dy[0], b.reluMask(y)}), y)}, nil
+}
+
+// reluMask returns 1 where the Relu output y is positive and 0 elsewhere, in
+// y's type. The gradient is its product with dy rather than Where(y > 0, dy,
+// 0): the same values wherever dy is finite (a zero may carry dy's sign,
+// which no sum can tell apart), and ONNX Runtime's Mul runs at about twice
+// the rate of its Where (ResNet-20's masks: 28 ms of a 640 ms gradient as
+// Where, 15 ms with the Cast as Mul). The Greater and Cast are the same
+// nodes in the tangent pass, which ONNX Runtime computes once.
+func (b *gradBuilder) reluMask(y string) string {
+	dt := b.dt(y)
+	return b.op("Cast", []string{b.op("Greater", []string{y, b.cf(dt, 0)})}, attrI("to", int64(dt)))
 }
 
 func gradLeakyRelu(b *gradBuilder, n *onnxpb.NodeProto, dy []string, need []bool) ([]string, error) {
