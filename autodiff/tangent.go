@@ -469,7 +469,7 @@ func tanRelu(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error)
 	// The same mask as gradRelu's, so that the product is the derivative of
 	// the gradient graph as built.
 	y := n.GetOutput()[0]
-	return []string{b.mask(b.op("Greater", []string{y, b.cf(b.dt(y), 0)}), dx[0], y)}, nil
+	return []string{b.expandTo(b.like(b.op("Mul", []string{dx[0], b.reluMask(y)}), y), y)}, nil
 }
 
 func tanLeakyRelu(b *gradBuilder, n *onnxpb.NodeProto, dx []string) ([]string, error) {
