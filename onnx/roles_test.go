@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -184,6 +188,73 @@ func TestLabel(t *testing.T) {
 	} {
 		if got := (onnx.Param{Name: c.name, ConsumerNode: c.node}).Label(); got != c.want {
 			t.Errorf("Label of %s consumed by %q: %q, want %q", c.name, c.node, got, c.want)
+		}
+	}
+}
+
+// TestWrittenOutNorms checks the roles of scales and shifts after the other
+// ways exporters write a normalisation out: x * Pow(mean(x^2) + eps, -0.5)
+// (RMSNorm) and (x - mean) * Reciprocal(Sqrt(var + eps)) with the scale on
+// the left; a plain multiplier and an attention mask stay "other".
+func TestWrittenOutNorms(t *testing.T) {
+	g := &onnxpb.GraphProto{Name: proto.String("norms")}
+	init := func(name string, dims ...int64) {
+		n := int(onnx.NumElements(dims))
+		g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(1), FloatData: make([]float32, n)})
+	}
+	node := func(op string, out string, in ...string) {
+		g.Node = append(g.Node, &onnxpb.NodeProto{Name: proto.String("/" + out + "/" + op), OpType: proto.String(op), Input: in, Output: []string{out}})
+	}
+	for _, s := range []string{"two", "eps", "mhalf"} {
+		init(s)
+	}
+	init("g1", 4)
+	init("g2", 4)
+	init("b2", 4)
+	init("k", 3)
+	init("w", 4, 3)
+	init("mask", 2, 2)
+	node("Pow", "sq", "x", "two")
+	node("ReduceMean", "ms", "sq")
+	node("Add", "mse", "ms", "eps")
+	node("Pow", "inv", "mse", "mhalf")
+	node("Mul", "n1", "x", "inv")
+	node("Mul", "s1", "n1", "g1")
+	node("ReduceMean", "mu", "s1")
+	node("Sub", "c", "s1", "mu")
+	node("Pow", "c2", "c", "two")
+	node("ReduceMean", "var", "c2")
+	node("Add", "vare", "var", "eps")
+	node("Sqrt", "sd", "vare")
+	node("Reciprocal", "isd", "sd")
+	node("Mul", "n2", "c", "isd")
+	node("Mul", "s2", "g2", "n2")
+	node("Add", "o", "s2", "b2")
+	node("MatMul", "y", "o", "w")
+	node("Mul", "z", "y", "k")
+	node("MatMul", "sc", "z", "z")
+	node("Add", "scm", "sc", "mask")
+	node("Softmax", "p", "scm")
+	g.Input = []*onnxpb.ValueInfoProto{fixtures.ValueInfo("x", 1, 2, 4)}
+	g.Output = []*onnxpb.ValueInfoProto{fixtures.ValueInfo("p", 1, 2, 2)}
+	data, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(8), OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(17)}}, Graph: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Parse(data, "norms.onnx", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]onnx.Role{
+		"g1": onnx.RoleNormScale, "g2": onnx.RoleNormScale, "b2": onnx.RoleNormBias,
+		"w": onnx.RoleWeight, "k": onnx.RoleOther, "mask": onnx.RoleOther, "mhalf": onnx.RoleOther,
+	}
+	for _, p := range m.Params() {
+		if w, ok := want[p.Name]; ok && p.Role != w {
+			t.Errorf("%s: role %s, want %s", p.Name, p.Role, w)
+		}
+		if p.Name == "w" && p.FilterAxis != 1 {
+			t.Errorf("w [in, out]: filter axis %d, want 1", p.FilterAxis)
 		}
 	}
 }
