@@ -101,8 +101,8 @@ const (
 )
 
 // Options says how Random and Normalize make a direction. The zero value
-// means filter normalisation, Ignore biasbn, DirType weights and no
-// orthogonalisation: the paper's setting.
+// means filter normalisation, Ignore biasbn, DirType weights, no
+// orthogonalisation and no embeddings: the paper's setting.
 type Options struct {
 	Norm    Norm
 	Ignore  Ignore

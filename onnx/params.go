@@ -350,7 +350,8 @@ func (ix *graphIndex) roleAt(u use, rankAtUse int, constant bool) Role {
 		if rankAtUse <= 1 || rankAtUse == 4 && ix.isBroadcastBias(u) {
 			return RoleBias
 		}
-		if rankAtUse >= 2 && !constant && ix.isTable(u) {
+		// [T, D] or [1, T, D]; a rank-4 map added to feature maps is no table.
+		if (rankAtUse == 2 || rankAtUse == 3) && !constant && ix.isTable(u) {
 			return RoleEmbedding
 		}
 	case "Sub":
