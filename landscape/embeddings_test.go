@@ -15,7 +15,8 @@ import (
 // TestTransformerDirections checks what random directions move in the
 // transformer fixtures: by default (ignore biasbn) the weights only, the
 // LayerNorm scale and shift and the embedding tables still; with ignore none
-// the LayerNorm parameters move along d = th but the tables stay still; with
+// the LayerNorm parameters move along d = th but the tables and the
+// exporter's constants (epsilons, GELU's 0.5) stay still; with
 // Embeddings the tables move, each row with the norm of the model's row, and
 // the weights' directions are those drawn without them.
 func TestTransformerDirections(t *testing.T) {
@@ -55,8 +56,8 @@ func TestTransformerDirections(t *testing.T) {
 			}
 			_, none := open(normalize.Options{Ignore: normalize.IgnoreNone})
 			got := count(none)
-			if got[onnx.RoleEmbedding] != 0 || got[onnx.RoleNormScale] == 0 || got[onnx.RoleNormBias] == 0 {
-				t.Errorf("ignore none moves %v, want the LayerNorm parameters and no embedding", got)
+			if got[onnx.RoleEmbedding] != 0 || got[onnx.RoleConstant] != 0 || got[onnx.RoleNormScale] == 0 || got[onnx.RoleNormBias] == 0 {
+				t.Errorf("ignore none moves %v, want the LayerNorm parameters and no embedding or exporter constant", got)
 			}
 			l, inc := open(normalize.Options{Embeddings: true})
 			got = count(inc)

@@ -178,7 +178,7 @@ func paramsOf(ps []onnx.Param, values func(string) []float64) ([]normalize.Param
 	var weights, rest []normalize.Param
 	order := map[string]int{}
 	for _, p := range ps {
-		if !p.DType.IsFloat() || p.Size() == 0 {
+		if !p.DType.IsFloat() || p.Size() == 0 || p.Role == onnx.RoleConstant {
 			continue
 		}
 		np := normalize.Param{Name: p.Name, Shape: p.Shape, FilterAxis: p.FilterAxis, FilterView: p.FilterView, Values: values(p.Name)}

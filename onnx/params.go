@@ -30,8 +30,12 @@ const (
 	// concatenated with the activations. Its filters are its rows (one per
 	// token or position); directions leave it out unless asked.
 	RoleEmbedding Role = "embedding"
-	RoleOther     Role = "other"   // any other float tensor (a constant multiplier, say)
-	RoleInteger   Role = "integer" // a non-float tensor (shapes, indices): never perturbed
+	// RoleConstant is a Constant node's float value that no weight, bias or
+	// normalisation input takes: an exporter's constant (an epsilon, GELU's
+	// 0.5, an attention scale, a causal mask), never perturbed.
+	RoleConstant Role = "constant"
+	RoleOther    Role = "other"   // any other float tensor (a constant multiplier, say)
+	RoleInteger  Role = "integer" // a non-float tensor (shapes, indices): never perturbed
 )
 
 // IsState reports whether a tensor of this role is a running statistic
@@ -285,9 +289,13 @@ func (ix *graphIndex) classify(p *Param) {
 	walk(p.Name, p.Shape, nil, 0)
 	if best == nil {
 		p.Role = RoleOther
-		return
+	} else {
+		*p = *best
 	}
-	*p = *best
+	// A trained bias is never a single number; an epsilon added is.
+	if p.Constant && (p.Role == RoleOther || p.Role == RoleBias && p.Size() <= 1) {
+		p.Role = RoleConstant
+	}
 }
 
 // rank orders roles when a tensor has several uses: a weight use wins.
