@@ -32,7 +32,8 @@ func newInspectCommand() *cobra.Command {
 detects, the batch dimension, and a table of the weights the method perturbs
 (name, consumer op, shape, filter axis, parameter count), followed by the other
 stored tensors and their roles (bias, BatchNorm parameters and statistics,
-LayerNorm/RMSNorm scale and shift, embedding tables, ...). An anonymous tensor
+LayerNorm/RMSNorm scale and shift, embedding tables, an exporter's constants,
+...). An anonymous tensor
 (onnx::MatMul_367) is shown as the node that consumes it
 (/encoder/layers.0/mlp/fc1) with its stored name in brackets.
 
