@@ -177,7 +177,7 @@ func (l *Landscape) selfCheck(ctx context.Context, h *exactHVP, samples int) (*C
 }
 
 // weightPoint returns the weights the Hessian is taken with respect to (the
-// Weight params), the values of every tensor at th + a*X + b*Y, and the
+// params the directions draw for), the values of every tensor at th + a*X + b*Y, and the
 // weights there as one vector in the order of the weights.
 func (l *Landscape) weightPoint(a, b float64) (weights []normalize.Param, values map[string][]float64, x []float64) {
 	if l.Y == nil {
@@ -186,7 +186,7 @@ func (l *Landscape) weightPoint(a, b float64) (weights []normalize.Param, values
 	point := normalize.Point(nil, l.params, l.X, l.Y, a, b)
 	n := 0
 	for _, p := range l.params {
-		if p.Kind == normalize.Weight {
+		if l.cfg.Normalize.Draws(p.Kind) {
 			weights = append(weights, p)
 			n += len(p.Values)
 		}

@@ -178,7 +178,7 @@ func paramsOf(ps []onnx.Param, values func(string) []float64) ([]normalize.Param
 	var weights, rest []normalize.Param
 	order := map[string]int{}
 	for _, p := range ps {
-		if !p.DType.IsFloat() || p.Size() == 0 {
+		if !p.DType.IsFloat() || p.Size() == 0 || p.Role == onnx.RoleConstant {
 			continue
 		}
 		np := normalize.Param{Name: p.Name, Shape: p.Shape, FilterAxis: p.FilterAxis, FilterView: p.FilterView, Values: values(p.Name)}
@@ -193,6 +193,10 @@ func paramsOf(ps []onnx.Param, values func(string) []float64) ([]normalize.Param
 			continue
 		case p.Role.IsState():
 			np.Kind = normalize.State
+		case p.Role == onnx.RoleEmbedding:
+			// After the weights, so that including the tables leaves the
+			// weights' draws as they were.
+			np.Kind = normalize.Embedding
 		default:
 			np.Kind = normalize.Trainable
 		}
@@ -336,6 +340,10 @@ func (l *Landscape) Identity() map[string]any {
 	}
 	if l.inputs != "" {
 		id["inputs"] = l.inputs
+	}
+	if cfg.Normalize.Embeddings {
+		// Only when set, so that the runs made before it keep their identity.
+		id["include"] = "embeddings"
 	}
 	if l.ev.Head() == loss.Tokens {
 		seq := l.ev.Sequence()

@@ -91,8 +91,9 @@ func Dot(x, y *Direction) float64 {
 // normalised as opts says (see Normalize).
 //
 // Its entries are i.i.d. N(0, 1) values from rng.NormFloat64, drawn only
-// for the Weight tensors, in params order and row-major within each, so
-// the same seed gives the same draw for two models whose Weight tensors
+// for the tensors opts.Draws selects (the Weight tensors, and Embedding
+// tensors with opts.Embeddings), in params order and row-major within each,
+// so the same seed gives the same draw for two models whose drawn tensors
 // come in the same order with the same sizes. The caller orders params
 // (by depth in the graph, say) and must keep that order to reproduce a
 // direction.
@@ -117,7 +118,7 @@ func random(params []Param, rng *rand.Rand, o Options) *Direction {
 	d := newDirection(len(params))
 	for i := range params {
 		p := &params[i]
-		if p.Kind != Weight {
+		if !o.Draws(p.Kind) {
 			continue
 		}
 		v := make([]float64, len(p.Values))
@@ -153,13 +154,14 @@ func RandomPair(params []Param, rng *rand.Rand, opts Options) (x, y *Direction, 
 // Normalize normalises d in place for the model that params describe, as
 // opts says (opts.Orthogonalize is ignored):
 //
-//   - Each Weight tensor d holds is scaled as opts.Norm says (see the
-//     package documentation); a Weight tensor d does not hold stays out.
-//   - With Ignore biasbn, every tensor that is not a Weight is removed from
-//     d. With Ignore none, each Trainable tensor, and each State tensor if
-//     DirType is states, gets d = th, whether or not d held it before
-//     (reusing its slice if it did); State tensors are removed with DirType
-//     weights.
+//   - Each tensor d holds that opts.Draws selects (a Weight, or an
+//     Embedding with opts.Embeddings) is scaled as opts.Norm says (see the
+//     package documentation); one d does not hold stays out.
+//   - With Ignore biasbn, every other tensor is removed from d. With Ignore
+//     none, each Trainable tensor, and each State tensor if DirType is
+//     states, gets d = th, whether or not d held it before (reusing its
+//     slice if it did); State tensors are removed with DirType weights.
+//     Embedding tensors that opts does not include are removed either way.
 //   - Names is put in params order.
 //
 // Normalize panics if params are inconsistent (see Random), opts holds an
@@ -205,12 +207,12 @@ func normalize(d *Direction, params []Param, o Options) {
 			panic(fmt.Sprintf("normalize: tensor %q: direction has %d values, the model %d", p.Name, len(v), len(p.Values)))
 		}
 		switch {
-		case p.Kind == Weight:
+		case o.Draws(p.Kind):
 			if !ok {
 				continue
 			}
 			normalizeWeight(v, p, o.Norm)
-		case o.Ignore == IgnoreNone && o.DirType.moves(p.Kind):
+		case o.Ignore == IgnoreNone && p.Kind != Embedding && o.DirType.moves(p.Kind):
 			if !ok {
 				v = make([]float64, len(p.Values))
 				d.Values[p.Name] = v

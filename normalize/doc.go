@@ -13,10 +13,11 @@
 //
 // A Direction holds a value per element of each tensor it moves, keyed by
 // tensor name; a tensor it does not hold is not moved (its direction is
-// zero). Random draws i.i.d. N(0, 1) entries for the Weight tensors, in the
-// order of the params slice and row-major within each tensor, and only for
-// them, so the same seed gives the same raw draw for two models whose
-// weights come in the same order with the same sizes. Normalize then scales
+// zero). Random draws i.i.d. N(0, 1) entries for the Weight tensors (and
+// the Embedding tensors when Options.Embeddings is set), in the order of the
+// params slice and row-major within each tensor, and only for them, so the
+// same seed gives the same raw draw for two models whose drawn tensors come
+// in the same order with the same sizes. Normalize then scales
 // the draw as Options.Norm says:
 //
 //	filter  every filter j of every Weight tensor: d[j] <- d[j] / (||d[j]|| + 1e-10) * ||th[j]||
@@ -38,6 +39,12 @@
 // Ignore "none" their direction is the tensor itself (d = th, so that the
 // point a d moves it to (1 + a) th): always for Trainable tensors, for
 // State tensors only with DirType "states".
+//
+// Embedding tensors (token embeddings [V, D], position tables, class
+// tokens; FilterAxis is the row axis) stay out of random directions whatever
+// Ignore says, unless Options.Embeddings is set: then they are drawn and
+// normalised like weights, one filter per row (a token's row, a position's
+// row), so that ||d[j]|| = ||th[j]|| for every row j.
 //
 // Difference gives the direction from one model to another, to - from,
 // unnormalised, for interpolation plots and planes through three models;

@@ -20,9 +20,15 @@ const (
 	// State is a running statistic (a BatchNorm mean or variance): it moves
 	// only with DirType States.
 	State
+	// Embedding is a table read a row at a time: token embeddings, a
+	// position table, a class token. FilterAxis is its row axis. Random
+	// directions leave it out unless Options.Embeddings is set; then it is
+	// drawn and normalised as a Weight, one filter per row. Difference
+	// moves it as a trained tensor.
+	Embedding
 )
 
-// String returns "weight", "trainable" or "state".
+// String returns "weight", "trainable", "state" or "embedding".
 func (k Kind) String() string {
 	switch k {
 	case Weight:
@@ -31,6 +37,8 @@ func (k Kind) String() string {
 		return "trainable"
 	case State:
 		return "state"
+	case Embedding:
+		return "embedding"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -93,8 +101,8 @@ const (
 )
 
 // Options says how Random and Normalize make a direction. The zero value
-// means filter normalisation, Ignore biasbn, DirType weights and no
-// orthogonalisation: the paper's setting.
+// means filter normalisation, Ignore biasbn, DirType weights, no
+// orthogonalisation and no embeddings: the paper's setting.
 type Options struct {
 	Norm    Norm
 	Ignore  Ignore
@@ -102,6 +110,33 @@ type Options struct {
 	// Orthogonalize makes RandomPair orthogonalise y against x after both
 	// are normalised (see the function Orthogonalize). The paper does not.
 	Orthogonalize bool
+	// Embeddings makes random directions move Embedding tensors as
+	// weights, normalised per row; by default they stay still whatever
+	// Ignore says, since a token's row moves only the tokens that use it.
+	Embeddings bool
+}
+
+// Draws reports whether a random direction made with o draws values for
+// tensors of kind k (and normalises them as Norm says): Weight always,
+// Embedding when o.Embeddings is set. It is the one place that rule lives.
+func (o Options) Draws(k Kind) bool { return k == Weight || k == Embedding && o.Embeddings }
+
+// Includes lists the groups of tensors that --include can add to random
+// directions.
+var Includes = []string{"embeddings"}
+
+// ParseInclude sets in o the groups of tensors that names add to random
+// directions: "embeddings". Any other name gives an error that lists them.
+func (o *Options) ParseInclude(names []string) error {
+	for _, n := range names {
+		switch n {
+		case "embeddings":
+			o.Embeddings = true
+		default:
+			return fmt.Errorf("normalize: unknown group %q to include: want %s", n, orList(Includes))
+		}
+	}
+	return nil
 }
 
 // WithDefaults returns o with its zero fields set to the defaults the
@@ -240,7 +275,7 @@ func checkParam(p *Param, i int, seen map[string]bool) error {
 		return fmt.Errorf("normalize: tensor %q: shape %v holds %d values, Values has %d", p.Name, p.Shape, n, len(p.Values))
 	}
 	switch p.Kind {
-	case Weight:
+	case Weight, Embedding:
 	case Trainable, State:
 		return nil
 	default:

@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 )
@@ -22,10 +23,19 @@ const (
 	RoleBNBias    Role = "bn_bias"    // BatchNormalization shift (beta)
 	RoleBNMean    Role = "bn_mean"    // BatchNormalization running mean: a state, not trained
 	RoleBNVar     Role = "bn_var"     // BatchNormalization running variance: a state, not trained
-	RoleNormScale Role = "norm_scale" // Instance/LayerNormalization scale
-	RoleNormBias  Role = "norm_bias"  // Instance/LayerNormalization shift
-	RoleOther     Role = "other"      // any other float tensor (a constant multiplier, say)
-	RoleInteger   Role = "integer"    // a non-float tensor (shapes, indices): never perturbed
+	RoleNormScale Role = "norm_scale" // Instance/Layer/RMS normalisation scale, fused or written out
+	RoleNormBias  Role = "norm_bias"  // Instance/Layer normalisation shift, fused or written out
+	// RoleEmbedding is a table read a row at a time: a Gather table [V, D]
+	// (token embeddings), or a position table or class token added to or
+	// concatenated with the activations. Its filters are its rows (one per
+	// token or position); directions leave it out unless asked.
+	RoleEmbedding Role = "embedding"
+	// RoleConstant is a Constant node's float value that no weight, bias or
+	// normalisation input takes: an exporter's constant (an epsilon, GELU's
+	// 0.5, an attention scale, a causal mask), never perturbed.
+	RoleConstant Role = "constant"
+	RoleOther    Role = "other"   // any other float tensor (a constant multiplier, say)
+	RoleInteger  Role = "integer" // a non-float tensor (shapes, indices): never perturbed
 )
 
 // IsState reports whether a tensor of this role is a running statistic
@@ -70,12 +80,36 @@ type Param struct {
 // Size returns the number of elements.
 func (p Param) Size() int64 { return NumElements(p.Shape) }
 
+// Label returns a name a person can place: the tensor's own name, or for an
+// anonymous one (onnx::MatMul_367, as torch names the tensors that constant
+// folding makes) the path of the node that consumes it, without the op:
+// /encoder/layers.0/mlp/fc1/MatMul gives /encoder/layers.0/mlp/fc1.
+func (p Param) Label() string {
+	if !anonymous(p.Name) || p.ConsumerNode == "" {
+		return p.Name
+	}
+	if i := strings.LastIndexByte(p.ConsumerNode, '/'); i > 0 {
+		return p.ConsumerNode[:i]
+	}
+	return p.ConsumerNode
+}
+
+// anonymous reports whether an exporter made the name up rather than taking
+// it from the model's parameters: torch's onnx::<Op>_<k>, or a bare number.
+func anonymous(name string) bool {
+	if strings.HasPrefix(name, "onnx::") {
+		return true
+	}
+	return name != "" && strings.Trim(name, "0123456789") == ""
+}
+
 // graphIndex is the lookups the analyses need over a graph.
 type graphIndex struct {
 	m         *Model
 	inits     map[string]*onnxpb.TensorProto
 	constants map[string]*onnxpb.TensorProto // Constant-node outputs
 	consumers map[string][]use
+	producers map[string]*onnxpb.NodeProto
 }
 
 type use struct {
@@ -91,6 +125,7 @@ func newGraphIndex(m *Model) *graphIndex {
 		inits:     make(map[string]*onnxpb.TensorProto),
 		constants: make(map[string]*onnxpb.TensorProto),
 		consumers: make(map[string][]use),
+		producers: make(map[string]*onnxpb.NodeProto),
 	}
 	for _, t := range g.GetInitializer() {
 		ix.inits[t.GetName()] = t
@@ -99,6 +134,11 @@ func newGraphIndex(m *Model) *graphIndex {
 		for i, in := range n.GetInput() {
 			if in != "" {
 				ix.consumers[in] = append(ix.consumers[in], use{n, i, k})
+			}
+		}
+		for _, out := range n.GetOutput() {
+			if _, ok := ix.producers[out]; !ok && out != "" {
+				ix.producers[out] = n
 			}
 		}
 		if n.GetOpType() == "Constant" && n.GetDomain() == "" && len(n.GetOutput()) == 1 {
@@ -228,15 +268,18 @@ func (ix *graphIndex) classify(p *Param) {
 			}
 			cand := *p
 			cand.Consumer, cand.ConsumerNode, cand.ConsumerIndex = op, u.node.Label(), u.index
-			cand.Role = ix.roleAt(u, len(shape))
+			cand.Role = ix.roleAt(u, len(shape), p.Constant)
 			if cand.Role == "" {
 				continue
 			}
 			for _, s := range steps {
 				cand.Via = append(cand.Via, s.op)
 			}
-			if cand.Role == RoleWeight {
+			switch cand.Role {
+			case RoleWeight:
 				cand.FilterAxis, cand.FilterView = mapAxisBack(weightAxis(u, len(shape)), p.Shape, steps)
+			case RoleEmbedding:
+				cand.FilterAxis, cand.FilterView = mapAxisBack(rowAxis(u, len(shape)), p.Shape, steps)
 			}
 			if best == nil || rank(cand.Role) < rank(best.Role) || rank(cand.Role) == rank(best.Role) && cand.ConsumerIndex < best.ConsumerIndex {
 				best = &cand
@@ -246,9 +289,13 @@ func (ix *graphIndex) classify(p *Param) {
 	walk(p.Name, p.Shape, nil, 0)
 	if best == nil {
 		p.Role = RoleOther
-		return
+	} else {
+		*p = *best
 	}
-	*p = *best
+	// A trained bias is never a single number; an epsilon added is.
+	if p.Constant && (p.Role == RoleOther || p.Role == RoleBias && p.Size() <= 1) {
+		p.Role = RoleConstant
+	}
 }
 
 // rank orders roles when a tensor has several uses: a weight use wins.
@@ -263,8 +310,9 @@ func rank(r Role) int {
 }
 
 // roleAt returns the role a value gets from being input u, given its rank
-// there; "" when the use says nothing.
-func (ix *graphIndex) roleAt(u use, rankAtUse int) Role {
+// there and whether it is a Constant node's value; "" when the use says
+// nothing.
+func (ix *graphIndex) roleAt(u use, rankAtUse int, constant bool) Role {
 	n := u.node
 	switch n.GetOpType() {
 	case "Conv", "ConvTranspose":
@@ -299,13 +347,185 @@ func (ix *graphIndex) roleAt(u use, rankAtUse int) Role {
 		case 2:
 			return RoleNormBias
 		}
-	case "Add", "Sub":
+	case "Mul":
+		if ix.isNormalized(otherInput(u)) {
+			return RoleNormScale
+		}
+	case "Add":
+		if ix.isNormalized(otherInput(u)) || ix.isNormScaled(otherInput(u)) {
+			return RoleNormBias
+		}
 		if rankAtUse <= 1 || rankAtUse == 4 && ix.isBroadcastBias(u) {
 			return RoleBias
 		}
-		return RoleOther
+		// [T, D] or [1, T, D]; a rank-4 map added to feature maps is no table.
+		if (rankAtUse == 2 || rankAtUse == 3) && !constant && ix.isTable(u) {
+			return RoleEmbedding
+		}
+	case "Sub":
+		if rankAtUse <= 1 || rankAtUse == 4 && ix.isBroadcastBias(u) {
+			return RoleBias
+		}
+	case "Gather":
+		if u.input == 0 && !constant {
+			return RoleEmbedding
+		}
+	case "Concat":
+		if rankAtUse >= 2 && !constant {
+			return RoleEmbedding
+		}
+	case "Expand":
+		// A class token broadcast over the batch, then joined to the tokens.
+		if u.input == 0 && !constant && rankAtUse >= 2 && len(u.node.GetOutput()) == 1 {
+			for _, c := range ix.consumers[u.node.GetOutput()[0]] {
+				if c.node.GetOpType() == "Concat" {
+					return RoleEmbedding
+				}
+			}
+		}
 	}
 	return RoleOther
+}
+
+// rowAxis returns the axis of an embedding table, in the shape its consumer
+// sees (rank r), whose slices are its rows: the indexed axis of a Gather,
+// otherwise the position axis (the second-to-last, before the width).
+func rowAxis(u use, r int) int {
+	if u.node.GetOpType() == "Gather" {
+		a := int(u.node.AttrInt("axis", 0))
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return -1
+		}
+		return a
+	}
+	if r < 2 {
+		return -1
+	}
+	return r - 2
+}
+
+// otherInput returns the other operand of the binary node of u.
+func otherInput(u use) string { return inputAt(u.node, 1-min(u.input, 1)) }
+
+// isTable reports whether the value added at u is a table of rows rather
+// than a broadcast bias: more than one axis longer than 1, and its sum not
+// an attention score (a mask added before a Softmax is not trained).
+func (ix *graphIndex) isTable(u use) bool {
+	if t := ix.stored(u.node.GetInput()[u.input]); t != nil {
+		big := 0
+		for _, d := range t.GetDims() {
+			if d > 1 {
+				big++
+			}
+		}
+		if big <= 1 {
+			return false
+		}
+	}
+	for _, c := range ix.consumers[u.node.GetOutput()[0]] {
+		if c.node.GetOpType() == "Softmax" {
+			return false
+		}
+	}
+	return true
+}
+
+// computedBy returns the node that computes name, looking through Cast and
+// Identity; nil for a stored or graph-input value.
+func (ix *graphIndex) computedBy(name string) *onnxpb.NodeProto {
+	for range 8 {
+		n := ix.producer(name)
+		if n == nil || n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+			return nil
+		}
+		if op := n.GetOpType(); op != "Cast" && op != "Identity" {
+			return n
+		}
+		name = inputAt(n, 0)
+	}
+	return nil
+}
+
+// isNormalized reports whether name is an activation divided by its root
+// mean square, the core of a LayerNorm or RMSNorm written out in primitive
+// ops: x / Sqrt(ReduceMean(..) + eps), or x times Reciprocal(Sqrt(..)),
+// 1 / Sqrt(..) or Pow(.., -0.5).
+func (ix *graphIndex) isNormalized(name string) bool {
+	n := ix.computedBy(name)
+	if n == nil {
+		return false
+	}
+	switch n.GetOpType() {
+	case "Div":
+		return ix.isRootMean(inputAt(n, 1))
+	case "Mul":
+		return ix.isInvRootMean(inputAt(n, 0)) || ix.isInvRootMean(inputAt(n, 1))
+	}
+	return false
+}
+
+// isNormScaled reports whether name is a normalised activation times a
+// stored scale, so that a stored value added to it is the shift.
+func (ix *graphIndex) isNormScaled(name string) bool {
+	n := ix.computedBy(name)
+	if n == nil || n.GetOpType() != "Mul" {
+		return false
+	}
+	a, b := inputAt(n, 0), inputAt(n, 1)
+	return ix.isNormalized(a) && ix.storedBehind(b) || ix.isNormalized(b) && ix.storedBehind(a)
+}
+
+// storedBehind reports whether name is stored or a view of a stored value.
+func (ix *graphIndex) storedBehind(name string) bool {
+	return ix.stored(name) != nil || ix.isComputedFromStored(name)
+}
+
+// isInvRootMean reports whether name is 1 / Sqrt(mean + eps) in one of the
+// ways exporters write it.
+func (ix *graphIndex) isInvRootMean(name string) bool {
+	n := ix.computedBy(name)
+	if n == nil {
+		return false
+	}
+	switch n.GetOpType() {
+	case "Reciprocal":
+		return ix.isRootMean(inputAt(n, 0))
+	case "Div":
+		return ix.stored(inputAt(n, 0)) != nil && ix.isRootMean(inputAt(n, 1))
+	case "Pow":
+		return ix.stored(inputAt(n, 1)) != nil && ix.isMean(inputAt(n, 0))
+	}
+	return false
+}
+
+// isRootMean reports whether name is Sqrt(mean + eps).
+func (ix *graphIndex) isRootMean(name string) bool {
+	n := ix.computedBy(name)
+	return n != nil && n.GetOpType() == "Sqrt" && ix.isMean(inputAt(n, 0))
+}
+
+// isMean reports whether name is a ReduceMean, or one plus a stored epsilon.
+func (ix *graphIndex) isMean(name string) bool {
+	n := ix.computedBy(name)
+	if n == nil {
+		return false
+	}
+	switch n.GetOpType() {
+	case "ReduceMean":
+		return true
+	case "Add":
+		a, b := inputAt(n, 0), inputAt(n, 1)
+		if ix.stored(b) == nil {
+			a, b = b, a
+		}
+		if m := ix.computedBy(a); ix.stored(b) != nil && m != nil {
+			return m.GetOpType() == "ReduceMean"
+		}
+	}
+	return false
 }
 
 // isComputedFromStored is a conservative check used for MatMul operands: it
@@ -326,16 +546,7 @@ func (ix *graphIndex) isComputedFromStored(name string) bool {
 }
 
 // producer returns the node that outputs name, or nil.
-func (ix *graphIndex) producer(name string) *onnxpb.NodeProto {
-	for _, n := range ix.m.graph().GetNode() {
-		for _, out := range n.GetOutput() {
-			if out == name && name != "" {
-				return n
-			}
-		}
-	}
-	return nil
-}
+func (ix *graphIndex) producer(name string) *onnxpb.NodeProto { return ix.producers[name] }
 
 // inputAt returns input i of n, or "" when n has fewer inputs.
 func inputAt(n *onnxpb.NodeProto, i int) string {

@@ -338,10 +338,10 @@ func architecture(s *side) string {
 }
 
 // drawSizes returns the sizes of the tensors Random draws for, in order.
-func drawSizes(params []normalize.Param) []int {
+func drawSizes(params []normalize.Param, o normalize.Options) []int {
 	var out []int
 	for _, p := range params {
-		if p.Kind == normalize.Weight {
+		if o.Draws(p.Kind) {
 			out = append(out, len(p.Values))
 		}
 	}
@@ -352,8 +352,8 @@ func drawSizes(params []normalize.Param) []int {
 func moved(params []normalize.Param, o normalize.Options) (tensors, values int) {
 	for _, p := range params {
 		switch {
-		case p.Kind == normalize.Weight:
-		case o.Ignore != normalize.IgnoreNone:
+		case o.Draws(p.Kind):
+		case p.Kind == normalize.Embedding, o.Ignore != normalize.IgnoreNone:
 			continue
 		case p.Kind == normalize.State && o.DirType != normalize.DirStates:
 			continue
@@ -381,7 +381,7 @@ func newReport(b, c *side, data string, o flatness.Options) *flatness.Report {
 		r.Data.SHA256 = h
 	}
 	r.SameArchitecture = architecture(b) == architecture(c)
-	r.SameDraws = slices.Equal(drawSizes(b.params), drawSizes(c.params))
+	r.SameDraws = slices.Equal(drawSizes(b.params, o.Normalize), drawSizes(c.params, o.Normalize))
 	switch {
 	case r.SameArchitecture:
 	case r.SameDraws:

@@ -31,19 +31,25 @@ func newInspectCommand() *cobra.Command {
 		Long: `Show what lsweep sees in a model: its inputs and outputs, the loss head it
 detects, the batch dimension, and a table of the weights the method perturbs
 (name, consumer op, shape, filter axis, parameter count), followed by the other
-stored tensors and their roles (bias, BatchNorm parameters and statistics, ...).
+stored tensors and their roles (bias, BatchNorm parameters and statistics,
+LayerNorm/RMSNorm scale and shift, embedding tables, an exporter's constants,
+...). An anonymous tensor
+(onnx::MatMul_367) is shown as the node that consumes it
+(/encoder/layers.0/mlp/fc1) with its stored name in brackets.
 
 The filter axis is the axis of the stored tensor whose slices each produce one
 output unit: 0 for Conv and PyTorch's Gemm (transB=1), 1 for ConvTranspose,
-Gemm with transB=0 and TensorFlow's MatMul weights [in, out].
+Gemm with transB=0 and MatMul weights [in, out]. Embedding tables have one
+filter per row (a token's or a position's); they are perturbed only with
+--include embeddings.
 
 Each input is fed from the npz entry of its name (a one-input model also from
 "x"; --input NAME=ENTRY and --x-key choose others in the other commands).
 
 JSON fields: path, producer, producer_version, ir_version, opset, inputs
 (name, type, shape, entries), outputs (name, type, shape), batch, head (output, kind, producer, error),
-weights and others (name, role, consumer, shape, filter_axis, params, via,
-storage), weight_params.` + "\n" + exitStatusHelp,
+weights and others (name, label, role, consumer, shape, filter_axis, params,
+via, storage), weight_params.` + "\n" + exitStatusHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInspect(cmd.OutOrStdout(), opts, args[0])
@@ -69,7 +75,9 @@ type headJSON struct {
 }
 
 type paramJSON struct {
-	Name       string   `json:"name"`
+	Name string `json:"name"`
+	// Label is the path of the consuming node, for an anonymous name.
+	Label      string   `json:"label,omitempty"`
 	Role       string   `json:"role"`
 	Consumer   string   `json:"consumer,omitempty"`
 	Shape      []int64  `json:"shape"`
@@ -167,9 +175,12 @@ func runInspect(w io.Writer, opts inspectOptions, path string) error {
 		rep.Head = headJSON{Output: h.Output.Name, Kind: string(h.Kind), Producer: h.Producer}
 	}
 	for _, p := range m.Params() {
-		pj := paramJSON{Name: p.Name, Role: string(p.Role), Consumer: p.Consumer, Shape: p.Shape, Params: p.Size(), Via: p.Via, Storage: storage(p), DType: p.DType.String()}
+		pj := paramJSON{Name: p.Name, Label: p.Label(), Role: string(p.Role), Consumer: p.Consumer, Shape: p.Shape, Params: p.Size(), Via: p.Via, Storage: storage(p), DType: p.DType.String()}
 		if pj.Shape == nil {
 			pj.Shape = []int64{}
+		}
+		if pj.Label == p.Name {
+			pj.Label = ""
 		}
 		if p.Role == onnx.RoleWeight {
 			axis := p.FilterAxis
@@ -177,6 +188,10 @@ func runInspect(w io.Writer, opts inspectOptions, path string) error {
 			rep.Weights = append(rep.Weights, pj)
 			rep.WeightParams += p.Size()
 			continue
+		}
+		if p.Role == onnx.RoleEmbedding {
+			axis := p.FilterAxis
+			pj.FilterAxis = &axis
 		}
 		rep.Others = append(rep.Others, pj)
 	}
@@ -225,7 +240,7 @@ func printInspect(w io.Writer, rep inspectJSON) {
 		if p.FilterAxis != nil && *p.FilterAxis >= 0 {
 			axis = fmt.Sprint(*p.FilterAxis)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%d\t%s\n", p.Name, consumer, p.Shape, axis, p.Params, p.Storage)
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%d\t%s\n", displayName(p), consumer, p.Shape, axis, p.Params, p.Storage)
 	}
 	tw.Flush()
 	if len(rep.Others) > 0 {
@@ -233,10 +248,33 @@ func printInspect(w io.Writer, rep inspectJSON) {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tROLE\tCONSUMER\tSHAPE\tPARAMS\tTYPE")
 		for _, p := range rep.Others {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%s\n", p.Name, p.Role, orNone(p.Consumer), p.Shape, p.Params, p.DType)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%s\n", displayName(p), p.Role, orNone(p.Consumer), p.Shape, p.Params, p.DType)
 		}
 		tw.Flush()
+		if n := embeddings(rep.Others); n > 0 {
+			fmt.Fprintf(w, "\n%d embedding tables (token embeddings, position tables, class tokens) stay still unless --include embeddings; then each row is one filter\n", n)
+		}
 	}
+}
+
+// displayName is a tensor's label with its stored name, which directions
+// files use, in brackets when they differ.
+func displayName(p paramJSON) string {
+	if p.Label == "" {
+		return p.Name
+	}
+	return p.Label + " [" + p.Name + "]"
+}
+
+// embeddings counts the embedding tables among ps.
+func embeddings(ps []paramJSON) int {
+	n := 0
+	for _, p := range ps {
+		if p.Role == string(onnx.RoleEmbedding) {
+			n++
+		}
+	}
+	return n
 }
 
 // quoteOr writes names as "a" or "b".

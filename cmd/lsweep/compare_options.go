@@ -23,6 +23,7 @@ type compareOptions struct {
 	norm           string
 	ignore         string
 	dirType        string
+	include        []string
 	maxIncrease    float64
 	thresholds     []string
 	noise          float64
@@ -80,7 +81,7 @@ func (o *compareOptions) options() (*pipeline.CompareOptions, error) {
 	if co.Thresholds, err = o.thresholdMap(); err != nil {
 		return nil, err
 	}
-	if co.Normalize, err = normalizeOptions(o.norm, o.ignore, o.dirType); err != nil {
+	if co.Normalize, err = normalizeOptions(o.norm, o.ignore, o.dirType, o.include); err != nil {
 		return nil, err
 	}
 	// A zero option is the library's default; a zero flag is a value, out

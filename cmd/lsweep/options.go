@@ -21,6 +21,7 @@ type directionOptions struct {
 	norm       string
 	ignore     string
 	dirType    string
+	include    []string
 	orthogonal bool
 	model2     string
 	model3     string
@@ -32,18 +33,28 @@ func (o *directionOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.Uint64Var(&o.seed, "seed", 0, "seed of the random directions")
 	f.StringVar(&o.norm, "norm", "", "normalisation of random directions: filter, layer, weight or none (default "+string(def.Norm)+")")
-	f.StringVar(&o.ignore, "ignore", "", "biasbn leaves biases and BatchNorm parameters still; none moves them along d = th (default "+string(def.Ignore)+")")
+	f.StringVar(&o.ignore, "ignore", "", "biasbn leaves biases and BatchNorm/LayerNorm parameters still; none moves them along d = th (default "+string(def.Ignore)+")")
 	f.StringVar(&o.dirType, "dir-type", "", "weights moves trained tensors; states also moves BatchNorm running statistics (default "+string(def.DirType)+"; "+string(normalize.DirStates)+" with --model2)")
+	addIncludeFlag(cmd, &o.include)
 	f.BoolVar(&o.orthogonal, "orthogonal", false, "make the y direction orthogonal to the x direction")
 	f.StringVar(&o.model2, "model2", "", "interpolate: the x direction is MODEL2 - MODEL (default x range "+pipeline.InterpolationAxis.String()+")")
 	f.StringVar(&o.model3, "model3", "", "with --model2: the y direction is MODEL3 - MODEL (the plane through three models)")
 	f.StringVar(&o.directions, "directions", "", "reuse the directions saved in this .npz file (directions.npz of an earlier run)")
 }
 
+// addIncludeFlag adds --include, the groups of tensors that random
+// directions leave out unless asked.
+func addIncludeFlag(cmd *cobra.Command, include *[]string) {
+	cmd.Flags().StringSliceVar(include, "include", nil, "also perturb these tensors, normalised per row: embeddings (token embeddings, position tables and class tokens; left out by default)")
+}
+
 // normalizeOptions parses the normalisation flags; "" stays "", the
 // library's default.
-func normalizeOptions(norm, ignore, dirType string) (normalize.Options, error) {
+func normalizeOptions(norm, ignore, dirType string, include []string) (normalize.Options, error) {
 	var o normalize.Options
+	if err := o.ParseInclude(include); err != nil {
+		return o, err
+	}
 	var err error
 	if norm != "" {
 		if o.Norm, err = normalize.ParseNorm(norm); err != nil {
@@ -70,7 +81,7 @@ func (o *directionOptions) config(modelPath, dataPath string, ro runtimeOptions,
 		DirectionsFile: o.directions, Model2: o.model2, Model3: o.model3, Seed: o.seed,
 	}
 	var err error
-	if cfg.Normalize, err = normalizeOptions(o.norm, o.ignore, o.dirType); err != nil {
+	if cfg.Normalize, err = normalizeOptions(o.norm, o.ignore, o.dirType, o.include); err != nil {
 		return cfg, err
 	}
 	cfg.Normalize.Orthogonalize = o.orthogonal
