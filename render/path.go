@@ -87,17 +87,36 @@ func (p *Path) Plot(c draw.Canvas, plt *plot.Plot) {
 		c.SetLineStyle(draw.LineStyle{Color: white, Width: vg.Points(0.9)})
 		c.Stroke(dot)
 	}
-	if p.Labels == nil {
-		return
-	}
 	ts := textStyle(p.FontSize, black)
 	for i, pt := range pts {
 		if i >= len(p.Labels) || p.Labels[i] == "" {
 			continue
 		}
-		at := vg.Point{X: pt.X + p.DotRadius*2, Y: pt.Y + p.DotRadius}
+		// The label goes to the side away from the path's neighbouring
+		// steps, so that it covers neither.
+		var ux, uy float64
+		for _, j := range []int{i - 1, i + 1} {
+			if j < 0 || j >= n {
+				continue
+			}
+			dx, dy := float64(pts[j].X-pt.X), float64(pts[j].Y-pt.Y)
+			if l := math.Hypot(dx, dy); l > 0 {
+				ux, uy = ux+dx/l, uy+dy/l
+			}
+		}
+		if ux == 0 && uy == 0 {
+			ux, uy = -1, -1
+		}
 		w, h := ts.Width(p.Labels[i]), ts.Height(p.Labels[i])
-		// A light box under the text keeps it readable over lines.
+		off := p.DotRadius * 2
+		at := vg.Point{X: pt.X + off, Y: pt.Y + off/2}
+		if ux > 0 {
+			at.X = pt.X - off - w
+		}
+		if uy > 0 {
+			at.Y = pt.Y - off/2 - h
+		}
+		// A light box under the text keeps it readable over contour lines.
 		box := vg.Rectangle{Min: vg.Point{X: at.X - 1, Y: at.Y - 1}, Max: vg.Point{X: at.X + w + 1, Y: at.Y + h}}
 		c.SetColor(color.NRGBA{R: 255, G: 255, B: 255, A: 200})
 		c.Fill(box.Path())
