@@ -70,4 +70,3 @@ func TestTrajectoryCLIEqualsLibrary(t *testing.T) {
 		}
 	}
 }
-
