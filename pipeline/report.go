@@ -67,6 +67,10 @@ func reportOf(s *sweep.Surface, d *drawing) *report.Report {
 	r.Summary = append(r.Summary, fmt.Sprintf("%d of %d points computed.", sum.Computed, sum.Points))
 	if t := d.ri.traj; t != nil {
 		addTrajectory(r, t)
+		if s.Grid.Is2D() {
+			tp := trajectoryPath(t)
+			r.Path = &report.Path{X: tp.X, Y: tp.Y, Labels: tp.Labels}
+		}
 	}
 	return r
 }
