@@ -245,7 +245,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	}
 	heat := func(channel, name, what, zlabel, caption string, set func(*render.HeatMap)) error {
 		hm := render.NewHeatMap(gridOf(s, channel))
-		hm.Title, hm.XLabel, hm.YLabel, hm.ColorMap, hm.ZLabel = title+" — "+what, xl, yl, cm, zlabel
+		hm.Title, hm.XLabel, hm.YLabel, hm.ColorMap, hm.ZLabel, hm.Overlays = title+" — "+what, xl, yl, cm, zlabel, path
 		set(hm)
 		return d.save(name, hm, 5.6*vg.Inch, 4.6*vg.Inch, caption)
 	}
