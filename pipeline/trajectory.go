@@ -114,6 +114,12 @@ func Trajectory(ctx context.Context, cfg TrajectoryConfig) (*TrajectoryResult, e
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
+	if cfg.Force && cfg.NoSurface {
+		// No surface of another plane stays beside the new directions.
+		if err := sweep.RemoveRun(cfg.Out); err != nil {
+			return nil, err
+		}
+	}
 	if err := normalize.Save(res.Directions, x, y); err != nil {
 		return nil, err
 	}

@@ -197,3 +197,35 @@ func TestTrajectorySurface(t *testing.T) {
 		t.Errorf("with Force: %v", err)
 	}
 }
+
+// TestTrajectoryKeepsSurface: without Force, a folder holding a surface is
+// refused for the path of other checkpoints, even without a surface; with
+// Force and NoSurface the old surface goes. No ONNX Runtime needed.
+func TestTrajectoryKeepsSurface(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "traj")
+	ckpts := checkpoints()
+	cfg := pipeline.TrajectoryConfig{Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: out, NoSurface: true}
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	g := sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 3}, Y: sweep.Axis{Min: -1, Max: 1, N: 3}}
+	st, err := sweep.Open(out, sweep.Manifest{Identity: map[string]any{"seed": 0}, Grid: g, Channels: []string{"loss", "acc"}}, sweep.Shard{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Errorf("the same checkpoints again: %v", err)
+	}
+	cfg.Checkpoints = ckpts[2:]
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "another plane") {
+		t.Errorf("other checkpoints: %v, want a refusal", err)
+	}
+	cfg.Force = true
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, sweep.ManifestName)); err == nil {
+		t.Error("Force with NoSurface left the old surface's manifest")
+	}
+}
