@@ -206,6 +206,11 @@ func paramsOf(ps []onnx.Param, values func(string) []float64) ([]normalize.Param
 	return append(weights, rest...), nil
 }
 
+// ModelParams loads a model's float tensors as the directions see them
+// (the order, kinds and filter axes Open uses), without ONNX Runtime: for
+// a caller that compares models, such as the checkpoints of a trajectory.
+func ModelParams(path string) ([]normalize.Param, error) { return modelParams(path) }
+
 // modelParams loads another model's tensors for a difference direction.
 func modelParams(path string) ([]normalize.Param, error) {
 	m, err := loadModel(path)

@@ -13,7 +13,9 @@
 // other PlotOptions. Compare evaluates two models' flatness slices, each
 // model loaded once, for package flatness's verdict. Spectrum writes a
 // Hessian spectrum's files and picture, Weights the distributions of
-// models' weights: each lsweep command that writes files is one call here.
+// models' weights, Trajectory a training run's path on the plane of its
+// checkpoints' principal components (package trajectory) with the surface
+// on that plane: each lsweep command that writes files is one call here.
 //
 // The output folder holds surface.npz (or a shard's file), manifest.json,
 // directions.npz, the pictures (contours, heat maps, the 3-D surface and a

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lsweep/lsweep/internal/atomicfile"
@@ -89,6 +90,7 @@ type runInfo struct {
 	model    string
 	interp   bool // x is a model difference
 	manifest *Manifest
+	traj     *TrajectoryFile // the path, when the folder holds a trajectory
 }
 
 func readRunInfo(out string) runInfo {
@@ -100,14 +102,25 @@ func readRunInfo(out string) runInfo {
 	if m.Info.Model != "" {
 		ri.model = filepath.Base(m.Info.Model)
 	}
+	ri.traj, _ = ReadTrajectory(out)
 	return ri
 }
 
 func (ri runInfo) xLabel() string {
-	if ri.interp {
+	switch {
+	case ri.interp:
 		return "interpolation α (0: model, 1: model2)"
+	case ri.traj != nil:
+		return pcLabel(1, ri.traj.ExplainedVarianceRatio[0])
 	}
 	return "x direction"
+}
+
+func (ri runInfo) yLabel() string {
+	if ri.traj != nil {
+		return pcLabel(2, ri.traj.ExplainedVarianceRatio[1])
+	}
+	return "y direction"
 }
 
 func (ri runInfo) label(out string) string {
@@ -199,22 +212,30 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	if g == nil {
 		return fmt.Errorf("%s: %d of %d points computed, too few to draw yet (the four corners are the first)", d.out, s.Count(), s.Grid.Len())
 	}
-	o, cm, title, xl := d.o, d.cm, d.ri.model, d.ri.xLabel()
+	o, cm, title, xl, yl := d.o, d.cm, d.ri.model, d.ri.xLabel(), d.ri.yLabel()
+	var path []plot.Plotter
+	if t := d.ri.traj; t != nil {
+		path = []plot.Plotter{trajectoryPath(t)}
+	}
 	var levels []float64
 	if o.Levels != nil {
 		levels = render.StepLevels(o.Levels.Min, o.Levels.Max, o.Levels.Step)
 	}
 	c := render.NewContour(g)
-	c.Title, c.XLabel, c.YLabel, c.ColorMap = title+" — loss contours", xl, "y direction", cm
+	c.Title, c.XLabel, c.YLabel, c.ColorMap, c.Overlays = title+" — loss contours", xl, yl, cm, path
 	o.scaled(&c.Log)
 	if levels != nil {
 		c.Levels = levels
 	}
-	if err := d.save("contour", c, 5*vg.Inch, 4.6*vg.Inch, "Contour lines of the loss"); err != nil {
+	caption := "Contour lines of the loss"
+	if path != nil {
+		caption += ", and the training path (arrows: the way training went)"
+	}
+	if err := d.save("contour", c, 5*vg.Inch, 4.6*vg.Inch, caption); err != nil {
 		return err
 	}
 	fc := render.NewFilledContour(g)
-	fc.Title, fc.XLabel, fc.YLabel, fc.ColorMap, fc.ZLabel = title+" — loss", xl, "y direction", cm, "loss"
+	fc.Title, fc.XLabel, fc.YLabel, fc.ColorMap, fc.ZLabel, fc.Overlays = title+" — loss", xl, yl, cm, "loss", path
 	o.scaled(&fc.Log)
 	if levels != nil {
 		fc.Levels = levels
@@ -224,7 +245,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	}
 	heat := func(channel, name, what, zlabel, caption string, set func(*render.HeatMap)) error {
 		hm := render.NewHeatMap(gridOf(s, channel))
-		hm.Title, hm.XLabel, hm.YLabel, hm.ColorMap, hm.ZLabel = title+" — "+what, xl, "y direction", cm, zlabel
+		hm.Title, hm.XLabel, hm.YLabel, hm.ColorMap, hm.ZLabel, hm.Overlays = title+" — "+what, xl, yl, cm, zlabel, path
 		set(hm)
 		return d.save(name, hm, 5.6*vg.Inch, 4.6*vg.Inch, caption)
 	}
@@ -248,7 +269,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 			signed.Values[i] = s.Values["lambda_min"][i] / s.Values["lambda_max"][i]
 		}
 		hs := render.NewHeatMap(signed)
-		hs.Title, hs.XLabel, hs.YLabel, hs.ColorMap, hs.ZLabel = title+" — λmin/λmax", xl, "y direction", cm, "λmin/λmax"
+		hs.Title, hs.XLabel, hs.YLabel, hs.ColorMap, hs.ZLabel = title+" — λmin/λmax", xl, yl, cm, "λmin/λmax"
 		hs.Log = false
 		if err := d.save("ratio_signed", hs, 5.6*vg.Inch, 4.6*vg.Inch, "λmin/λmax, signed"); err != nil {
 			return err

@@ -65,7 +65,30 @@ func reportOf(s *sweep.Surface, d *drawing) *report.Report {
 		r.Summary = append(r.Summary, fmt.Sprintf("Loss at the centre %.6g, accuracy %.4f.", sum.CentreLoss, sum.CentreAcc))
 	}
 	r.Summary = append(r.Summary, fmt.Sprintf("%d of %d points computed.", sum.Computed, sum.Points))
+	if t := d.ri.traj; t != nil {
+		addTrajectory(r, t)
+		if s.Grid.Is2D() {
+			tp := trajectoryPath(t)
+			r.Path = &report.Path{X: tp.X, Y: tp.Y, Labels: tp.Labels}
+		}
+	}
 	return r
+}
+
+// addTrajectory puts a trajectory's path into a report: a summary line and
+// a table of the checkpoints' coordinates.
+func addTrajectory(r *report.Report, t *TrajectoryFile) {
+	r.Summary = append(r.Summary, fmt.Sprintf("Training path of %d checkpoints on the plane of their first two principal components, which explain %.2f %% and %.2f %% of the variance.",
+		len(t.Checkpoints), 100*t.ExplainedVarianceRatio[0], 100*t.ExplainedVarianceRatio[1]))
+	rows := map[string]any{"explained_variance_ratio": fmt.Sprintf("%.6f, %.6f", t.ExplainedVarianceRatio[0], t.ExplainedVarianceRatio[1])}
+	for i, c := range t.Checkpoints {
+		// Numbered keys keep the training order in the sorted table.
+		rows[fmt.Sprintf("%0*d %s", len(fmt.Sprint(len(t.Checkpoints))), i, c)] = fmt.Sprintf("(%.6g, %.6g)", t.Coordinates[i][0], t.Coordinates[i][1])
+	}
+	if r.Manifest == nil {
+		r.Manifest = map[string]any{}
+	}
+	r.Manifest["trajectory"] = rows
 }
 
 // gridOf is one channel of a 2-D surface as a picture's grid (NaN where not

@@ -313,6 +313,40 @@ func TestBrowser(t *testing.T) {
 			t.Error("clicking a picture does not enlarge it")
 		}
 	})
+	t.Run("path", func(t *testing.T) {
+		t.Parallel()
+		r := sampleReport(t, "A training path", bowl(41))
+		// Six points on the grid and one off it, which is left out.
+		r.Path = &report.Path{X: []float64{-0.9, -0.6, -0.2, 0.3, 0.1, 0, 1.5}, Y: []float64{0.8, 0.3, 0.5, 0.2, 0.05, 0, 0}, Labels: []string{"ckpt_0", "", "", "", "", "final", ""}}
+		run := open(t, "path", r, 1280, 1100, "")
+		checkClean(t, run, "ok")
+		if got := run.intAttr(t, "data-lsweep-path"); got != 6 {
+			t.Errorf("the view drew %d points of the path, want 6", got)
+		}
+		rect, _ := run.attr("data-lsweep-canvas")
+		var x, y, w, h int
+		if _, err := fmt.Sscanf(rect, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil {
+			t.Fatalf("data-lsweep-canvas=%q: %v", rect, err)
+		}
+		red := 0
+		for py := y; py < y+h; py++ {
+			for px := x; px < x+w; px++ {
+				cr, cg, cb, _ := run.shot.At(px, py).RGBA()
+				if cr>>8 > 180 && cg>>8 < 90 && cb>>8 < 90 {
+					red++
+				}
+			}
+		}
+		t.Logf("%d red pixels on the canvas", red)
+		if red < 100 {
+			t.Errorf("the canvas shows %d red pixels, want the path drawn", red)
+		}
+		for _, want := range []string{`class="path"`, ">ckpt_0<", ">final<"} {
+			if !strings.Contains(run.dom, want) {
+				t.Errorf("the view lacks %s", want)
+			}
+		}
+	})
 	t.Run("no WebGL", func(t *testing.T) {
 		t.Parallel()
 		run := open(t, "nowebgl", sampleReport(t, "Without WebGL", bowl(31, 5)), 1280, 1000, "", "--disable-webgl", "--disable-3d-apis")

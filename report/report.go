@@ -54,6 +54,16 @@ type Report struct {
 	// ColorMap colours the interactive view, as the pictures are; nil
 	// means render.Viridis.
 	ColorMap *render.ColorMap
+	// Path, if not nil, is drawn on a 2-D surface's interactive view: a
+	// training run's path, say.
+	Path *Path
+}
+
+// Path is a path over a 2-D surface: points in its x and y coordinates, in
+// order, each with an optional label (Labels may be nil).
+type Path struct {
+	X, Y   []float64
+	Labels []string
 }
 
 var (
@@ -99,6 +109,13 @@ type pageJSON struct {
 	Title   string       `json:"title"`
 	Surface *surfaceJSON `json:"surface"`
 	Palette [][3]uint8   `json:"palette"` // the colour map's stops, 0 to 1
+	Path    *pathJSON    `json:"path,omitempty"`
+}
+
+type pathJSON struct {
+	X      floats   `json:"x"`
+	Y      floats   `json:"y"`
+	Labels []string `json:"labels"`
 }
 
 type surfaceJSON struct {
@@ -161,6 +178,15 @@ func Write(w io.Writer, r *Report) error {
 			return err
 		}
 		data.Surface, d.Surface = s, info
+	}
+	if p := r.Path; p != nil {
+		if err := checkPath(p, r.Surface); err != nil {
+			return err
+		}
+		data.Path = &pathJSON{X: p.X, Y: p.Y, Labels: p.Labels}
+		if data.Path.Labels == nil {
+			data.Path.Labels = make([]string, len(p.X))
+		}
 	}
 	for i, im := range r.Images {
 		if !bytes.HasPrefix(im.PNG, pngMagic) {
@@ -254,6 +280,23 @@ func encodeSurface(s *Surface) (*surfaceJSON, *surfaceInfo, error) {
 		}
 	}
 	return out, info, nil
+}
+
+// checkPath returns an error if p is malformed or has no 2-D surface to
+// lie on.
+func checkPath(p *Path, s *Surface) error {
+	if s == nil || len(s.Y) == 0 {
+		return errors.New("report: a path needs a 2-D surface")
+	}
+	if len(p.X) != len(p.Y) || p.Labels != nil && len(p.Labels) != len(p.X) {
+		return fmt.Errorf("report: the path has %d x, %d y and %d labels", len(p.X), len(p.Y), len(p.Labels))
+	}
+	for i := range p.X {
+		if math.IsNaN(p.X[i]) || math.IsInf(p.X[i], 0) || math.IsNaN(p.Y[i]) || math.IsInf(p.Y[i], 0) {
+			return fmt.Errorf("report: path point %d (%v, %v) is not finite", i, p.X[i], p.Y[i])
+		}
+	}
+	return nil
 }
 
 // WriteFile writes r to path as Write does, atomically: to a temporary

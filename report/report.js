@@ -437,7 +437,15 @@
       'attribute vec3 aPos; uniform mat4 uMVP; void main() { gl_Position = uMVP * vec4(aPos, 1.0); }',
       'precision mediump float; uniform vec4 uColor; void main() { gl_FragColor = uColor; }',
       ['aPos'], ['uMVP', 'uColor']);
-    var meshBuf = gl.createBuffer(), lineBuf = gl.createBuffer(), paneBuf = gl.createBuffer();
+    // Dots of a path: round point sprites with a white rim.
+    var dots = compile(
+      'attribute vec3 aPos; uniform mat4 uMVP; uniform float uSize;' +
+      'void main() { gl_Position = uMVP * vec4(aPos, 1.0); gl_PointSize = uSize; }',
+      'precision mediump float; uniform vec4 uColor;' +
+      'void main() { float r = length(gl_PointCoord - vec2(0.5)); if (r > 0.5) discard;' +
+      '  gl_FragColor = r > 0.40 ? vec4(1.0) : uColor; }',
+      ['aPos'], ['uMVP', 'uSize', 'uColor']);
+    var meshBuf = gl.createBuffer(), lineBuf = gl.createBuffer(), paneBuf = gl.createBuffer(), pathBuf = gl.createBuffer();
     var meshCount = 0;
     var cur = null; // the scale and heights of what is drawn
     var cam = { az: -58, el: 30, dist: 6 };
@@ -527,6 +535,7 @@
       gl.bufferData(gl.ARRAY_BUFFER, buf, gl.STATIC_DRAW);
       meshCount = cells * 6;
       cur = { s: s, Z: Z, ok: ok, channel: o.channel, ticks: s.ok ? s.ticks(5) : [] };
+      cur.path = pathOn(Z, ok);
       empty.hidden = cells > 0;
       empty.textContent = !s.ok ? 'No point of ' + o.channel.name + ' is computed yet.' :
         'No grid cell has all four corners of ' + o.channel.name + ' computed yet, so there is no surface to draw.';
@@ -534,6 +543,68 @@
     }
 
     function height(z) { return -H + 2 * H * (z - cur.s.lo) / (cur.s.hi - cur.s.lo); }
+
+    // pathOn lays the path (data.path) on the surface of heights Z: its
+    // steps cut into short pieces that follow the surface (GL line pairs),
+    // and its points; a piece off the grid or over a hole is left out.
+    function pathOn(Z, ok) {
+      var P = data.path, out = { lines: [], dots: [], labels: [] };
+      if (!P || nx < 2 || ny < 2) return out;
+      var lift = 0.012 * H;
+      function at(x, y) {
+        var fx = (x - S.x[0]) / (S.x[nx - 1] - S.x[0]) * (nx - 1);
+        var fy = (y - S.y[0]) / (S.y[ny - 1] - S.y[0]) * (ny - 1);
+        if (!(fx >= -1e-9 && fx <= nx - 1 + 1e-9 && fy >= -1e-9 && fy <= ny - 1 + 1e-9)) return null;
+        var i = Math.min(nx - 2, Math.max(0, Math.floor(fx))), j = Math.min(ny - 2, Math.max(0, Math.floor(fy)));
+        var u = fx - i, v = fy - j, k = j * nx + i;
+        if (!(ok[k] && ok[k + 1] && ok[k + nx] && ok[k + nx + 1])) return null;
+        var z = (1 - u) * (1 - v) * Z[k] + u * (1 - v) * Z[k + 1] + (1 - u) * v * Z[k + nx] + u * v * Z[k + nx + 1];
+        return [nrm(x, xr), nrm(y, yr), z + lift];
+      }
+      var n = Math.min(P.x.length, P.y.length), steps = 24;
+      for (var q = 0; q < n; q++) {
+        var p = at(P.x[q], P.y[q]);
+        if (p) {
+          out.dots.push(p);
+          if (P.labels && P.labels[q]) out.labels.push({ text: P.labels[q], p: p });
+        }
+        if (q + 1 === n) break;
+        var prev = p;
+        for (var t = 1; t <= steps; t++) {
+          var f = t / steps, next = at(P.x[q] + f * (P.x[q + 1] - P.x[q]), P.y[q] + f * (P.y[q + 1] - P.y[q]));
+          if (prev && next) out.lines.push(prev, next);
+          prev = next;
+        }
+      }
+      return out;
+    }
+
+    function drawPath() {
+      var P = cur.path;
+      if (!P || P.dots.length === 0) return;
+      var dpr = canvas.width / Math.max(1, cssW);
+      gl.useProgram(flat.p);
+      gl.uniformMatrix4fv(flat.u.uMVP, false, new Float32Array(mvp));
+      gl.bindBuffer(gl.ARRAY_BUFFER, pathBuf);
+      gl.enableVertexAttribArray(flat.a.aPos);
+      if (P.lines.length > 0) {
+        gl.bufferData(gl.ARRAY_BUFFER, flatten(P.lines), gl.DYNAMIC_DRAW);
+        gl.vertexAttribPointer(flat.a.aPos, 3, gl.FLOAT, false, 12, 0);
+        gl.uniform4f(flat.u.uColor, 0.84, 0.15, 0.16, 1);
+        gl.drawArrays(gl.LINES, 0, P.lines.length);
+      }
+      gl.disableVertexAttribArray(flat.a.aPos);
+      gl.useProgram(dots.p);
+      gl.uniformMatrix4fv(dots.u.uMVP, false, new Float32Array(mvp));
+      gl.uniform4f(dots.u.uColor, 0.84, 0.15, 0.16, 1);
+      gl.bindBuffer(gl.ARRAY_BUFFER, pathBuf);
+      gl.bufferData(gl.ARRAY_BUFFER, flatten(P.dots), gl.DYNAMIC_DRAW);
+      gl.enableVertexAttribArray(dots.a.aPos);
+      gl.vertexAttribPointer(dots.a.aPos, 3, gl.FLOAT, false, 12, 0);
+      gl.uniform1f(dots.u.uSize, 9 * dpr);
+      gl.drawArrays(gl.POINTS, 0, P.dots.length);
+      gl.disableVertexAttribArray(dots.a.aPos);
+    }
 
     function drawLegend() {
       legend.textContent = '';
@@ -679,6 +750,7 @@
       // x ticks along the front edge y = yf, y ticks along x = xf.
       xTicks.values.forEach(function (v) { label(fmtTick(v, xTicks.step), project([nrm(v, xr), yf * (1 + out), zb]), '', -50, -50); });
       yTicks.values.forEach(function (v) { label(fmtTick(v, yTicks.step), project([xf * (1 + out), nrm(v, yr), zb]), '', -50, -50); });
+      if (cur.path) cur.path.labels.forEach(function (l) { label(l.text, project(l.p), 'path', 10, -120); });
       label('x', project([0, yf * (1 + 2.7 * out), zb]), 'title', -50, -50);
       label('y', project([xf * (1 + 2.7 * out), 0, zb]), 'title', -50, -50);
       for (var i = used; i < pool.length; i++) pool[i].hidden = true;
@@ -774,6 +846,7 @@
         gl.disableVertexAttribArray(mesh.a.aNormal);
         gl.disableVertexAttribArray(mesh.a.aColor);
       }
+      drawPath();
       drawLabels(b);
       if (hover) showHover(hover);
     }
@@ -943,6 +1016,7 @@
       var r = canvas.getBoundingClientRect();
       body.setAttribute('data-lsweep-colors', String(seen.size));
       body.setAttribute('data-lsweep-triangles', String(meshCount / 3));
+      body.setAttribute('data-lsweep-path', String(cur.path ? cur.path.dots.length : 0));
       body.setAttribute('data-lsweep-canvas', [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(','));
     }
   }

@@ -36,6 +36,6 @@ framework, with the method of "Visualizing the Loss Landscape of Neural Nets"
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newInspectCommand(), newEvalCommand(), newRunCommand(), newMergeCommand(), newPlotCommand(), newWeightsCommand(), newSweepCommand(true), newSpectrumCommand(), newCompareCommand())
+	root.AddCommand(newInspectCommand(), newEvalCommand(), newRunCommand(), newMergeCommand(), newPlotCommand(), newWeightsCommand(), newSweepCommand(true), newSpectrumCommand(), newCompareCommand(), newTrajectoryCommand())
 	return root
 }

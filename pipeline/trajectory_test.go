@@ -1,0 +1,231 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/landscape"
+	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/npz"
+	"github.com/lsweep/lsweep/pipeline"
+	"github.com/lsweep/lsweep/sweep"
+)
+
+const trajDir = "../fixtures/testdata/trajectory"
+
+func checkpoints() []string {
+	var c []string
+	for k := range 8 {
+		c = append(c, fmt.Sprintf("%s/ckpt_%d.onnx", trajDir, k))
+	}
+	return c
+}
+
+// TestTrajectoryAgainstScikitLearn: the explained variance ratios, the
+// coordinates and the directions equal those scikit-learn's PCA gives
+// (computed at fixture generation, see make_trajectory_fixtures.py).
+func TestTrajectoryAgainstScikitLearn(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "traj")
+	ckpts := checkpoints()
+	res, err := pipeline.Trajectory(context.Background(), pipeline.TrajectoryConfig{
+		Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: out, NoSurface: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := npz.ReadFile(filepath.Join(trajDir, "reference.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := pipeline.ReadTrajectory(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tf.Checkpoints, ckpts) || tf.Final != ckpts[7] || !slices.Equal(tf.Tensors, []string{"fc1.weight", "fc2.weight"}) {
+		t.Errorf("trajectory.json names %v, final %s, tensors %v", tf.Checkpoints, tf.Final, tf.Tensors)
+	}
+	if tf.ExplainedVarianceRatio != res.Trajectory.ExplainedVarianceRatio {
+		t.Errorf("trajectory.json holds %v, the result %v", tf.ExplainedVarianceRatio, res.Trajectory.ExplainedVarianceRatio)
+	}
+	var worstRatio, worstCoord float64
+	for k := range 2 {
+		worstRatio = math.Max(worstRatio, math.Abs(tf.ExplainedVarianceRatio[k]-ref["explained_variance_ratio"].Data[k]))
+		for i, c := range tf.Coordinates {
+			worstCoord = math.Max(worstCoord, math.Abs(c[k]-ref["coordinates"].Data[2*i+k]))
+		}
+	}
+	t.Logf("max abs error against scikit-learn's PCA: ratios %.3g, coordinates %.3g", worstRatio, worstCoord)
+	if worstRatio > 1e-4 || worstCoord > 1e-4 {
+		t.Errorf("max abs error: ratios %g, coordinates %g; want <= 1e-4", worstRatio, worstCoord)
+	}
+	if len(tf.Coordinates) != 8 || tf.Coordinates[7] != [2]float64{0, 0} {
+		t.Errorf("coordinates %v: want 8, the final model's (0, 0)", tf.Coordinates)
+	}
+
+	// directions.npz is what run --directions reads: the components.
+	params, err := landscape.ModelParams(ckpts[7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y, err := normalize.Load(res.Directions, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps := ref["components"]
+	p := comps.Shape[1]
+	var worst float64
+	for k, d := range []*normalize.Direction{x, y} {
+		var flat []float64
+		for _, n := range d.Names {
+			flat = append(flat, d.Values[n]...)
+		}
+		if len(flat) != p {
+			t.Fatalf("direction %d holds %d values (%v), the reference %d", k, len(flat), d.Names, p)
+		}
+		for j, v := range flat {
+			worst = math.Max(worst, math.Abs(v-comps.Data[k*p+j]))
+		}
+	}
+	if worst > 1e-7 {
+		t.Errorf("directions differ from the components by up to %g", worst)
+	}
+}
+
+func TestTrajectoryBadInputs(t *testing.T) {
+	ckpts := checkpoints()
+	for _, c := range []struct {
+		name  string
+		ckpts []string
+		want  []string
+	}{
+		{"one", ckpts[:1], []string{"1 checkpoint(s)", "ckpt_0.onnx", "at least three"}},
+		{"identical", []string{ckpts[3], ckpts[3], ckpts[3]}, []string{"same weights", "ckpt_3.onnx"}},
+		{"other tensors", []string{ckpts[0], digits + "/resnet_skip.onnx", ckpts[7]}, []string{"resnet_skip.onnx", "ckpt_7.onnx", `"fc1.weight"`, `"conv1.weight"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "traj")
+			_, err := pipeline.Trajectory(context.Background(), pipeline.TrajectoryConfig{Final: ckpts[7], Data: digitsData, Checkpoints: c.ckpts, Out: out, NoSurface: true})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if _, serr := os.Stat(out); serr == nil {
+				t.Errorf("a refused trajectory wrote %s", out)
+			}
+		})
+	}
+}
+
+// TestTrajectorySurface: the surface covers the path, its centre is the
+// final model, the pictures and the report show the path, the same call
+// resumes, and other checkpoints are refused without Force.
+func TestTrajectorySurface(t *testing.T) {
+	if _, err := engine.Init(""); err != nil {
+		t.Skipf("ONNX Runtime is not installed (scripts/install-onnxruntime.sh): %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "traj")
+	ckpts := checkpoints()
+	cfg := pipeline.TrajectoryConfig{Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: out, Points: 5}
+	cfg.Dataset.Samples = 200
+	res, err := pipeline.Trajectory(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sweep.ReadSurface(filepath.Join(out, sweep.SurfaceName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.Grid
+	for i, c := range res.Trajectory.Coordinates {
+		if c[0] <= g.X.Min || c[0] >= g.X.Max || c[1] <= g.Y.Min || c[1] >= g.Y.Max {
+			t.Errorf("checkpoint %d at %v lies outside the grid %v", i, c, g)
+		}
+	}
+	sum := pipeline.Summarize(s)
+	if sum.CentreIndex < 0 {
+		t.Fatalf("the grid %v has no point at the final model (0, 0)", g)
+	}
+	l, err := landscape.Open(landscape.Config{Model: ckpts[7], Data: digitsData, Dataset: cfg.Dataset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := l.At(context.Background(), 0, 0)
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.CentreLoss != at.Loss {
+		t.Errorf("centre loss %v, the final model's %v", sum.CentreLoss, at.Loss)
+	}
+	for _, f := range []string{"contour.png", "filled_contour.png", "report.html"} {
+		if !slices.Contains(res.Files, filepath.Join(out, f)) {
+			t.Errorf("%s not drawn: %v", f, res.Files)
+		}
+	}
+	for _, f := range []string{pipeline.TrajectoryName, pipeline.DirectionsName} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	for _, w := range []string{"Training path of 8 checkpoints", "ckpt_3.onnx"} {
+		if !strings.Contains(string(page), w) {
+			t.Errorf("the report does not say %q", w)
+		}
+	}
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Errorf("the same trajectory again (a resume): %v", err)
+	}
+	other := cfg
+	other.Checkpoints = []string{ckpts[0], ckpts[2], ckpts[4], ckpts[7]}
+	if _, err := pipeline.Trajectory(context.Background(), other); err == nil || !strings.Contains(err.Error(), "another plane") {
+		t.Errorf("other checkpoints into the same folder: %v, want a refusal", err)
+	}
+	other.Force = true
+	if _, err := pipeline.Trajectory(context.Background(), other); err != nil {
+		t.Errorf("with Force: %v", err)
+	}
+}
+
+// TestTrajectoryKeepsSurface: without Force, a folder holding a surface is
+// refused for the path of other checkpoints, even without a surface; with
+// Force and NoSurface the old surface goes. No ONNX Runtime needed.
+func TestTrajectoryKeepsSurface(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "traj")
+	ckpts := checkpoints()
+	cfg := pipeline.TrajectoryConfig{Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: out, NoSurface: true}
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	g := sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 3}, Y: sweep.Axis{Min: -1, Max: 1, N: 3}}
+	st, err := sweep.Open(out, sweep.Manifest{Identity: map[string]any{"seed": 0}, Grid: g, Channels: []string{"loss", "acc"}}, sweep.Shard{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Errorf("the same checkpoints again: %v", err)
+	}
+	cfg.Checkpoints = ckpts[2:]
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "another plane") {
+		t.Errorf("other checkpoints: %v, want a refusal", err)
+	}
+	cfg.Force = true
+	if _, err := pipeline.Trajectory(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, sweep.ManifestName)); err == nil {
+		t.Error("Force with NoSurface left the old surface's manifest")
+	}
+}
