@@ -52,7 +52,7 @@ func sessionOptions(m *onnx.Model, opts Options, threads int) (*ort.SessionOptio
 			cuda.Destroy()
 		}
 		if err != nil {
-			return fail(fmt.Errorf("engine: --device cuda: this ONNX Runtime library has no usable CUDA execution provider (%v); install the GPU build of ONNX Runtime %s (onnxruntime-gpu, with CUDA 12 and cuDNN 9) and pass its libonnxruntime.so with --onnxruntime", err, RuntimeVersion))
+			return fail(cudaError(err, loadedPath()))
 		}
 	default:
 		return fail(fmt.Errorf("engine: unknown device %q (want cpu or cuda)", opts.Device))
