@@ -45,7 +45,15 @@ func sessionOptions(m *onnx.Model, opts Options, threads int) (*ort.SessionOptio
 	case "cuda":
 		cuda, err := ort.NewCUDAProviderOptions()
 		if err == nil {
-			err = cuda.Update(map[string]string{"device_id": fmt.Sprint(opts.DeviceID)})
+			err = cuda.Update(map[string]string{
+				"device_id": fmt.Sprint(opts.DeviceID),
+				// Full float32 products, as on the CPU: TF32 keeps 10
+				// mantissa bits and would blur a landscape's fine detail.
+				"use_tf32": "0",
+				// Every point makes fresh sessions: an exhaustive search of
+				// convolution algorithms would be paid at each point.
+				"cudnn_conv_algo_search": "HEURISTIC",
+			})
 			if err == nil {
 				err = so.AppendExecutionProviderCUDA(cuda)
 			}
