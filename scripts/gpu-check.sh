@@ -16,6 +16,8 @@
 # --tol T, --onnxruntime LIB (default: $LSWEEP_ONNXRUNTIME, then for cuda
 # the folder of install-onnxruntime.sh --cuda), --work DIR (kept; default a
 # temporary folder, removed on success).
+# With --device cuda and CUDA 13 not in the loader's cache, the CUDA and
+# cuDNN wheels of python3 (site-packages/nvidia) are put on LD_LIBRARY_PATH.
 # Needs Go, or LSWEEP_BIN naming a folder with lsweep and gpucheck built
 # from this tree (go build -o DIR ./cmd/lsweep ./internal/cmd/gpucheck).
 set -euo pipefail
@@ -44,6 +46,16 @@ if [ -z "$lib" ] && [ "$device" = cuda ]; then
   if [ ! -f "$lib" ]; then
     echo "gpu-check: no CUDA build of ONNX Runtime at $lib: run scripts/install-onnxruntime.sh --cuda, or pass --onnxruntime" >&2
     exit 1
+  fi
+fi
+# CUDA and cuDNN may come as Python wheels (nvidia-cublas, nvidia-cudnn-cu13,
+# ...) rather than in the loader's cache: put their folders on the path.
+if [ "$device" = cuda ] && ! { ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.13'; } && command -v python3 >/dev/null; then
+  nv=$(python3 -c 'import nvidia; print(list(nvidia.__path__)[0])' 2>/dev/null || true)
+  if [ -n "$nv" ]; then
+    dirs=$(find "$nv" -name 'lib*.so*' -printf '%h\n' | sort -u | paste -sd:)
+    [ -n "$dirs" ] && export LD_LIBRARY_PATH=$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    echo "CUDA libraries from $nv"
   fi
 fi
 keep=true
