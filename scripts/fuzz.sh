@@ -7,6 +7,9 @@
 #              on a shared machine, with nice -n 19
 #   target     names such as FuzzParseModel; default: all of them
 # e.g. nice -n 19 scripts/fuzz.sh -p 1 10m FuzzReadNPY
+# Each new corpus entry is minimised in at most 500 runs (FUZZ_MINIMIZE, as
+# go test's -fuzzminimizetime): the default 60 s per entry took most of a
+# 10-minute run on a busy machine, and ended with the worker killed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 par=()
@@ -32,5 +35,5 @@ for target in "${all[@]}"; do
     continue
   fi
   echo "== $name ($pkg, $t)"
-  go test -run '^$' -fuzz "^$name\$" -fuzztime "$t" "${par[@]}" "$pkg"
+  go test -run '^$' -fuzz "^$name\$" -fuzztime "$t" -fuzzminimizetime "${FUZZ_MINIMIZE:-500x}" "${par[@]}" "$pkg"
 done
