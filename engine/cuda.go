@@ -96,11 +96,11 @@ func cudaError(err error, library string) error {
 	msg := strings.Join(strings.Fields(cleanORT(err).Error()), " ")
 	if m := loadFailure.FindStringSubmatch(msg); m != nil {
 		reason := strings.TrimPrefix(m[2], m[1]+": ")
-		needs := ""
+		needs := "CUDA and cuDNN"
 		if libs := cudaNeeds(m[1]); len(libs) > 0 {
-			needs = " (it links " + strings.Join(libs, ", ") + "; cuDNN 9 too: put them on LD_LIBRARY_PATH)"
+			needs = "CUDA's " + strings.Join(libs, ", ") + " and cuDNN 9"
 		}
-		return fmt.Errorf("%w: cannot load %s: %s%s", ErrNoCUDA, filepath.Base(m[1]), reason, needs)
+		return fmt.Errorf("%w: cannot load %s: %s; it needs %s on LD_LIBRARY_PATH (or pass another CUDA build of ONNX Runtime with --onnxruntime)", ErrNoCUDA, filepath.Base(m[1]), reason, needs)
 	}
 	// "CUDA failure 100: no CUDA-capable device is detected ; GPU=-1 ;
 	// hostname=... ; file=... ; line=... ; expr=cudaSetDevice(...);"

@@ -38,7 +38,7 @@ func TestCUDAError(t *testing.T) {
 	for _, c := range []struct{ raw, want string }{
 		{
 			"/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory",
-			"engine: --device cuda: cannot load libonnxruntime_providers_cuda.so: libcublasLt.so.13: cannot open shared object file: No such file or directory",
+			"engine: --device cuda: cannot load libonnxruntime_providers_cuda.so: libcublasLt.so.13: cannot open shared object file: No such file or directory; it needs CUDA and cuDNN on LD_LIBRARY_PATH (or pass another CUDA build of ONNX Runtime with --onnxruntime)",
 		},
 		{
 			"Error creating C session: /onnxruntime_src/onnxruntime/core/providers/cuda/cuda_call.cc:129 std::conditional_t<THRW, void, onnxruntime::common::Status> onnxruntime::CudaCall(ERRTYPE, const char*, const char*, SUCCTYPE, const char*, const char*, int) [with ERRTYPE = cudaError; bool THRW = true; SUCCTYPE = cudaError; std::conditional_t<THRW, void, onnxruntime::common::Status> = void] CUDA failure 100: no CUDA-capable device is detected ; GPU=-1 ; hostname=h ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_execution_provider.cc ; line=282 ; expr=cudaSetDevice(info_.device_id); \n\n",
