@@ -84,8 +84,14 @@ type Evaluator struct {
 // against the model's input and head, converts the inputs once into tensors
 // of the model's input type, and marshals the model once for patching.
 func New(m *onnx.Model, d *dataset.Dataset, opts Options) (*Evaluator, error) {
-	if _, err := Init(opts.Library); err != nil {
+	rt, err := Init(libraryFor(opts))
+	if err != nil {
 		return nil, err
+	}
+	if opts.Device == "cuda" {
+		if err := checkCUDAFiles(rt.Path); err != nil {
+			return nil, err
+		}
 	}
 	e := &Evaluator{data: d, dirty: make(map[string]bool)}
 	if err := e.prepare(m, opts); err != nil {
@@ -132,6 +138,11 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	}
 	if e.opts, err = sessionOptions(m, opts, max(1, threads/e.sessions)); err != nil {
 		return err
+	}
+	if opts.Device == "cuda" {
+		if err := probeCUDA(e.opts, loadedPath()); err != nil {
+			return err
+		}
 	}
 	// Differentiated models sum over the batch inside their kernels, where
 	// ONNX Runtime's intra-op threads would change the order of the sums:

@@ -118,6 +118,16 @@ func Init(library string) (*Runtime, error) {
 	return loaded, nil
 }
 
+// loadedPath returns the path of the loaded library ("" before Init).
+func loadedPath() string {
+	initMu.Lock()
+	defer initMu.Unlock()
+	if loaded == nil {
+		return ""
+	}
+	return loaded.Path
+}
+
 // loaderReason keeps the loader's own words from an onnxruntime_go error.
 func loaderReason(msg string) string {
 	if i := strings.LastIndex(msg, "\": "); i >= 0 {

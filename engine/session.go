@@ -45,14 +45,22 @@ func sessionOptions(m *onnx.Model, opts Options, threads int) (*ort.SessionOptio
 	case "cuda":
 		cuda, err := ort.NewCUDAProviderOptions()
 		if err == nil {
-			err = cuda.Update(map[string]string{"device_id": fmt.Sprint(opts.DeviceID)})
+			err = cuda.Update(map[string]string{
+				"device_id": fmt.Sprint(opts.DeviceID),
+				// Full float32 products, as on the CPU: TF32 keeps 10
+				// mantissa bits and would blur a landscape's fine detail.
+				"use_tf32": "0",
+				// Every point makes fresh sessions: an exhaustive search of
+				// convolution algorithms would be paid at each point.
+				"cudnn_conv_algo_search": "HEURISTIC",
+			})
 			if err == nil {
 				err = so.AppendExecutionProviderCUDA(cuda)
 			}
 			cuda.Destroy()
 		}
 		if err != nil {
-			return fail(fmt.Errorf("engine: --device cuda: this ONNX Runtime library has no usable CUDA execution provider (%v); install the GPU build of ONNX Runtime %s (onnxruntime-gpu, with CUDA 12 and cuDNN 9) and pass its libonnxruntime.so with --onnxruntime", err, RuntimeVersion))
+			return fail(cudaError(err, loadedPath()))
 		}
 	default:
 		return fail(fmt.Errorf("engine: unknown device %q (want cpu or cuda)", opts.Device))

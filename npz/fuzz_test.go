@@ -2,6 +2,8 @@ package npz_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -41,6 +43,51 @@ func FuzzReadNPY(f *testing.F) {
 		}
 		if !slices.Equal(a.Shape, c.Shape) || a.DType != c.DType || !sameFloats(a.Data, c.Data) {
 			t.Fatalf("read %v, written and read back %v", a, c)
+		}
+	})
+}
+
+// FuzzReadNPZ feeds arbitrary bytes as an .npz archive: ReadFile, Keys,
+// Info and Read must return errors or arrays, never panic, hang or inflate
+// beyond what the entries' sizes allow.
+func FuzzReadNPZ(f *testing.F) {
+	for _, p := range []string{"testdata/numpy.npz", "testdata/compressed.npz", "testdata/refused.npz"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	path := filepath.Join(f.TempDir(), "seed.npz")
+	if err := npz.WriteFile(path, []npz.Entry{{Name: "x/w", Array: &npz.Array{DType: "float32", Shape: []int{2, 2}, Data: seq(4, 1)}}}); err == nil {
+		if b, err := os.ReadFile(path); err == nil {
+			f.Add(b)
+		}
+	}
+	// One file per worker process, rewritten for each input: a folder per
+	// input would cost more than reading it.
+	p := filepath.Join(f.TempDir(), "fuzz.npz")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := npz.ReadFile(p)
+		if err == nil {
+			for k, a := range m {
+				if a.Len() != len(a.Data) {
+					t.Fatalf("%s: shape %v with %d values", k, a.Shape, len(a.Data))
+				}
+			}
+		}
+		z, err := npz.Open(p)
+		if err != nil {
+			return
+		}
+		defer z.Close()
+		for _, k := range z.Keys() {
+			shape, _, ierr := z.Info(k)
+			a, rerr := z.Read(k)
+			if rerr == nil && (ierr != nil || !slices.Equal(shape, a.Shape)) {
+				t.Fatalf("%s: Info gives %v, %v; Read gives %v", k, shape, ierr, a.Shape)
+			}
 		}
 	})
 }

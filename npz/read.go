@@ -64,7 +64,7 @@ func readNPY(r io.Reader, avail int64) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readArray(r, h, need)
+	return readArray(r, h, need, avail >= 0)
 }
 
 // readHeader reads the preamble and header of a .npy stream of avail bytes
@@ -126,12 +126,19 @@ func readHeader(r io.Reader, avail int64) (*header, int64, error) {
 	return h, need, nil
 }
 
-// readArray reads the need bytes of data of the array h declares.
-func readArray(r io.Reader, h *header, need int64) (*Array, error) {
+// readArray reads the need bytes of data of the array h declares. known
+// says need was checked against the stream's size; if not, the first
+// allocation is one read's worth, so that a short stream declaring a huge
+// array costs no more than about twice what it holds.
+func readArray(r io.Reader, h *header, need int64, known bool) (*Array, error) {
 	count := int(need) / h.dt.size
 	a := &Array{Shape: h.shape, DType: h.dt.name}
+	firstBytes := readChunk
+	if known {
+		firstBytes = allocChunk * 8
+	}
 	if h.fortran && !isVector(h.shape) {
-		raw, err := readN(r, int(need))
+		raw, err := readN(r, int(need), firstBytes)
 		if err != nil {
 			return nil, truncated(err, fmt.Sprintf("reading %d bytes of data", need))
 		}
@@ -143,7 +150,7 @@ func readArray(r io.Reader, h *header, need int64) (*Array, error) {
 		return a, nil
 	}
 	var err error
-	if a.Data, err = readData(r, count, h); err != nil {
+	if a.Data, err = readData(r, count, h, firstBytes/8); err != nil {
 		return nil, truncated(err, fmt.Sprintf("reading %d bytes of data", need))
 	}
 	return a, nil
@@ -164,14 +171,14 @@ func isVector(shape []int) bool {
 // Sizes of the chunks in which data are read and allocated.
 const (
 	readChunk  = 256 << 10 // bytes read and converted at a time
-	allocChunk = 8 << 20   // float64 values allocated before any data arrive
+	allocChunk = 8 << 20   // float64 values allocated before any data arrive, when the size is known
 )
 
 // readData reads and converts count elements stored in C order, allocating
-// as they arrive.
-func readData(r io.Reader, count int, h *header) ([]float64, error) {
+// at first room for first values and more as they arrive.
+func readData(r io.Reader, count int, h *header, first int) ([]float64, error) {
 	sz := h.dt.size
-	data := make([]float64, 0, min(count, allocChunk))
+	data := make([]float64, 0, min(count, first))
 	buf := make([]byte, min(count, readChunk/sz)*sz)
 	for len(data) < count {
 		n := min(count-len(data), len(buf)/sz)
@@ -193,12 +200,11 @@ func readData(r io.Reader, count int, h *header) ([]float64, error) {
 	return data, nil
 }
 
-// readN reads exactly n bytes from r. It allocates as data arrive rather
-// than all at once, so a stream that lies about its length costs no more
-// memory than it holds.
-func readN(r io.Reader, n int) ([]byte, error) {
-	const chunk = 64 << 20
-	buf := make([]byte, 0, min(n, chunk))
+// readN reads exactly n bytes from r. It allocates first bytes, then more
+// as data arrive rather than all at once, so a stream that lies about its
+// length costs no more memory than it holds.
+func readN(r io.Reader, n, first int) ([]byte, error) {
+	buf := make([]byte, 0, min(n, first))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
 			nb := make([]byte, len(buf), min(n, 2*cap(buf)))
