@@ -71,15 +71,18 @@ var ErrSelfCheck = errors.New("landscape: Hessian self-check failed")
 // MaxPool, ...) the differences cross some of them and measure a smoothed
 // curvature, so a disagreement there is reported, not an error.
 type Check struct {
-	Step                   float64 // e
-	Loss                   float64 // L(w)
-	Slope, SlopeFD         float64 // g.v: exact, by differences
-	Curvature, CurvatureFD float64 // v.Hv: exact, by differences
-	Kinks                  []string
-	SlopeOK, CurvatureOK   bool
+	Step        float64  `json:"step"`         // e
+	Loss        float64  `json:"loss"`         // L(w)
+	Slope       float64  `json:"slope"`        // g.v, exact
+	SlopeFD     float64  `json:"slope_fd"`     // g.v by differences of losses
+	Curvature   float64  `json:"curvature"`    // v.Hv, exact
+	CurvatureFD float64  `json:"curvature_fd"` // v.Hv by differences of losses
+	Kinks       []string `json:"kinks,omitempty"`
+	SlopeOK     bool     `json:"slope_ok"`
+	CurvatureOK bool     `json:"curvature_ok"`
 	// CurvatureBelowNoise says that |v.Hv| is too small to be measured by
 	// differences of float32 losses: CurvatureOK is then true unchecked.
-	CurvatureBelowNoise bool
+	CurvatureBelowNoise bool `json:"curvature_below_noise"`
 }
 
 // OK reports whether both quantities agree.

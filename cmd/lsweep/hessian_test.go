@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/lsweep/lsweep/npz"
@@ -24,9 +25,20 @@ func TestHessianAt(t *testing.T) {
 		Ratio *float64 `json:"ratio"`
 		HVPs  int      `json:"hvps"`
 		Secs  float64  `json:"seconds"`
+		Check *struct {
+			Slope   float64  `json:"slope"`
+			SlopeFD float64  `json:"slope_fd"`
+			SlopeOK bool     `json:"slope_ok"`
+			Kinks   []string `json:"kinks"`
+		} `json:"check"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatal(err)
+	}
+	// The self-check in snake case like the other fields; on this ReLU MLP
+	// the slope agrees with the differences and Relu is named as a kink.
+	if c := got.Check; c == nil || !c.SlopeOK || c.Slope == 0 || math.Abs(c.Slope-c.SlopeFD) > 1e-2*math.Abs(c.Slope) || !slices.Contains(c.Kinks, "Relu") {
+		t.Errorf("check %+v in %s", got.Check, r.stdout)
 	}
 	ref, err := npz.ReadFile("../../fixtures/testdata/digits/mlp_logsoftmax.hess.npz")
 	if err != nil {
