@@ -69,9 +69,12 @@ type Settings struct {
 	Radius, Rise          float64
 	Seed                  uint64
 	Norm, Ignore, DirType string
-	Noise                 float64
-	Thresholds            map[string]float64
-	Hessian               bool
+	// Include names the tensors moved beyond the weights ("embeddings"),
+	// empty when none: a comparison with them is not one without them.
+	Include    []string
+	Noise      float64
+	Thresholds map[string]float64
+	Hessian    bool
 }
 
 // Metric returns the named metric's result, and false if the report has
@@ -138,6 +141,7 @@ type (
 		Norm       string              `json:"norm"`
 		Ignore     string              `json:"ignore"`
 		DirType    string              `json:"dir_type"`
+		Include    []string            `json:"include"`
 		Noise      *float64            `json:"noise"`
 		Thresholds map[string]*float64 `json:"thresholds"`
 		Hessian    bool                `json:"hessian"`
@@ -217,7 +221,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Settings: jsonSettings{
 			Directions: r.Settings.Directions, Points: r.Settings.Points, Radius: num(r.Settings.Radius),
 			Rise: num(r.Settings.Rise), Seed: r.Settings.Seed, Norm: r.Settings.Norm, Ignore: r.Settings.Ignore,
-			DirType: r.Settings.DirType, Noise: num(r.Settings.Noise), Thresholds: map[string]*float64{},
+			DirType: r.Settings.DirType, Include: append([]string{}, r.Settings.Include...), Noise: num(r.Settings.Noise), Thresholds: map[string]*float64{},
 			Hessian: r.Settings.Hessian,
 		},
 		Metrics: []jsonMetric{},
@@ -348,6 +352,9 @@ func (r *Report) describe() string {
 	arch := "same architecture"
 	if !r.SameArchitecture {
 		arch = "different architectures, compared by their metrics"
+	}
+	if len(s.Include) > 0 {
+		norm += " (" + strings.Join(s.Include, ", ") + " included)"
 	}
 	return fmt.Sprintf("%d %s random directions (seed %d), %d points on [-%s, %s], %d samples; rise radius at +%s loss; noise band %s× the spread across directions of the paired differences; %s.",
 		s.Directions, norm, s.Seed, s.Points, g(s.Radius), g(s.Radius), r.Data.Samples, g(s.Rise), g(s.Noise), arch)

@@ -113,6 +113,24 @@ func TestReportJSON(t *testing.T) {
 	if centre := metrics[0].(map[string]any); centre["threshold_pct"] != nil {
 		t.Errorf("centre_loss threshold %v, want null (not checked)", centre["threshold_pct"])
 	}
+	// include is a list, empty (not null) when only the weights move, and
+	// names what moved beyond them.
+	if inc, ok := got["settings"].(map[string]any)["include"].([]any); !ok || len(inc) != 0 {
+		t.Errorf("settings include %v, want []", got["settings"].(map[string]any)["include"])
+	}
+	r.Settings.Include = []string{"embeddings"}
+	var buf2 bytes.Buffer
+	if err := r.WriteJSON(&buf2); err != nil {
+		t.Fatal(err)
+	}
+	var got2 struct {
+		Settings struct {
+			Include []string `json:"include"`
+		} `json:"settings"`
+	}
+	if err := json.Unmarshal(buf2.Bytes(), &got2); err != nil || len(got2.Settings.Include) != 1 || got2.Settings.Include[0] != "embeddings" {
+		t.Errorf("include %v (%v), want [embeddings]", got2.Settings.Include, err)
+	}
 	slices := got["slices"].(map[string]any)
 	if len(slices["x"].([]any)) != 11 || len(slices["base"].(map[string]any)["loss"].([]any)) != 4 {
 		t.Errorf("slices: %v", slices)

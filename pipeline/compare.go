@@ -377,6 +377,9 @@ func newReport(b, c *side, data string, o flatness.Options) *flatness.Report {
 			Noise: o.Noise, Thresholds: o.Thresholds, Hessian: o.Hessian,
 		},
 	}
+	if o.Normalize.Embeddings {
+		r.Settings.Include = []string{"embeddings"}
+	}
 	if h, ok := b.land.Identity()["data_sha256"].(string); ok {
 		r.Data.SHA256 = h
 	}

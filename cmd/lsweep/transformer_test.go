@@ -86,3 +86,31 @@ func TestIncludeEmbeddings(t *testing.T) {
 		t.Errorf("--include biases: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+// TestCompareRecordsInclude: a comparison that moved the embedding tables
+// says so in its JSON settings, and one that did not says none.
+func TestCompareRecordsInclude(t *testing.T) {
+	requireRuntime(t)
+	model, data := filepath.Join(seqDir, "encoder.onnx"), filepath.Join(seqDir, "encoder_data.npz")
+	for _, include := range []bool{false, true} {
+		args := []string{"compare", model, model, data, "--json", "--directions", "2", "--points", "5"}
+		if include {
+			args = append(args, "--include", "embeddings")
+		}
+		r := run(t, args...)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		var got struct {
+			Settings struct {
+				Include []string `json:"include"`
+			} `json:"settings"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+		if want := include; slices.Contains(got.Settings.Include, "embeddings") != want || len(got.Settings.Include) > 1 {
+			t.Errorf("--include embeddings %v: settings include %v", include, got.Settings.Include)
+		}
+	}
+}
