@@ -21,6 +21,7 @@ func TestSequenceExtremes(t *testing.T) {
 	const dir = "../fixtures/testdata/sequence"
 	for _, c := range []struct{ model, data, ref string }{
 		{"encoder.onnx", "encoder_data.npz", "encoder.ref.npz"},
+		{"encoder_external.onnx", "encoder_data.npz", "encoder.ref.npz"},
 		{"causal_lm.onnx", "lm_data.npz", "lm.ref.npz"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
