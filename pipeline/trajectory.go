@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"github.com/lsweep/lsweep/render"
 	"github.com/lsweep/lsweep/sweep"
 	"github.com/lsweep/lsweep/trajectory"
+	"gonum.org/v1/plot/vg"
 )
 
 // TrajectoryName is the file of an output folder holding a trajectory.
@@ -131,6 +133,12 @@ func Trajectory(ctx context.Context, cfg TrajectoryConfig) (*TrajectoryResult, e
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
 	if cfg.NoSurface {
+		if !cfg.NoPlot {
+			plot := cmp.Or(cfg.Plot, NewPlotOptions())
+			if res.Files, err = drawPath(cfg.Out, tf, plot); err != nil {
+				return res, err
+			}
+		}
 		return res, nil
 	}
 	grid := cfg.Grid
@@ -351,6 +359,36 @@ func ReadTrajectory(out string) (*TrajectoryFile, error) {
 		return nil, fmt.Errorf("pipeline: %s: %d coordinates for %d checkpoints", filepath.Join(out, TrajectoryName), len(t.Coordinates), len(t.Checkpoints))
 	}
 	return &t, nil
+}
+
+// PathName is the base name of the picture of a trajectory drawn without its
+// surface (NoSurface), one file per picture format.
+const PathName = "path"
+
+// drawPath draws the path alone into out, in each of the plot options'
+// formats, and returns the files written.
+func drawPath(out string, t *TrajectoryFile, o *PlotOptions) ([]string, error) {
+	if err := checkFormats(o.Formats); err != nil {
+		return nil, err
+	}
+	n := len(t.Coordinates)
+	xs, ys := make([]float64, n), make([]float64, n)
+	for i, c := range t.Coordinates {
+		xs[i], ys[i] = c[0], c[1]
+	}
+	pic := render.NewPathPicture(xs, ys)
+	pic.Path = trajectoryPath(t)
+	pic.Title = filepath.Base(t.Final) + " — training path"
+	pic.XLabel, pic.YLabel = pcLabel(1, t.ExplainedVarianceRatio[0]), pcLabel(2, t.ExplainedVarianceRatio[1])
+	var files []string
+	for _, f := range o.Formats {
+		path := filepath.Join(out, PathName+"."+strings.ToLower(f))
+		if err := render.Save(pic, path, 5*vg.Inch, 4.6*vg.Inch); err != nil {
+			return files, err
+		}
+		files = append(files, path)
+	}
+	return files, nil
 }
 
 // pcLabel labels an axis with its component and explained variance, as the

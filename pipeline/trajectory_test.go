@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -227,5 +228,49 @@ func TestTrajectoryKeepsSurface(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, sweep.ManifestName)); err == nil {
 		t.Error("Force with NoSurface left the old surface's manifest")
+	}
+}
+
+// TestTrajectoryPathPicture: without a surface the path is drawn alone, in
+// every picture format asked for, and not at all with NoPlot. No ONNX
+// Runtime needed.
+func TestTrajectoryPathPicture(t *testing.T) {
+	ckpts := checkpoints()
+	out := filepath.Join(t.TempDir(), "traj")
+	plot := pipeline.NewPlotOptions()
+	plot.Formats = []string{"png", "svg"}
+	res, err := pipeline.Trajectory(context.Background(), pipeline.TrajectoryConfig{
+		Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: out, NoSurface: true, Plot: plot,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(out, "path.png"), filepath.Join(out, "path.svg")}
+	if !slices.Equal(res.Files, want) {
+		t.Fatalf("files %v, want %v", res.Files, want)
+	}
+	f, err := os.Open(want[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil || cfg.Width < 500 || cfg.Height < 400 {
+		t.Errorf("path.png: %v, %dx%d", err, cfg.Width, cfg.Height)
+	}
+	svg, err := os.ReadFile(want[1])
+	if err != nil || !strings.Contains(string(svg), "ckpt_0") || !strings.Contains(string(svg), "PCA component") {
+		t.Errorf("path.svg lacks the labels (%v)", err)
+	}
+
+	quiet := filepath.Join(t.TempDir(), "quiet")
+	res, err = pipeline.Trajectory(context.Background(), pipeline.TrajectoryConfig{
+		Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: quiet, NoSurface: true, NoPlot: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(quiet, "path.png")); len(res.Files) != 0 || err == nil {
+		t.Errorf("NoPlot drew %v", res.Files)
 	}
 }

@@ -46,7 +46,8 @@ The output folder (--out, default FINAL's name with .trajectory) holds:
   directions.npz   the two components (lsweep run --directions reads them)
 and, unless --no-surface, the loss surface of FINAL on DATA over that plane
 (a grid covering the path with a margin, or --x and --y), as lsweep run
-writes it, drawn with the path on top. Checkpoints whose tensors differ from
+writes it, drawn with the path on top; with --no-surface, the path alone in
+path.png. Checkpoints whose tensors differ from
 FINAL's are refused with the tensors named.` + "\n" + exitStatusHelp,
 		Args: cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,7 +62,7 @@ FINAL's are refused with the tensors named.` + "\n" + exitStatusHelp,
 	f.IntVar(&opts.points, "points", pipeline.DefaultTrajectoryPoints, "about this many points on each automatic axis")
 	f.StringVar(&opts.out, "out", "", "output folder (default: FINAL's name with .trajectory)")
 	f.BoolVar(&opts.force, "force", false, "discard the surface in the output folder and start over")
-	f.BoolVar(&opts.noSurface, "no-surface", false, "write the path and the directions only")
+	f.BoolVar(&opts.noSurface, "no-surface", false, "write the path, its picture and the directions only")
 	f.BoolVar(&opts.noPlot, "no-plot", false, "do not draw the pictures and report.html")
 	f.BoolVar(&opts.quiet, "quiet", false, "print no progress")
 	f.BoolVar(&opts.json, "json", false, "print trajectory.json's content")
