@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/npz"
@@ -132,9 +132,7 @@ func TestTrajectoryBadInputs(t *testing.T) {
 // final model, the pictures and the report show the path, the same call
 // resumes, and other checkpoints are refused without Force.
 func TestTrajectorySurface(t *testing.T) {
-	if _, err := engine.Init(""); err != nil {
-		t.Skipf("ONNX Runtime is not installed (scripts/install-onnxruntime.sh): %v", err)
-	}
+	testenv.RequireRuntime(t)
 	out := filepath.Join(t.TempDir(), "traj")
 	ckpts := checkpoints()
 	cfg := pipeline.TrajectoryConfig{Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: out, Points: 5}

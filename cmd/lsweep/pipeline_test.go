@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lsweep/lsweep/engine"
 	"github.com/lsweep/lsweep/internal/fixtures"
+	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/pipeline"
 	"github.com/lsweep/lsweep/sweep"
@@ -21,9 +21,7 @@ import (
 // library in both). The command runs in this process, so that both
 // manifests record the same build.
 func TestCLIEqualsLibrary(t *testing.T) {
-	if _, err := engine.Init(""); err != nil {
-		t.Skipf("ONNX Runtime is not installed (scripts/install-onnxruntime.sh): %v", err)
-	}
+	testenv.RequireRuntime(t)
 	const (
 		digits = "../../fixtures/testdata/digits/"
 		data   = digits + "data.npz"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/pipeline"
 )
 
@@ -30,9 +30,7 @@ func trajCheckpoints() []string {
 // TestTrajectoryCLIEqualsLibrary: "lsweep trajectory" and
 // pipeline.Trajectory write the same files, byte for byte.
 func TestTrajectoryCLIEqualsLibrary(t *testing.T) {
-	if _, err := engine.Init(""); err != nil {
-		t.Skipf("ONNX Runtime is not installed (scripts/install-onnxruntime.sh): %v", err)
-	}
+	testenv.RequireRuntime(t)
 	dir := t.TempDir()
 	ckpts := trajCheckpoints()
 	cli, lib := filepath.Join(dir, "cli"), filepath.Join(dir, "lib")
