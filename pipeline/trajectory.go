@@ -371,13 +371,7 @@ func drawPath(out string, t *TrajectoryFile, o *PlotOptions) ([]string, error) {
 	if err := checkFormats(o.Formats); err != nil {
 		return nil, err
 	}
-	n := len(t.Coordinates)
-	xs, ys := make([]float64, n), make([]float64, n)
-	for i, c := range t.Coordinates {
-		xs[i], ys[i] = c[0], c[1]
-	}
-	pic := render.NewPathPicture(xs, ys)
-	pic.Path = trajectoryPath(t)
+	pic := render.NewPathPicture(trajectoryPath(t))
 	pic.Title = filepath.Base(t.Final) + " — training path"
 	pic.XLabel, pic.YLabel = pcLabel(1, t.ExplainedVarianceRatio[0]), pcLabel(2, t.ExplainedVarianceRatio[1])
 	var files []string

@@ -16,14 +16,14 @@ type PathPicture struct {
 	// Frame holds the title and axis labels (the explained variance).
 	Frame
 
-	// Path is the path to draw; NewPathPicture makes it with NewPath.
+	// Path is the path to draw.
 	Path *Path
 }
 
-// NewPathPicture returns the picture of the path through (x[i], y[i]), in
-// a square frame like the contour plots'.
-func NewPathPicture(x, y []float64) *PathPicture {
-	return &PathPicture{Frame: Frame{Aspect: 1, FontSize: vg.Points(10)}, Path: NewPath(x, y)}
+// NewPathPicture returns the picture of p (see NewPath), in a square frame
+// like the contour plots'.
+func NewPathPicture(p *Path) *PathPicture {
+	return &PathPicture{Frame: Frame{Aspect: 1, FontSize: vg.Points(10)}, Path: p}
 }
 
 // pathMargin is the share of the path's extent left free on each side, so

@@ -385,8 +385,8 @@ func TestNoData(t *testing.T) {
 		"surface log":    logSurface,
 		"curves":         render.NewCurves(render.Curve{X: []float64{0, 1}, Loss: []float64{math.NaN(), math.NaN()}}),
 		"no curves":      render.NewCurves(),
-		"empty path":     render.NewPathPicture(nil, nil),
-		"NaN path":       render.NewPathPicture([]float64{0, math.NaN()}, []float64{0, 1}),
+		"empty path":     render.NewPathPicture(render.NewPath(nil, nil)),
+		"NaN path":       render.NewPathPicture(render.NewPath([]float64{0, math.NaN()}, []float64{0, 1})),
 	}
 	dir := t.TempDir()
 	for name, d := range cases {
