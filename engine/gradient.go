@@ -283,7 +283,7 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 		n += b.hi - b.lo
 	}
 	if e.head == loss.Tokens {
-		n = e.labelledTokens(data)
+		n = e.seq.Labelled(data.Y, e.steps)
 		if n == 0 {
 			return diffResult{}, fmt.Errorf("engine: %s: entry %q has no labelled token (every label is the ignore index %d)", data.Path, data.YKey, e.seq.IgnoreIndex)
 		}
@@ -629,20 +629,6 @@ func (e *Evaluator) labelTensor(d *dataset.Dataset, lo, hi, rows int) (ort.Value
 		v = append(v, d.Y[i*e.cols:(i+1)*e.cols]...)
 	}
 	return floatTensor(lt, []int64{int64(rows), int64(e.cols)}, v)
-}
-
-// labelledTokens counts the tokens of d that the tokens head scores.
-func (e *Evaluator) labelledTokens(d *dataset.Dataset) int {
-	n := 0
-	for i, y := range d.Y {
-		if e.seq.Shift && i%e.steps == 0 {
-			continue // the first label is predicted by no position
-		}
-		if int64(y) != e.seq.IgnoreIndex {
-			n++
-		}
-	}
-	return n
 }
 
 // floatTensor returns values as a tensor of float type dt (float, double or

@@ -42,6 +42,25 @@ type Sequence struct {
 // DefaultSequence is the Tokens head's configuration when none is given.
 var DefaultSequence = Sequence{IgnoreIndex: DefaultIgnoreIndex}
 
+// Ignored reports whether label is the ignore index, scored nowhere.
+func (s Sequence) Ignored(label float64) bool {
+	return label == math.Trunc(label) && int64(label) == s.IgnoreIndex
+}
+
+// Labelled counts the tokens of labels, sequences of steps tokens each,
+// that the Tokens head scores: all but the ignored ones and, with Shift,
+// the first of each sequence, which no position predicts.
+func (s Sequence) Labelled(labels []float64, steps int) int {
+	n := 0
+	for i, y := range labels {
+		if s.Shift && i%steps == 0 || s.Ignored(y) {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
 // Or returns *s, or DefaultSequence if s is nil.
 func (s *Sequence) Or() Sequence {
 	if s == nil {
@@ -256,7 +275,7 @@ func addTokens[T float32 | float64](s *Sum, out []T, labels []float64, rows int)
 				break
 			}
 			label := labels[r*s.steps+lt]
-			if int64(label) == s.seq.IgnoreIndex && label == math.Trunc(label) {
+			if s.seq.Ignored(label) {
 				continue
 			}
 			if label != math.Trunc(label) || label < 0 || label >= float64(s.vocab) {
