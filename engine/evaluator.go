@@ -69,8 +69,8 @@ type Evaluator struct {
 	batch       int
 	sessions    int
 	patcher     *onnx.Patcher
-	base        map[string][]float64 // untouched values of every settable tensor
-	dirty       map[string]bool      // tensors whose bytes differ from base
+	base        map[string]baseValues // untouched values of every settable tensor
+	dirty       map[string]bool       // tensors whose bytes differ from base
 	opts        *ort.SessionOptions
 	diffOpts    *ort.SessionOptions // for gradient and HVP models: one thread
 	diffWorkers int                 // sessions that share a gradient's batches
@@ -164,13 +164,15 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	// variants that move them too.
 	e.params = e.model.Params()
 	var names []string
-	e.base = make(map[string][]float64)
+	e.base = make(map[string]baseValues)
 	for _, p := range e.params {
 		if p.DType.IsFloat() && p.Size() > 0 {
 			names = append(names, p.Name)
-			if e.base[p.Name], err = e.model.Value(p.Name); err != nil {
+			v, err := e.model.Value(p.Name)
+			if err != nil {
 				return err
 			}
+			e.base[p.Name] = newBaseValues(v, p.DType)
 		}
 	}
 	if e.patcher, err = e.model.NewPatcher(names); err != nil {
@@ -242,9 +244,34 @@ func (e *Evaluator) checkTargets() error {
 // Evaluate can set those of a float type.
 func (e *Evaluator) Params() []onnx.Param { return e.params }
 
-// Base returns the untouched values of a settable tensor. The slice must not
-// be changed.
-func (e *Evaluator) Base(name string) []float64 { return e.base[name] }
+// Base returns the untouched values of a settable tensor, in a slice of its
+// own; nil for a name that is not one.
+func (e *Evaluator) Base(name string) []float64 {
+	b, ok := e.base[name]
+	if !ok {
+		return nil
+	}
+	return b.float64s()
+}
+
+// Base32 returns the untouched values of a settable tensor in float32,
+// exact for float32, float16 and bfloat16 tensors and rounded for double
+// ones; nil for a name that is not one. The slice may be the Evaluator's
+// own: it must not be changed.
+func (e *Evaluator) Base32(name string) []float32 {
+	b, ok := e.base[name]
+	if !ok {
+		return nil
+	}
+	if b.f32 != nil {
+		return b.f32
+	}
+	out := make([]float32, len(b.f64))
+	for i, x := range b.f64 {
+		out[i] = float32(x)
+	}
+	return out
+}
 
 // Head returns the loss head in use.
 func (e *Evaluator) Head() loss.Head { return e.head }
@@ -270,7 +297,10 @@ func (e *Evaluator) Notes() []string { return e.notes }
 // untouched value. A nil map evaluates the untouched model. It stops between
 // batches when ctx is cancelled and returns ctx.Err().
 func (e *Evaluator) Evaluate(ctx context.Context, values map[string][]float64) (Result, error) {
-	return e.evaluate(ctx, values, e.data, e.batches)
+	if err := e.set(values); err != nil {
+		return Result{}, err
+	}
+	return e.evaluate(ctx, e.data, e.batches)
 }
 
 // EvaluateSubset is Evaluate over the evenly spaced subset of samples
@@ -284,14 +314,18 @@ func (e *Evaluator) EvaluateSubset(ctx context.Context, values map[string][]floa
 	if err != nil {
 		return Result{}, err
 	}
-	return e.evaluate(ctx, values, sub.data, sub.batches)
+	if err := e.set(values); err != nil {
+		return Result{}, err
+	}
+	return e.evaluate(ctx, sub.data, sub.batches)
 }
 
-// evaluate is Evaluate over batches of data d.
-func (e *Evaluator) evaluate(ctx context.Context, values map[string][]float64, d *dataset.Dataset, batches []batch) (Result, error) {
+// evaluate is Evaluate over batches of data d, with the weights as they are
+// set.
+func (e *Evaluator) evaluate(ctx context.Context, d *dataset.Dataset, batches []batch) (Result, error) {
 	start := time.Now()
 	sums := make([]*loss.Sum, len(batches))
-	err := e.run(ctx, values, batches, func(i int, out []float64) error {
+	err := e.run(ctx, batches, func(i int, out []float64) error {
 		b := batches[i]
 		targets := d.Y[b.lo:b.hi]
 		if e.head == loss.MSE {
@@ -325,8 +359,11 @@ func (e *Evaluator) evaluate(ctx context.Context, values map[string][]float64, d
 // OutputWidth values per sample, with the tensors in values set as for
 // Evaluate.
 func (e *Evaluator) Predict(ctx context.Context, values map[string][]float64) ([]float64, error) {
+	if err := e.set(values); err != nil {
+		return nil, err
+	}
 	out := make([]float64, e.data.N()*e.cols)
-	err := e.run(ctx, values, e.batches, func(i int, batch []float64) error {
+	err := e.run(ctx, e.batches, func(i int, batch []float64) error {
 		copy(out[e.batches[i].lo*e.cols:], batch)
 		return nil
 	})
@@ -336,13 +373,8 @@ func (e *Evaluator) Predict(ctx context.Context, values map[string][]float64) ([
 // set patches the model bytes so that the tensors in values have those
 // values and every other tensor its untouched value.
 func (e *Evaluator) set(values map[string][]float64) error {
-	for name := range e.dirty {
-		if _, ok := values[name]; !ok {
-			if err := e.patcher.Set(name, e.base[name]); err != nil {
-				return err
-			}
-			delete(e.dirty, name)
-		}
+	if err := e.restore(func(name string) bool { _, ok := values[name]; return ok }); err != nil {
+		return err
 	}
 	for name, v := range values {
 		if _, ok := e.base[name]; !ok {
@@ -352,6 +384,22 @@ func (e *Evaluator) set(values map[string][]float64) error {
 			return err
 		}
 		e.dirty[name] = true
+	}
+	return nil
+}
+
+// restore patches every tensor that differs from its untouched value back
+// to it, except those keep names.
+func (e *Evaluator) restore(keep func(name string) bool) error {
+	for name := range e.dirty {
+		if keep(name) {
+			continue
+		}
+		b := e.base[name]
+		if err := e.patcher.SetFunc(name, b.fill); err != nil {
+			return err
+		}
+		delete(e.dirty, name)
 	}
 	return nil
 }

@@ -138,14 +138,14 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 	}
 	others := make(map[string][]float64)
 	for name, v := range values {
-		base, ok := e.base[name]
+		b, ok := e.base[name]
 		if !ok {
 			return diffResult{}, fmt.Errorf("engine: %s has no float tensor %q to set", e.model.Path, name)
 		}
-		if len(v) != len(base) {
-			return diffResult{}, fmt.Errorf("engine: tensor %q has %d elements, got %d values", name, len(base), len(v))
+		if len(v) != b.len() {
+			return diffResult{}, fmt.Errorf("engine: tensor %q has %d elements, got %d values", name, b.len(), len(v))
 		}
-		if !isWeight[name] && !slices.Equal(v, base) {
+		if !isWeight[name] && !slices.Equal(v, b.float64s()) {
 			others[name] = v
 		}
 	}
@@ -155,11 +155,13 @@ func (e *Evaluator) differentiate(ctx context.Context, hvp bool, values, dir map
 		}
 	}
 	for _, w := range gs.weights {
-		v, ok := values[w.Name]
-		if !ok {
-			v = e.base[w.Name]
+		var err error
+		if v, ok := values[w.Name]; ok {
+			err = dm.patcher.Set(w.Name, v)
+		} else {
+			err = dm.patcher.SetFunc(w.Name, e.base[w.Name].fill)
 		}
-		if err := dm.patcher.Set(w.Name, v); err != nil {
+		if err != nil {
 			return diffResult{}, err
 		}
 	}

@@ -93,18 +93,15 @@ func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error
 	return s, nil
 }
 
-// run sets the weights and runs every batch, handing each batch's outputs
-// (padding dropped) to fn, one call at a time, in any order.
+// run runs every batch with the weights as set (set, setMove), handing each
+// batch's outputs (padding dropped) to fn, one call at a time, in any order.
 //
 // Each point gets fresh sessions made from the patched model bytes: ONNX
 // Runtime then folds, pre-packs and lays out the weights as constants, which
 // feeding them as graph inputs prevents. The batches are shared out among
 // e.sessions sessions of few threads each, which keeps both cores busier
 // than one session's intra-op threads do (see the package doc).
-func (e *Evaluator) run(ctx context.Context, values map[string][]float64, batches []batch, fn func(i int, out []float64) error) error {
-	if err := e.set(values); err != nil {
-		return err
-	}
+func (e *Evaluator) run(ctx context.Context, batches []batch, fn func(i int, out []float64) error) error {
 	model := e.patcher.Bytes()
 	workers := min(e.sessions, len(batches))
 	ctx, cancel := context.WithCancel(ctx)

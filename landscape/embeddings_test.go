@@ -88,10 +88,10 @@ func TestTransformerDirections(t *testing.T) {
 	}
 }
 
-func sumSq(v []float64) float64 {
+func sumSq(v []float32) float64 {
 	s := 0.0
 	for _, x := range v {
-		s += x * x
+		s += float64(x) * float64(x)
 	}
 	return s
 }

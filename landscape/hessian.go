@@ -129,7 +129,7 @@ func (l *Landscape) selfCheck(ctx context.Context, h *exactHVP, samples int) (*C
 		for _, p := range h.weights {
 			base := h.values[p.Name]
 			if base == nil {
-				base = p.Values
+				base = l.ev.Base(p.Name)
 			}
 			x := make([]float64, len(base))
 			for j := range x {
@@ -150,7 +150,7 @@ func (l *Landscape) selfCheck(ctx context.Context, h *exactHVP, samples int) (*C
 	wnorm := 0.0
 	for _, p := range h.weights {
 		for _, x := range p.Values {
-			wnorm += x * x
+			wnorm += float64(x) * float64(x)
 		}
 	}
 	e := math.Sqrt(2e-3 * scale / max(math.Abs(c.Curvature), 1e-12))
@@ -182,11 +182,11 @@ func (l *Landscape) selfCheck(ctx context.Context, h *exactHVP, samples int) (*C
 // weightPoint returns the weights the Hessian is taken with respect to (the
 // params the directions draw for), the values of every tensor at th + a*X + b*Y, and the
 // weights there as one vector in the order of the weights.
-func (l *Landscape) weightPoint(a, b float64) (weights []normalize.Param, values map[string][]float64, x []float64) {
-	if l.Y == nil {
-		b = 0
+func (l *Landscape) weightPoint(a, b float64) (weights []normalize.Param, values map[string][]float64, x []float64, err error) {
+	point, err := l.ev.MoveValues(l.move(a, b))
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	point := normalize.Point(nil, l.params, l.X, l.Y, a, b)
 	n := 0
 	for _, p := range l.params {
 		if l.cfg.Normalize.Draws(p.Kind) {
@@ -199,14 +199,10 @@ func (l *Landscape) weightPoint(a, b float64) (weights []normalize.Param, values
 		if v, ok := point[p.Name]; ok {
 			x = append(x, v...)
 		} else {
-			x = append(x, p.Values...)
+			x = append(x, l.ev.Base(p.Name)...)
 		}
 	}
-	values = make(map[string][]float64, len(point))
-	for name, v := range point {
-		values[name] = v
-	}
-	return weights, values, x
+	return weights, point, x, nil
 }
 
 // HessianOperator returns the Hessian of the mean loss with respect to the
@@ -214,7 +210,10 @@ func (l *Landscape) weightPoint(a, b float64) (weights []normalize.Param, values
 // order of Params) at th + a*X + b*Y, as a hessian.Operator whose products
 // are computed as opts.HVP says, over opts.Samples samples.
 func (l *Landscape) HessianOperator(a, b float64, opts HessianOptions) (hessian.Operator, error) {
-	weights, values, x := l.weightPoint(a, b)
+	weights, values, x, err := l.weightPoint(a, b)
+	if err != nil {
+		return nil, err
+	}
 	switch opts.HVP {
 	case "", HVPExact:
 		return &exactHVP{l: l, weights: weights, values: values, samples: opts.Samples, n: len(x)}, nil

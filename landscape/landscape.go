@@ -53,11 +53,9 @@ type Landscape struct {
 	cfg    Config
 	ev     *engine.Evaluator
 	params []normalize.Param
-	// X and Y are the directions (Y is nil for a 1-D landscape), rounded to
-	// float32 so that a run that reloads them computes the same points.
+	// X and Y are the directions (Y is nil for a 1-D landscape).
 	X, Y   *normalize.Direction
 	hashes map[string]string
-	point  map[string][]float64
 	// The entries read: inputs (NAME=ENTRY, more than one input only) and labels.
 	xKey, yKey, inputs string
 }
@@ -130,7 +128,7 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 	if l.ev, err = engine.New(m, d, cfg.Engine); err != nil {
 		return nil, err
 	}
-	if l.params, err = paramsOf(l.ev.Params(), l.ev.Base); err != nil {
+	if l.params, err = paramsOf(l.ev.Params(), l.ev.Base32); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -174,7 +172,7 @@ func checkModel(m *onnx.Model) error {
 // first, in the order of the ops that consume them (so that two exports of
 // one network draw the same random numbers for the same layers), then the
 // rest in file order.
-func paramsOf(ps []onnx.Param, values func(string) []float64) ([]normalize.Param, error) {
+func paramsOf(ps []onnx.Param, values func(string) []float32) ([]normalize.Param, error) {
 	var weights, rest []normalize.Param
 	order := map[string]int{}
 	for _, p := range ps {
@@ -218,12 +216,19 @@ func modelParams(path string) ([]normalize.Param, error) {
 		return nil, err
 	}
 	var lerr error
-	ps, err := paramsOf(m.Params(), func(name string) []float64 {
+	ps, err := paramsOf(m.Params(), func(name string) []float32 {
 		v, err := m.Value(name)
 		if err != nil && lerr == nil {
 			lerr = err
 		}
-		return v
+		if v == nil {
+			return nil
+		}
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return f
 	})
 	if lerr != nil {
 		return nil, lerr
@@ -275,10 +280,6 @@ func (l *Landscape) makeDirections() error {
 			normalize.Orthogonalize(l.Y, l.X)
 		}
 	}
-	l.X.RoundFloat32()
-	if l.Y != nil {
-		l.Y.RoundFloat32()
-	}
 	return nil
 }
 
@@ -305,11 +306,17 @@ func (l *Landscape) Evaluate(ctx context.Context, a, b float64) ([]float64, erro
 
 // At returns the evaluation at th + a*X + b*Y.
 func (l *Landscape) At(ctx context.Context, a, b float64) (engine.Result, error) {
+	return l.ev.EvaluateMove(ctx, l.move(a, b))
+}
+
+// move is the point th + a*X + b*Y (th + a*X for a 1-D landscape) as the
+// engine takes it: the directions' values are written into the model
+// bytes without a copy of the weights.
+func (l *Landscape) move(a, b float64) engine.Move {
 	if l.Y == nil {
-		b = 0
+		return engine.Move{Coefs: []float64{a}, Dirs: []map[string][]float32{l.X.Values}}
 	}
-	l.point = normalize.Point(l.point, l.params, l.X, l.Y, a, b)
-	return l.ev.Evaluate(ctx, l.point)
+	return engine.Move{Coefs: []float64{a, b}, Dirs: []map[string][]float32{l.X.Values, l.Y.Values}}
 }
 
 // SaveDirections writes the directions to an .npz file (entries
@@ -375,7 +382,7 @@ func directionsHash(dirs ...*normalize.Direction) string {
 		for _, name := range d.Names {
 			io.WriteString(h, name)
 			for _, v := range d.Values[name] {
-				binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
+				binary.LittleEndian.PutUint64(buf[:], math.Float64bits(float64(v)))
 				h.Write(buf[:])
 			}
 		}

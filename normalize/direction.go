@@ -18,8 +18,11 @@ type Direction struct {
 	// of the params the direction was made from).
 	Names []string
 	// Values holds, for each name, one value per element of the tensor,
-	// row-major.
-	Values map[string][]float64
+	// row-major, in float32: the precision of the weights they move and of
+	// the files they are saved in, and half the memory of float64 for the
+	// models of hundreds of millions of weights people study. The
+	// arithmetic that makes them is in float64, rounded once per value.
+	Values map[string][]float32
 	// Shapes holds, for each name, the tensor's shape. Random, Difference,
 	// Normalize and Load fill it; Save needs it.
 	Shapes map[string][]int64
@@ -29,13 +32,13 @@ type Direction struct {
 func newDirection(n int) *Direction {
 	return &Direction{
 		Names:  make([]string, 0, n),
-		Values: make(map[string][]float64, n),
+		Values: make(map[string][]float32, n),
 		Shapes: make(map[string][]int64, n),
 	}
 }
 
 // add appends a tensor to d.
-func (d *Direction) add(name string, shape []int64, v []float64) {
+func (d *Direction) add(name string, shape []int64, v []float32) {
 	d.Names = append(d.Names, name)
 	d.Values[name] = v
 	d.Shapes[name] = slices.Clone(shape)
@@ -48,19 +51,6 @@ func (d *Direction) Clone() *Direction {
 		c.add(n, d.Shapes[n], slices.Clone(d.Values[n]))
 	}
 	return c
-}
-
-// RoundFloat32 rounds every value of d to the nearest float32 in place
-// (ties to even), as Save does. A caller that saves its directions and may
-// resume from the file should call it on every direction it makes before
-// using it, so that a resumed run, which reloads the directions, computes
-// identical points.
-func (d *Direction) RoundFloat32() {
-	for _, v := range d.Values {
-		for i, x := range v {
-			v[i] = float64(float32(x))
-		}
-	}
 }
 
 // Norm returns the Euclidean norm of d over all its tensors.
@@ -81,7 +71,7 @@ func Dot(x, y *Direction) float64 {
 			panic(fmt.Sprintf("normalize: tensor %q has %d values in one direction and %d in the other", n, len(xv), len(yv)))
 		}
 		for i, a := range xv {
-			s += a * yv[i]
+			s += float64(a) * float64(yv[i])
 		}
 	}
 	return s
@@ -121,14 +111,25 @@ func random(params []Param, rng *rand.Rand, o Options) *Direction {
 		if !o.Draws(p.Kind) {
 			continue
 		}
+		// The draw is normalised in float64 and rounded once.
 		v := make([]float64, len(p.Values))
 		for j := range v {
 			v[j] = rng.NormFloat64()
 		}
-		d.add(p.Name, p.Shape, v)
+		normalizeWeight(v, p, o.Norm)
+		d.add(p.Name, p.Shape, toFloat32(v))
 	}
-	normalize(d, params, o)
+	arrange(d, params, o, false)
 	return d
+}
+
+// toFloat32 returns v rounded to float32 (to nearest, ties to even).
+func toFloat32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
 }
 
 // RandomPair returns two random directions, x drawn before y from the same
@@ -175,13 +176,15 @@ func Normalize(d *Direction, params []Param, opts Options) {
 	if err != nil {
 		panic(err.Error())
 	}
-	normalize(d, params, o)
+	arrange(d, params, o, true)
 }
 
-// normalize is Normalize with checked arguments.
-func normalize(d *Direction, params []Param, o Options) {
+// arrange is Normalize with checked arguments; scale says whether the drawn
+// tensors are still to be scaled (random scales each draw before it is
+// rounded to float32).
+func arrange(d *Direction, params []Param, o Options, scale bool) {
 	if d.Values == nil {
-		d.Values = make(map[string][]float64)
+		d.Values = make(map[string][]float32)
 	}
 	if d.Shapes == nil {
 		d.Shapes = make(map[string][]int64)
@@ -211,10 +214,19 @@ func normalize(d *Direction, params []Param, o Options) {
 			if !ok {
 				continue
 			}
-			normalizeWeight(v, p, o.Norm)
+			if scale {
+				w := make([]float64, len(v))
+				for j, x := range v {
+					w[j] = float64(x)
+				}
+				normalizeWeight(w, p, o.Norm)
+				for j, x := range w {
+					v[j] = float32(x)
+				}
+			}
 		case o.Ignore == IgnoreNone && p.Kind != Embedding && o.DirType.moves(p.Kind):
 			if !ok {
-				v = make([]float64, len(p.Values))
+				v = make([]float32, len(p.Values))
 				d.Values[p.Name] = v
 			}
 			copy(v, p.Values)
@@ -243,7 +255,7 @@ func normalizeWeight(v []float64, p *Param, norm Norm) {
 		scale(v, math.Sqrt(sumSq(p.Values))/(math.Sqrt(sumSq(v))+eps))
 	case NormWeight:
 		for i, t := range p.Values {
-			v[i] *= t
+			v[i] *= float64(t)
 		}
 	case NormNone:
 	}
@@ -252,7 +264,7 @@ func normalizeWeight(v []float64, p *Param, norm Norm) {
 // filterNormalize scales each filter of d, the slice along axis of the
 // row-major array of shape view, to the norm of the same filter of th.
 // Axis -1 makes the whole array one filter.
-func filterNormalize(d, th []float64, view []int64, axis int) {
+func filterNormalize(d []float64, th []float32, view []int64, axis int) {
 	if axis < 0 {
 		scale(d, math.Sqrt(sumSq(th))/(math.Sqrt(sumSq(d))+eps))
 		return
@@ -289,10 +301,10 @@ func filterNormalize(d, th []float64, view []int64, axis int) {
 	}
 }
 
-func sumSq(v []float64) float64 {
+func sumSq[T float32 | float64](v []T) float64 {
 	var s float64
 	for _, x := range v {
-		s += x * x
+		s += float64(x) * float64(x)
 	}
 	return s
 }
@@ -316,25 +328,43 @@ func Orthogonalize(y, x *Direction) {
 	before := y.Norm()
 	c := Dot(y, x) / xx
 	if y.Values == nil {
-		y.Values = make(map[string][]float64)
+		y.Values = make(map[string][]float32)
 	}
 	if y.Shapes == nil {
 		y.Shapes = make(map[string][]int64)
 	}
 	for _, n := range x.Names {
-		xv := x.Values[n]
-		yv, ok := y.Values[n]
-		if !ok {
-			yv = make([]float64, len(xv))
-			y.add(n, x.Shapes[n], yv)
-		}
-		for i, a := range xv {
-			yv[i] -= c * a
+		if _, ok := y.Values[n]; !ok {
+			y.add(n, x.Shapes[n], make([]float32, len(x.Values[n])))
 		}
 	}
-	if after := y.Norm(); after > 0 {
-		for _, v := range y.Values {
-			scale(v, before/after)
+	// y - c x is formed twice in float64, once for its norm and once to be
+	// stored rescaled, so that each value is rounded to float32 once.
+	moved := func(n string, i int, v float32) float64 {
+		if xv, ok := x.Values[n]; ok {
+			return float64(v) - c*float64(xv[i])
+		}
+		return float64(v)
+	}
+	var after float64
+	for _, n := range y.Names {
+		for i, v := range y.Values[n] {
+			m := moved(n, i, v)
+			after += m * m
+		}
+	}
+	ratio := 1.0
+	if after > 0 {
+		ratio = before / math.Sqrt(after)
+	}
+	for _, n := range y.Names {
+		yv := y.Values[n]
+		for i, v := range yv {
+			m := moved(n, i, v)
+			if after > 0 {
+				m *= ratio
+			}
+			yv[i] = float32(m)
 		}
 	}
 }
@@ -391,9 +421,9 @@ func Difference(from, to []Param, dirType DirType) (*Direction, error) {
 			continue
 		}
 		q := byName[p.Name]
-		v := make([]float64, len(p.Values))
+		v := make([]float32, len(p.Values))
 		for j, a := range p.Values {
-			v[j] = q.Values[j] - a
+			v[j] = float32(float64(q.Values[j]) - float64(a))
 		}
 		d.add(p.Name, p.Shape, v)
 	}
@@ -417,7 +447,7 @@ func Point(dst map[string][]float64, params []Param, x, y *Direction, a, b float
 	for i := range params {
 		p := &params[i]
 		xv, okx := x.Values[p.Name]
-		var yv []float64
+		var yv []float32
 		oky := false
 		if y != nil {
 			yv, oky = y.Values[p.Name]
@@ -439,17 +469,17 @@ func Point(dst map[string][]float64, params []Param, x, y *Direction, a, b float
 			nx++
 			ny++
 			for j, t := range p.Values {
-				out[j] = t + a*xv[j] + b*yv[j]
+				out[j] = float64(t) + a*float64(xv[j]) + b*float64(yv[j])
 			}
 		case okx:
 			nx++
 			for j, t := range p.Values {
-				out[j] = t + a*xv[j]
+				out[j] = float64(t) + a*float64(xv[j])
 			}
 		default:
 			ny++
 			for j, t := range p.Values {
-				out[j] = t + b*yv[j]
+				out[j] = float64(t) + b*float64(yv[j])
 			}
 		}
 		dst[p.Name] = out

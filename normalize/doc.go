@@ -7,7 +7,9 @@
 // The package knows nothing of ONNX: a caller describes each tensor of the
 // model with a Param (its name, shape, values and Kind, and for weights the
 // axis whose slices each produce one output unit) and gets Directions back.
-// All arithmetic is in float64.
+// Values are held in float32, as ONNX weights and direction files hold
+// them (half the memory of float64, which matters for models of a hundred
+// million weights); every value is computed in float64 and rounded once.
 //
 // # Directions
 //
@@ -55,9 +57,8 @@
 //
 // Save writes directions to one .npz file with entries "x/<name>" and
 // "y/<name>", float32, each shaped like its tensor, which numpy.load reads;
-// Load reads them back and checks them against the model. Save rounds to
-// float32, so a caller that may resume from the file should call
-// Direction.RoundFloat32 on each direction it makes before using it: the
-// fresh and the reloaded directions are then identical, and so is every
-// point that Point computes from them.
+// Load reads them back and checks them against the model. A direction
+// reloaded from its file is the direction that was saved, bit for bit, and
+// so is every point that Point computes from it: a resumed run computes the
+// same points.
 package normalize

@@ -14,10 +14,10 @@ import (
 // directions by default whatever Ignore says, drawn after the weights and
 // normalised one row at a time with Embeddings, moved by Difference.
 func TestEmbedding(t *testing.T) {
-	vals := func(n int, c float64) []float64 {
-		v := make([]float64, n)
+	vals := func(n int, c float32) []float32 {
+		v := make([]float32, n)
 		for i := range v {
-			v[i] = c * float64(i%5+1)
+			v[i] = c * float32(i%5+1)
 		}
 		return v
 	}
@@ -55,7 +55,7 @@ func TestEmbedding(t *testing.T) {
 		v := d.Values[p.Name]
 		for r := 0; r < len(v)/4; r++ {
 			dn, tn := rowNorm(v[4*r:4*r+4]), rowNorm(p.Values[4*r:4*r+4])
-			if math.Abs(dn-tn) > 1e-9*tn {
+			if math.Abs(dn-tn) > 1e-7*tn { // float32 values
 				t.Errorf("%s row %d: norm %g, the model's row %g", p.Name, r, dn, tn)
 			}
 		}
@@ -81,10 +81,10 @@ func TestEmbedding(t *testing.T) {
 	}
 }
 
-func rowNorm(v []float64) float64 {
+func rowNorm(v []float32) float64 {
 	s := 0.0
 	for _, x := range v {
-		s += x * x
+		s += float64(x) * float64(x)
 	}
 	return math.Sqrt(s)
 }

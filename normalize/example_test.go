@@ -15,8 +15,8 @@ import (
 // leaves out. Each filter of the direction has its weight's norm.
 func ExampleRandom() {
 	params := []normalize.Param{
-		{Name: "dense/kernel", Shape: []int64{2, 3}, Kind: normalize.Weight, FilterAxis: 1, Values: []float64{3, 0, 1, 4, 2, 0}},
-		{Name: "dense/bias", Shape: []int64{3}, Kind: normalize.Trainable, Values: []float64{0.1, 0.2, 0.3}},
+		{Name: "dense/kernel", Shape: []int64{2, 3}, Kind: normalize.Weight, FilterAxis: 1, Values: []float32{3, 0, 1, 4, 2, 0}},
+		{Name: "dense/bias", Shape: []int64{3}, Kind: normalize.Trainable, Values: []float32{0.1, 0.2, 0.3}},
 	}
 	d, err := normalize.Random(params, rand.New(rand.NewPCG(1, 2)), normalize.Options{})
 	if err != nil {
@@ -25,7 +25,7 @@ func ExampleRandom() {
 	fmt.Println(d.Names)
 	v := d.Values["dense/kernel"]
 	for j := range 3 {
-		fmt.Printf("filter %d: norm %.6f\n", j, math.Hypot(v[j], v[3+j]))
+		fmt.Printf("filter %d: norm %.6f\n", j, math.Hypot(float64(v[j]), float64(v[3+j])))
 	}
 	// Output:
 	// [dense/kernel]

@@ -12,7 +12,7 @@ import (
 // npz.WriteFile): an entry "x/<name>" for each tensor x moves and
 // "y/<name>" for each tensor y moves, float32, each shaped like its
 // tensor, in Names order. numpy.load(path)["x/conv1.weight"] gives one.
-// y may be nil. Values are rounded to float32 (see Direction.RoundFloat32).
+// y may be nil.
 //
 // Save returns an error, and writes nothing, if a direction lacks the
 // shape of a tensor it moves or holds a number of values that does not
@@ -50,7 +50,7 @@ func Save(path string, x, y *Direction) error {
 			for i, d := range shape {
 				s[i] = int(d)
 			}
-			entries = append(entries, npz.Entry{Name: dd.prefix + name, Array: &npz.Array{Shape: s, DType: "float32", Data: v}})
+			entries = append(entries, npz.Entry{Name: dd.prefix + name, Array: &npz.Array{Shape: s, DType: "float32", Float32: v}})
 		}
 	}
 	if err := npz.WriteFile(path, entries); err != nil {
@@ -62,7 +62,7 @@ func Save(path string, x, y *Direction) error {
 // Load reads the directions that Save wrote to path and checks them
 // against the model that params describe. y is nil if the file holds no
 // "y/" entries. The directions' Names are in params order and their values
-// are those of the file (float32 values if Save wrote it).
+// are those of the file, rounded to float32 where the file holds float64.
 //
 // Every entry must be named "x/<name>" or "y/<name>" for a tensor of
 // params and have its shape, and each direction must move every Weight
@@ -141,7 +141,7 @@ func Load(path string, params []Param) (x, y *Direction, err error) {
 				me.Shapes = append(me.Shapes, ShapeMismatch{Name: key, A: p.Shape, B: shape})
 				continue
 			}
-			dd.d.add(p.Name, p.Shape, a.Data)
+			dd.d.add(p.Name, p.Shape, toFloat32(a.Data))
 		}
 	}
 	if me.any() {

@@ -58,9 +58,10 @@ type Param struct {
 	// this shape (a flat weight reshaped before use). Its product must equal
 	// that of Shape.
 	FilterView []int64
-	// Values holds the model's values, row-major (C order); its length is
+	// Values holds the model's values, row-major (C order), in float32 (the
+	// directions are scaled by them; see Direction.Values); its length is
 	// the product of Shape.
-	Values []float64
+	Values []float32
 }
 
 // Norm is how Normalize scales the random direction of a Weight tensor.

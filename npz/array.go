@@ -20,6 +20,11 @@ type Array struct {
 	Shape []int
 	DType string
 	Data  []float64
+	// Float32, when not nil, holds the values instead of Data for writing
+	// an array of DType "float32" (Data must then be nil): large float32
+	// arrays, such as the directions of a model of a hundred million
+	// weights, are written without a float64 copy. Reading never sets it.
+	Float32 []float32
 }
 
 // Len returns the number of elements that Shape holds, the product of its

@@ -66,6 +66,17 @@ func check(a *Array) (dtype, error) {
 		}
 		count *= d
 	}
+	if a.Float32 != nil {
+		switch {
+		case a.Data != nil:
+			return dt, errkind.Errorf(ErrValue, "both Data and Float32 hold values")
+		case dt.name != "float32":
+			return dt, errkind.Errorf(ErrDType, "Float32 values need dtype float32, not %s", dt.name)
+		case len(a.Float32) != count:
+			return dt, errkind.Errorf(ErrValue, "shape %v holds %d values, Float32 has %d", a.Shape, count, len(a.Float32))
+		}
+		return dt, nil
+	}
 	if len(a.Data) != count {
 		return dt, errkind.Errorf(ErrValue, "shape %v holds %d values, Data has %d", a.Shape, count, len(a.Data))
 	}
@@ -94,6 +105,9 @@ func writeNPY(bw *bufio.Writer, a *Array, dt dtype) error {
 		return err
 	}
 	sz := dt.size
+	if a.Float32 != nil {
+		return writeFloat32(bw, a.Float32)
+	}
 	for data := a.Data; len(data) > 0; {
 		if bw.Available() < sz {
 			if err := bw.Flush(); err != nil {
@@ -108,6 +122,28 @@ func writeNPY(bw *bufio.Writer, a *Array, dt dtype) error {
 			return err
 		}
 		data = data[n:]
+	}
+	return nil
+}
+
+// writeFloat32 writes v as little-endian float32 values.
+func writeFloat32(bw *bufio.Writer, v []float32) error {
+	for len(v) > 0 {
+		if bw.Available() < 4 {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
+		buf := bw.AvailableBuffer()
+		n := min(len(v), cap(buf)/4)
+		buf = buf[:4*n]
+		for i, x := range v[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+		v = v[n:]
 	}
 	return nil
 }

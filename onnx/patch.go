@@ -85,6 +85,38 @@ func (p *Patcher) Set(name string, values []float64) error {
 	return nil
 }
 
+// patchChunk is how many values SetFunc computes at a time: small enough
+// that a tensor of tens of millions of values is written without a copy of
+// its own, large enough that the calls cost nothing.
+const patchChunk = 1 << 14
+
+// SetFunc overwrites the named tensor's values with those fill computes:
+// fill(lo, dst) sets dst[i] to the value of element lo+i, for consecutive
+// chunks of the tensor. Values are rounded to the tensor's element type, as
+// Set rounds them; SetFunc needs no slice of the whole tensor.
+func (p *Patcher) SetFunc(name string, fill func(lo int, dst []float64)) error {
+	s, ok := p.slots[name]
+	if !ok {
+		return fmt.Errorf("onnx: patch: no tensor %q", name)
+	}
+	chunk := make([]float64, min(patchChunk, s.n))
+	size := s.dtype.Size()
+	for lo := 0; lo < s.n; lo += patchChunk {
+		dst := chunk[:min(patchChunk, s.n-lo)]
+		fill(lo, dst)
+		off := s.off + lo*size
+		EncodeFloat(p.buf[off:off+len(dst)*size], s.dtype, dst)
+	}
+	return nil
+}
+
+// Len returns the element count of a tensor the Patcher can set, and false
+// for a name it cannot.
+func (p *Patcher) Len(name string) (int, bool) {
+	s, ok := p.slots[name]
+	return s.n, ok
+}
+
 // Bytes returns the model bytes with every Set so far applied. The slice is
 // shared: it changes with the next Set.
 func (p *Patcher) Bytes() []byte { return p.buf }

@@ -44,7 +44,6 @@ type side struct {
 	land   *landscape.Landscape
 	params []normalize.Param
 	slices flatness.Slices
-	point  map[string][]float64
 }
 
 // Compare measures the flatness of two models on the same data, the same
@@ -137,7 +136,6 @@ directions:
 			if err != nil {
 				return nil, fmt.Errorf("flatness: %s: direction %d: %w", s.model.Path, k, err)
 			}
-			d.RoundFloat32()
 			lossRow := make([]float64, len(x))
 			accRow := make([]float64, len(x))
 			for i, a := range x {
@@ -145,8 +143,7 @@ directions:
 					lossRow[i], accRow[i] = centre[s][0], centre[s][1]
 					continue
 				}
-				s.point = normalize.Point(s.point, s.params, d, nil, a, 0)
-				res, err := s.land.Engine().Evaluate(ctx, s.point)
+				res, err := s.land.Engine().EvaluateMove(ctx, engine.Move{Coefs: []float64{a}, Dirs: []map[string][]float32{d.Values}})
 				if err != nil {
 					if ctx.Err() != nil {
 						cerr = ctx.Err()

@@ -198,7 +198,9 @@ func fitTrajectory(final string, checkpoints []string) (*TrajectoryFile, *normal
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		d, err := normalize.Difference(params, other, normalize.DirWeights)
+		// Difference checks that the tensors match; the rows are the
+		// differences in float64, exact for float32 weights.
+		_, err = normalize.Difference(params, other, normalize.DirWeights)
 		if err != nil {
 			var me *normalize.MismatchError
 			if errors.As(err, &me) {
@@ -210,8 +212,14 @@ func fitTrajectory(final string, checkpoints []string) (*TrajectoryFile, *normal
 		// Only the weights: biases and normalisation parameters are zero
 		// in the reference's vectors (ignore = biasbn) and a zero column
 		// changes nothing in PCA or in the projections.
+		theirs := make(map[string][]float32, len(other))
+		for _, p := range other {
+			theirs[p.Name] = p.Values
+		}
 		for _, w := range weights {
-			rows[i] = append(rows[i], d.Values[w.Name]...)
+			for j, v := range theirs[w.Name] {
+				rows[i] = append(rows[i], float64(v)-float64(w.Values[j]))
+			}
 		}
 	}
 	pca, err := trajectory.Fit(rows)
@@ -228,18 +236,22 @@ func fitTrajectory(final string, checkpoints []string) (*TrajectoryFile, *normal
 	}
 	var dirs [2]*normalize.Direction
 	for k := range dirs {
-		d := &normalize.Direction{Values: map[string][]float64{}, Shapes: map[string][]int64{}}
+		// Directions hold float32, as the file does: the path is projected
+		// onto what they hold, so that it lies on the plane the surface is
+		// drawn on.
+		d := &normalize.Direction{Values: map[string][]float32{}, Shapes: map[string][]int64{}}
 		at := 0
 		for _, w := range weights {
 			n := len(w.Values)
+			v := make([]float32, n)
+			for j, c := range pca.Components[k][at : at+n] {
+				v[j] = float32(c)
+			}
 			d.Names = append(d.Names, w.Name)
-			d.Values[w.Name] = slices.Clone(pca.Components[k][at : at+n])
+			d.Values[w.Name] = v
 			d.Shapes[w.Name] = w.Shape
 			at += n
 		}
-		// The file holds float32: project onto what it holds, so that the
-		// path lies on the plane the surface is drawn on.
-		d.RoundFloat32()
 		dirs[k] = d
 	}
 	tf := &TrajectoryFile{Final: final, Checkpoints: slices.Clone(checkpoints), ExplainedVarianceRatio: pca.Ratio, SingularValues: pca.Singular}
@@ -249,7 +261,9 @@ func fitTrajectory(final string, checkpoints []string) (*TrajectoryFile, *normal
 	flat := [2][]float64{}
 	for k, d := range dirs {
 		for _, name := range d.Names {
-			flat[k] = append(flat[k], d.Values[name]...)
+			for _, v := range d.Values[name] {
+				flat[k] = append(flat[k], float64(v))
+			}
 		}
 	}
 	for _, r := range rows {

@@ -85,7 +85,9 @@ func TestTrajectoryAgainstScikitLearn(t *testing.T) {
 	for k, d := range []*normalize.Direction{x, y} {
 		var flat []float64
 		for _, n := range d.Names {
-			flat = append(flat, d.Values[n]...)
+			for _, v := range d.Values[n] {
+				flat = append(flat, float64(v))
+			}
 		}
 		if len(flat) != p {
 			t.Fatalf("direction %d holds %d values (%v), the reference %d", k, len(flat), d.Names, p)

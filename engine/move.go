@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lsweep/lsweep/onnx"
+)
+
+// Move is the point th + Coefs[0]*Dirs[0] + Coefs[1]*Dirs[1] + ... of
+// weight space: the model's own values th plus a combination of
+// directions, each holding float32 values for the tensors it moves (a
+// tensor no direction holds keeps its value). It is how a landscape names
+// its points: the Evaluator writes each value straight into the model
+// bytes, so a point costs no copy of the weights, which for a model of a
+// hundred million weights is the difference between fitting in memory and
+// not.
+type Move struct {
+	Coefs []float64
+	Dirs  []map[string][]float32
+}
+
+// EvaluateMove is Evaluate at the point m names. Each value is computed in
+// float64 as th + c0*d0 + c1*d1 + ... (terms in the order of Dirs, those of
+// the directions that do not hold the tensor left out) and rounded once to
+// the tensor's type: the same bits as Evaluate given those float64 values.
+func (e *Evaluator) EvaluateMove(ctx context.Context, m Move) (Result, error) {
+	if err := e.setMove(m); err != nil {
+		return Result{}, err
+	}
+	return e.evaluate(ctx, e.data, e.batches)
+}
+
+// setMove patches the model bytes to the point m and marks what it set, so
+// that the next Evaluate restores it.
+func (e *Evaluator) setMove(m Move) error {
+	if len(m.Coefs) != len(m.Dirs) {
+		return fmt.Errorf("engine: a move of %d coefficients and %d directions", len(m.Coefs), len(m.Dirs))
+	}
+	moved := func(name string) bool {
+		for _, d := range m.Dirs {
+			if _, ok := d[name]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	if err := e.restore(moved); err != nil {
+		return err
+	}
+	// Names in a fixed order (each direction's map order does not matter:
+	// tensors are independent), checked before anything is written.
+	var names []string
+	seen := map[string]bool{}
+	for _, d := range m.Dirs {
+		for name, v := range d {
+			b, ok := e.base[name]
+			if !ok {
+				return fmt.Errorf("engine: %s has no float tensor %q to move", e.model.Path, name)
+			}
+			if len(v) != b.len() {
+				return fmt.Errorf("engine: tensor %q has %d elements, its direction %d", name, b.len(), len(v))
+			}
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	terms := make([]term, 0, len(m.Dirs))
+	for _, name := range names {
+		terms = terms[:0]
+		for k, d := range m.Dirs {
+			if v, ok := d[name]; ok {
+				terms = append(terms, term{m.Coefs[k], v})
+			}
+		}
+		if err := e.patcher.SetFunc(name, e.base[name].plus(terms)); err != nil {
+			return err
+		}
+		e.dirty[name] = true
+	}
+	return nil
+}
+
+// term is one c*d of a Move, for one tensor.
+type term struct {
+	c float64
+	d []float32
+}
+
+// baseValues is a settable tensor's untouched values: in float32, which
+// holds float32, float16 and bfloat16 values exactly in half the memory of
+// float64, or in float64 for a double tensor.
+type baseValues struct {
+	f32 []float32
+	f64 []float64
+}
+
+func newBaseValues(v []float64, dt onnx.DataType) baseValues {
+	if dt == onnx.Double {
+		return baseValues{f64: v}
+	}
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return baseValues{f32: f}
+}
+
+func (b baseValues) len() int { return max(len(b.f32), len(b.f64)) }
+
+// float64s returns the values in a new float64 slice.
+func (b baseValues) float64s() []float64 {
+	if b.f64 != nil {
+		return append([]float64(nil), b.f64...)
+	}
+	out := make([]float64, len(b.f32))
+	b.fill(0, out)
+	return out
+}
+
+// fill sets dst to the values from element lo on (onnx.Patcher.SetFunc).
+func (b baseValues) fill(lo int, dst []float64) {
+	if b.f64 != nil {
+		copy(dst, b.f64[lo:])
+		return
+	}
+	for i, x := range b.f32[lo : lo+len(dst)] {
+		dst[i] = float64(x)
+	}
+}
+
+// plus returns the fill function of the values plus the terms.
+func (b baseValues) plus(terms []term) func(lo int, dst []float64) {
+	return func(lo int, dst []float64) {
+		b.fill(lo, dst)
+		for _, t := range terms {
+			for i, x := range t.d[lo : lo+len(dst)] {
+				dst[i] += t.c * float64(x)
+			}
+		}
+	}
+}
+
+// MoveValues returns the values of every tensor m moves at the point m
+// names, computed as EvaluateMove computes them (before the rounding to
+// the tensor's type), for a caller that differentiates there.
+func (e *Evaluator) MoveValues(m Move) (map[string][]float64, error) {
+	if len(m.Coefs) != len(m.Dirs) {
+		return nil, fmt.Errorf("engine: a move of %d coefficients and %d directions", len(m.Coefs), len(m.Dirs))
+	}
+	out := map[string][]float64{}
+	for _, d := range m.Dirs {
+		for name, v := range d {
+			if _, done := out[name]; done {
+				continue
+			}
+			b, ok := e.base[name]
+			if !ok {
+				return nil, fmt.Errorf("engine: %s has no float tensor %q to move", e.model.Path, name)
+			}
+			if len(v) != b.len() {
+				return nil, fmt.Errorf("engine: tensor %q has %d elements, its direction %d", name, b.len(), len(v))
+			}
+			var terms []term
+			for k, d := range m.Dirs {
+				if v, ok := d[name]; ok {
+					terms = append(terms, term{m.Coefs[k], v})
+				}
+			}
+			x := make([]float64, b.len())
+			fill := b.plus(terms)
+			for lo := 0; lo < len(x); lo += 1 << 14 {
+				fill(lo, x[lo:min(len(x), lo+1<<14)])
+			}
+			out[name] = x
+		}
+	}
+	return out, nil
+}
