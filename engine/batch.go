@@ -69,6 +69,10 @@ func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
 	size := opts.BatchSize
 	if size <= 0 {
 		size = DefaultBatchSize
+		if e.cols > 0 && size*e.cols > maxBatchOutput {
+			size = max(1, maxBatchOutput/e.cols)
+			e.notes = append(e.notes, fmt.Sprintf("output %q holds %d values per sample: batches of %d samples (--batch-size to override)", e.output.Name, e.cols, size))
+		}
 	}
 	fixed := int(e.input.Dims()[0])
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/lsweep/lsweep/autodiff"
@@ -34,8 +35,33 @@ type Options struct {
 }
 
 // DefaultBatchSize is the batch size used for dynamic-batch models when
-// Options.BatchSize is 0.
+// Options.BatchSize is 0 (fewer for outputs of more than
+// maxBatchOutput values).
 const DefaultBatchSize = 256
+
+// largeModelBytes is the weight size from which a CPU Evaluator runs one
+// session with every thread by default instead of one session per thread:
+// each session holds its own copy of the weights (a 124M-parameter language
+// model's 500 MB), and the large matrix products of such models keep the
+// threads of one session busy.
+const largeModelBytes = 128 << 20
+
+// maxBatchOutput bounds the output values of one default-sized batch: a
+// language model's logits are [T, V] per sample (6.4 million values for
+// GPT-2's vocabulary and 128 tokens), which in batches of 256 would take
+// gigabytes, twice over once converted for the loss.
+const maxBatchOutput = 1 << 24
+
+// weightBytes returns the bytes of m's stored float tensors.
+func weightBytes(m *onnx.Model) int64 {
+	var n int64
+	for _, p := range m.Params() {
+		if p.DType.IsFloat() {
+			n += p.Size() * int64(p.DType.Size())
+		}
+	}
+	return n
+}
 
 // Result is the loss and accuracy of a model at one weight vector.
 type Result struct {
@@ -78,6 +104,8 @@ type Evaluator struct {
 	notes       []string
 	grad        *gradState      // made by the first Gradient or HessianVector call
 	subsets     map[int]*subset // evenly spaced subsets by size, the last few
+	scratch     [][]float64     // each worker's output buffer, kept between points
+	large       bool            // weights of largeModelBytes or more
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -129,11 +157,22 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
+	e.large = weightBytes(m) >= largeModelBytes
+	if e.large {
+		// Reading the weights decodes each tensor in float64 and drops it;
+		// at the collector's default pace that garbage would grow to twice
+		// the weights kept. Collect sooner while they are read.
+		defer debug.SetGCPercent(debug.SetGCPercent(10))
+	}
 	e.sessions = opts.Sessions
 	if e.sessions <= 0 {
 		e.sessions = threads
 		if opts.Device == "cuda" {
 			e.sessions = 1
+		}
+		if w := weightBytes(m); e.large && e.sessions > 1 {
+			e.sessions = 1
+			e.notes = append(e.notes, fmt.Sprintf("the model holds %d MB of weights: one session with %d threads rather than %d sessions, each of which would hold a copy (--sessions to override)", w>>20, threads, threads))
 		}
 	}
 	if e.opts, err = sessionOptions(m, opts, max(1, threads/e.sessions)); err != nil {
@@ -188,6 +227,11 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	}
 	if e.head == loss.Tokens && e.vocab == 0 {
 		e.vocab = e.cols / max(1, e.steps)
+	}
+	if e.large {
+		// Marshalling and decoding the weights left about their size in
+		// garbage.
+		debug.FreeOSMemory()
 	}
 	if opts.Head == "" && e.head != loss.Tokens {
 		e.head = loss.Refine(e.head, e.cols, e.data.YIsInteger)
@@ -347,6 +391,14 @@ func (e *Evaluator) evaluate(ctx context.Context, d *dataset.Dataset, batches []
 	total := e.newSum()
 	for _, s := range sums {
 		total.Merge(s)
+	}
+	if e.large {
+		// A point of a large model takes seconds and leaves its outputs
+		// (hundreds of megabytes of logits for a language model) as
+		// garbage; left to the collector's pace, memory would grow to
+		// twice the weights before it ran. Returning it now costs
+		// milliseconds.
+		debug.FreeOSMemory()
 	}
 	r := Result{N: total.N(), Loss: total.Loss(), Accuracy: total.Accuracy(), Seconds: time.Since(start).Seconds()}
 	if e.head == loss.Tokens {

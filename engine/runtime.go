@@ -95,6 +95,7 @@ func Init(library string) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	tuneAllocator()
 	ort.SetSharedLibraryPath(path)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 		msg := err.Error()

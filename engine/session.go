@@ -117,6 +117,12 @@ func (e *Evaluator) run(ctx context.Context, batches []batch, fn func(i int, out
 		errOnce.Do(func() { first = err })
 		cancel()
 	}
+	// Each worker's output buffer is kept from one point to the next: for a
+	// language model it is a hundred megabytes, which made afresh at every
+	// point left the garbage collector as much to let pile up.
+	for len(e.scratch) < workers {
+		e.scratch = append(e.scratch, nil)
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -127,7 +133,8 @@ func (e *Evaluator) run(ctx context.Context, batches []batch, fn func(i int, out
 				return
 			}
 			defer sess.Destroy()
-			var scratch []float64
+			scratch := e.scratch[w]
+			defer func() { e.scratch[w] = scratch[:0] }()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(batches) || ctx.Err() != nil {

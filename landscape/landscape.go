@@ -43,6 +43,14 @@ type Config struct {
 	Seed           uint64
 	Normalize      normalize.Options
 	TwoD           bool // make a y direction too
+
+	// Scratch, if not "", is a folder where Open may write the random
+	// directions it makes, one tensor at a time, and then read them from,
+	// memory-mapped, rather than hold them: for a model of a hundred million
+	// weights that is a gigabyte of memory. SaveDirections then moves the
+	// file to its place (a rename, when it is on the same file system).
+	// Where the folder cannot be written, the directions are made in memory.
+	Scratch string
 }
 
 // Channels are the values a Landscape computes at each point, in order.
@@ -54,8 +62,13 @@ type Landscape struct {
 	ev     *engine.Evaluator
 	params []normalize.Param
 	// X and Y are the directions (Y is nil for a 1-D landscape).
-	X, Y   *normalize.Direction
-	hashes map[string]string
+	X, Y *normalize.Direction
+	// mapping holds the file X and Y are read from once they are saved
+	// (SaveDirections) or when they come from a file: nil while they are
+	// in memory. scratch is that file while it lies in Config.Scratch.
+	mapping io.Closer
+	scratch string
+	hashes  map[string]string
 	// The entries read: inputs (NAME=ENTRY, more than one input only) and labels.
 	xKey, yKey, inputs string
 }
@@ -136,6 +149,10 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 		l.Close()
 		return nil, err
 	}
+	// Making the directions leaves garbage of about their size (each
+	// tensor drawn in float64): return it before the sweep's sessions need
+	// memory. For a small model this costs a millisecond.
+	debug.FreeOSMemory()
 	for key, path := range map[string]string{"model": cfg.Model, "data": cfg.Data, "model2": cfg.Model2, "model3": cfg.Model3, "directions_file": cfg.DirectionsFile} {
 		if path == "" {
 			continue
@@ -241,7 +258,7 @@ func (l *Landscape) makeDirections() error {
 	var err error
 	switch {
 	case cfg.DirectionsFile != "":
-		if l.X, l.Y, err = normalize.Load(cfg.DirectionsFile, l.params); err != nil {
+		if l.X, l.Y, l.mapping, err = normalize.Map(cfg.DirectionsFile, l.params); err != nil {
 			return err
 		}
 		if cfg.TwoD && l.Y == nil {
@@ -260,6 +277,11 @@ func (l *Landscape) makeDirections() error {
 			return fmt.Errorf("landscape: %s and %s: %w", cfg.Model, cfg.Model2, err)
 		}
 	default:
+		if cfg.Scratch != "" && !cfg.Normalize.Orthogonalize {
+			if ok, err := l.randomToScratch(); ok || err != nil {
+				return err
+			}
+		}
 		if l.X, err = normalize.Random(l.params, l.rng(0), cfg.Normalize); err != nil {
 			return err
 		}
@@ -281,6 +303,42 @@ func (l *Landscape) makeDirections() error {
 		}
 	}
 	return nil
+}
+
+// randomToScratch makes the random directions in a file of Config.Scratch
+// and maps it. ok is false, with no error, when the folder cannot be
+// written: the caller makes them in memory instead.
+func (l *Landscape) randomToScratch() (ok bool, err error) {
+	f, err := os.CreateTemp(l.cfg.Scratch, ".lsweep-directions-*.npz")
+	if err != nil {
+		return false, nil
+	}
+	// Only the name is kept: the file is written afresh, with the
+	// permissions of a new file rather than CreateTemp's private ones.
+	path := f.Name()
+	f.Close()
+	os.Remove(path)
+	rngs := []*rand.Rand{l.rng(0)}
+	if l.cfg.TwoD {
+		rngs = append(rngs, l.rng(1))
+	}
+	if err = normalize.SaveRandom(path, l.params, rngs, l.cfg.Normalize); err == nil {
+		l.X, l.Y, l.mapping, err = normalize.Map(path, l.params)
+	}
+	if err != nil {
+		os.Remove(path)
+		return false, err
+	}
+	l.scratch = path
+	return true, nil
+}
+
+// release lets the system drop the pages of the directions' file that
+// have been read (see npz.Mapped.Release); nothing when they are in memory.
+func (l *Landscape) release() {
+	if r, ok := l.mapping.(interface{ Release() }); ok {
+		r.Release()
+	}
 }
 
 // rng returns the generator of direction k.
@@ -313,16 +371,48 @@ func (l *Landscape) At(ctx context.Context, a, b float64) (engine.Result, error)
 // engine takes it: the directions' values are written into the model
 // bytes without a copy of the weights.
 func (l *Landscape) move(a, b float64) engine.Move {
-	if l.Y == nil {
-		return engine.Move{Coefs: []float64{a}, Dirs: []map[string][]float32{l.X.Values}}
+	m := engine.Move{Coefs: []float64{a}, Dirs: []map[string][]float32{l.X.Values}}
+	if l.Y != nil {
+		m = engine.Move{Coefs: []float64{a, b}, Dirs: []map[string][]float32{l.X.Values, l.Y.Values}}
 	}
-	return engine.Move{Coefs: []float64{a, b}, Dirs: []map[string][]float32{l.X.Values, l.Y.Values}}
+	if l.mapping != nil {
+		m.Written = l.release
+	}
+	return m
 }
 
 // SaveDirections writes the directions to an .npz file (entries
-// x/<tensor> and y/<tensor>).
+// x/<tensor> and y/<tensor>) and from then on reads them from it,
+// memory-mapped (normalize.Map): the process then holds no copy of its
+// own, which for a model of a hundred million weights is half of what a
+// sweep would otherwise hold.
 func (l *Landscape) SaveDirections(path string) error {
-	return normalize.Save(path, l.X, l.Y)
+	if l.scratch != "" {
+		if err := os.Rename(l.scratch, path); err == nil {
+			l.scratch = ""
+			return nil
+		}
+	}
+	if err := normalize.Save(path, l.X, l.Y); err != nil {
+		return err
+	}
+	x, y, mapping, err := normalize.Map(path, l.params)
+	if err != nil {
+		return err
+	}
+	old := l.mapping
+	l.X, l.Y, l.mapping = x, y, mapping
+	if old != nil {
+		old.Close()
+	}
+	if l.scratch != "" {
+		os.Remove(l.scratch)
+		l.scratch = ""
+	}
+	// The copies just dropped can be as large as the model: give their
+	// memory back now rather than when the runtime gets to it.
+	debug.FreeOSMemory()
+	return nil
 }
 
 // Engine returns the evaluator the landscape runs on.
@@ -367,6 +457,7 @@ func (l *Landscape) Identity() map[string]any {
 	// The directions themselves, not only what made them: a manifest edited
 	// to other settings cannot pass for the folder's results.
 	id["directions_sha256"] = directionsHash(l.X, l.Y)
+	l.release()
 	return id
 }
 
@@ -421,12 +512,25 @@ func (l *Landscape) Info() map[string]any {
 	return info
 }
 
-// Close releases the evaluator.
+// Close releases the evaluator and the directions' file; the directions
+// must not be used after it.
 func (l *Landscape) Close() error {
+	var err error
 	if l.ev != nil {
-		return l.ev.Close()
+		err = l.ev.Close()
 	}
-	return nil
+	if l.mapping != nil {
+		l.X, l.Y = nil, nil
+		if merr := l.mapping.Close(); err == nil {
+			err = merr
+		}
+		l.mapping = nil
+	}
+	if l.scratch != "" {
+		os.Remove(l.scratch)
+		l.scratch = ""
+	}
+	return err
 }
 
 // hashPath returns the sha256 of a file, or of the .npy files of the

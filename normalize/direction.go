@@ -106,21 +106,74 @@ func Random(params []Param, rng *rand.Rand, opts Options) (*Direction, error) {
 // random is Random with checked arguments.
 func random(params []Param, rng *rand.Rand, o Options) *Direction {
 	d := newDirection(len(params))
+	randomEach(params, rng, o, &drawBuffers{}, func(name string, shape []int64, v []float32) error {
+		d.add(name, shape, slices.Clone(v))
+		return nil
+	})
+	return d
+}
+
+// RandomEach makes the direction Random makes, one tensor at a time: emit
+// gets each tensor's values as soon as they are made, in the order of the
+// direction's Names, in a buffer that is reused for the next tensor (emit
+// must copy what it keeps), so that directions of hundreds of millions of
+// values can be written out without being held, or left to the garbage
+// collector.
+// An error from emit stops it and is returned; other errors are Random's.
+func RandomEach(params []Param, rng *rand.Rand, opts Options, emit func(name string, shape []int64, v []float32) error) error {
+	if err := check(params); err != nil {
+		return err
+	}
+	o, err := opts.resolved()
+	if err != nil {
+		return err
+	}
+	return randomEach(params, rng, o, &drawBuffers{}, emit)
+}
+
+// drawBuffers are randomEach's buffers, which a caller making several
+// directions hands to each in turn.
+type drawBuffers struct {
+	w []float64
+	v []float32
+}
+
+// randomEach is RandomEach with checked arguments: the rule of Normalize
+// (see arrange) applied to each tensor as it is drawn.
+func randomEach(params []Param, rng *rand.Rand, o Options, buf *drawBuffers, emit func(name string, shape []int64, v []float32) error) error {
+	w, v := buf.w, buf.v
+	defer func() { buf.w, buf.v = w, v }()
 	for i := range params {
 		p := &params[i]
-		if !o.Draws(p.Kind) {
+		n := len(p.Values)
+		if cap(v) < n {
+			v = make([]float32, n)
+		}
+		v = v[:n]
+		switch {
+		case o.Draws(p.Kind):
+			// The draw is normalised in float64 and rounded once.
+			if cap(w) < n {
+				w = make([]float64, n)
+			}
+			w = w[:n]
+			for j := range w {
+				w[j] = rng.NormFloat64()
+			}
+			normalizeWeight(w, p, o.Norm)
+			for j, x := range w {
+				v[j] = float32(x)
+			}
+		case o.Ignore == IgnoreNone && p.Kind != Embedding && o.DirType.moves(p.Kind):
+			copy(v, p.Values)
+		default:
 			continue
 		}
-		// The draw is normalised in float64 and rounded once.
-		v := make([]float64, len(p.Values))
-		for j := range v {
-			v[j] = rng.NormFloat64()
+		if err := emit(p.Name, slices.Clone(p.Shape), v); err != nil {
+			return err
 		}
-		normalizeWeight(v, p, o.Norm)
-		d.add(p.Name, p.Shape, toFloat32(v))
 	}
-	arrange(d, params, o, false)
-	return d
+	return nil
 }
 
 // toFloat32 returns v rounded to float32 (to nearest, ties to even).
@@ -176,13 +229,11 @@ func Normalize(d *Direction, params []Param, opts Options) {
 	if err != nil {
 		panic(err.Error())
 	}
-	arrange(d, params, o, true)
+	arrange(d, params, o)
 }
 
-// arrange is Normalize with checked arguments; scale says whether the drawn
-// tensors are still to be scaled (random scales each draw before it is
-// rounded to float32).
-func arrange(d *Direction, params []Param, o Options, scale bool) {
+// arrange is Normalize with checked arguments.
+func arrange(d *Direction, params []Param, o Options) {
 	if d.Values == nil {
 		d.Values = make(map[string][]float32)
 	}
@@ -214,15 +265,13 @@ func arrange(d *Direction, params []Param, o Options, scale bool) {
 			if !ok {
 				continue
 			}
-			if scale {
-				w := make([]float64, len(v))
-				for j, x := range v {
-					w[j] = float64(x)
-				}
-				normalizeWeight(w, p, o.Norm)
-				for j, x := range w {
-					v[j] = float32(x)
-				}
+			w := make([]float64, len(v))
+			for j, x := range v {
+				w[j] = float64(x)
+			}
+			normalizeWeight(w, p, o.Norm)
+			for j, x := range w {
+				v[j] = float32(x)
 			}
 		case o.Ignore == IgnoreNone && p.Kind != Embedding && o.DirType.moves(p.Kind):
 			if !ok {

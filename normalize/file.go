@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -46,14 +48,59 @@ func Save(path string, x, y *Direction) error {
 			if size != len(v) {
 				return fmt.Errorf("normalize: save %s: tensor %q: shape %v holds %d values, the direction has %d", path, dd.prefix+name, shape, size, len(v))
 			}
-			s := make([]int, len(shape))
-			for i, d := range shape {
-				s[i] = int(d)
-			}
-			entries = append(entries, npz.Entry{Name: dd.prefix + name, Array: &npz.Array{Shape: s, DType: "float32", Float32: v}})
+			entries = append(entries, entry(dd.prefix+name, shape, v))
 		}
 	}
 	if err := npz.WriteFile(path, entries); err != nil {
+		return fmt.Errorf("normalize: save directions: %w", err)
+	}
+	return nil
+}
+
+// entry is the .npz entry of a direction's tensor.
+func entry(key string, shape []int64, v []float32) npz.Entry {
+	s := make([]int, len(shape))
+	for i, d := range shape {
+		s[i] = int(d)
+	}
+	return npz.Entry{Name: key, Array: &npz.Array{Shape: s, DType: "float32", Float32: v}}
+}
+
+// SaveRandom writes to path what Save writes for the random directions
+// that Random makes for params with each of rngs (x with the first, y with
+// the second if there is one), making and writing them one tensor at a
+// time (RandomEach): no direction is ever held whole, which for a model of
+// hundreds of millions of weights is the difference between fitting in
+// memory and not. opts.Orthogonalize, which needs both whole, is refused;
+// other errors are Random's and Save's.
+func SaveRandom(path string, params []Param, rngs []*rand.Rand, opts Options) error {
+	if opts.Orthogonalize {
+		return fmt.Errorf("normalize: save %s: orthogonal directions are made whole (RandomPair), not one tensor at a time", path)
+	}
+	if len(rngs) == 0 || len(rngs) > 2 {
+		return fmt.Errorf("normalize: save %s: %d generators given, want 1 (x) or 2 (x and y)", path, len(rngs))
+	}
+	if err := check(params); err != nil {
+		return err
+	}
+	o, err := opts.resolved()
+	if err != nil {
+		return err
+	}
+	buf := &drawBuffers{}
+	err = npz.WriteStream(path, func(add func(npz.Entry) error) error {
+		for k, rng := range rngs {
+			prefix := []string{"x/", "y/"}[k]
+			err := randomEach(params, rng, o, buf, func(name string, shape []int64, v []float32) error {
+				return add(entry(prefix+name, shape, v))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("normalize: save directions: %w", err)
 	}
 	return nil
@@ -81,6 +128,40 @@ func Load(path string, params []Param) (x, y *Direction, err error) {
 		return nil, nil, fmt.Errorf("normalize: load directions: %w", err)
 	}
 	defer f.Close()
+	return load(path, params, f.Keys(), func(key string) ([]float32, []int, error) {
+		a, err := f.Read(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		return toFloat32(a.Data), a.Shape, nil
+	})
+}
+
+// Map is Load with the values left in the file: the directions' slices are
+// views of a memory map of it (npz.Map; copy-on-write, so writing to them
+// changes neither the file nor the other processes that map it), which
+// costs the process no memory of its own for models of hundreds of
+// millions of weights. Entries the file does not hold as Save writes them
+// are read as Load reads them. The directions must not be used after
+// closer is closed.
+func Map(path string, params []Param) (x, y *Direction, closer io.Closer, err error) {
+	if err := check(params); err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := npz.Map(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("normalize: load directions: %w", err)
+	}
+	x, y, err = load(path, params, m.Keys(), m.Float32)
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, err
+	}
+	return x, y, m, nil
+}
+
+// load is Load over the entries keys, each read by read.
+func load(path string, params []Param, keys []string, read func(key string) ([]float32, []int, error)) (x, y *Direction, err error) {
 
 	byName := make(map[string]*Param, len(params))
 	for i := range params {
@@ -88,7 +169,6 @@ func Load(path string, params []Param) (x, y *Direction, err error) {
 	}
 	me := &MismatchError{Op: "load " + path, A: "the model", B: "the file"}
 	inFile := make(map[string]bool)
-	keys := f.Keys()
 	var hasY bool
 	for _, k := range keys {
 		if inFile[k] {
@@ -129,19 +209,19 @@ func Load(path string, params []Param) (x, y *Direction, err error) {
 			if !inFile[key] {
 				continue
 			}
-			a, err := f.Read(key)
+			v, dims, err := read(key)
 			if err != nil {
 				return nil, nil, fmt.Errorf("normalize: load directions: %w", err)
 			}
-			shape := make([]int64, len(a.Shape))
-			for j, s := range a.Shape {
+			shape := make([]int64, len(dims))
+			for j, s := range dims {
 				shape[j] = int64(s)
 			}
 			if !slices.Equal(shape, p.Shape) {
 				me.Shapes = append(me.Shapes, ShapeMismatch{Name: key, A: p.Shape, B: shape})
 				continue
 			}
-			dd.d.add(p.Name, p.Shape, toFloat32(a.Data))
+			dd.d.add(p.Name, p.Shape, v)
 		}
 	}
 	if me.any() {

@@ -1,6 +1,7 @@
 package normalize_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -879,5 +880,76 @@ func BenchmarkPoint(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		normalize.Point(dst, params, x, y, 0.1, -0.2)
+	}
+}
+
+// TestMap checks that Map gives the directions Save wrote, as Load does,
+// with every value in place in the file's mapping, and refuses what Load
+// refuses.
+func TestMap(t *testing.T) {
+	params := bnParams()
+	x, y := pairFor(t, params)
+	path := filepath.Join(t.TempDir(), "directions.npz")
+	if err := normalize.Save(path, x, y); err != nil {
+		t.Fatal(err)
+	}
+	mx, my, closer, err := normalize.Map(path, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	for _, pair := range [][2]*normalize.Direction{{x, mx}, {y, my}} {
+		want, got := pair[0], pair[1]
+		if !slices.Equal(got.Names, want.Names) {
+			t.Fatalf("Names = %q, want %q", got.Names, want.Names)
+		}
+		for _, n := range want.Names {
+			if !slices.Equal(got.Values[n], want.Values[n]) || !slices.Equal(got.Shapes[n], want.Shapes[n]) {
+				t.Errorf("%s: mapped values or shape differ from the saved ones", n)
+			}
+		}
+	}
+	var me *normalize.MismatchError
+	if _, _, _, err := normalize.Map(path, params[:len(params)-1]); !errors.As(err, &me) {
+		t.Errorf("a file with a tensor the model lacks: %v, want a MismatchError", err)
+	}
+}
+
+// TestSaveRandom checks that SaveRandom writes the file Save writes for
+// the directions Random makes with the same generators, byte for byte, for
+// one and two directions and with Ignore none (tensors that are copies of
+// the model's), and refuses orthogonal ones.
+func TestSaveRandom(t *testing.T) {
+	params := bnParams()
+	dir := t.TempDir()
+	for _, opts := range []normalize.Options{{}, {Ignore: normalize.IgnoreNone, DirType: normalize.DirStates}} {
+		for _, k := range []int{1, 2} {
+			var dirs []*normalize.Direction
+			var rngs []*rand.Rand
+			for j := range k {
+				d, err := normalize.Random(params, newRand(uint64(40+j)), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dirs = append(dirs, d)
+				rngs = append(rngs, newRand(uint64(40+j)))
+			}
+			dirs = append(dirs, nil)
+			want, got := filepath.Join(dir, "want.npz"), filepath.Join(dir, "got.npz")
+			if err := normalize.Save(want, dirs[0], dirs[1]); err != nil {
+				t.Fatal(err)
+			}
+			if err := normalize.SaveRandom(got, params, rngs, opts); err != nil {
+				t.Fatal(err)
+			}
+			a, _ := os.ReadFile(want)
+			b, _ := os.ReadFile(got)
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Errorf("%+v, %d directions: SaveRandom's file differs from Save's of Random's directions", opts, k)
+			}
+		}
+	}
+	if err := normalize.SaveRandom(filepath.Join(dir, "o.npz"), params, []*rand.Rand{newRand(1), newRand(2)}, normalize.Options{Orthogonalize: true}); err == nil {
+		t.Error("no error for orthogonal directions")
 	}
 }

@@ -3,6 +3,7 @@ package npz
 import (
 	"archive/zip"
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -234,7 +235,6 @@ var modified = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 // permissions; a new one gets permissions 0644. On any failure the
 // temporary file is removed.
 func WriteFile(path string, entries []Entry) error {
-	dts := make([]dtype, len(entries))
 	seen := make(map[string]bool, len(entries))
 	for i, e := range entries {
 		if e.Name == "" {
@@ -244,42 +244,122 @@ func WriteFile(path string, entries []Entry) error {
 			return &Error{Path: path, Entry: e.Name, Err: errkind.Errorf(ErrValue, "name given twice")}
 		}
 		seen[e.Name] = true
-		dt, err := check(e.Array)
-		if err != nil {
+		if _, err := check(e.Array); err != nil {
 			return &Error{Path: path, Entry: e.Name, Err: err}
 		}
-		dts[i] = dt
 	}
+	return WriteStream(path, func(add func(Entry) error) error {
+		for _, e := range entries {
+			if err := add(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
+// WriteStream writes an .npz file as WriteFile does, with the entries
+// handed to add one at a time by fill, so that arrays too large to hold
+// together can be made, written and dropped one after the other. Each
+// entry is checked when added; an error from add or fill leaves any file at
+// path untouched and is returned (a *Error naming the entry for add's).
+func WriteStream(path string, fill func(add func(Entry) error) error) error {
 	var entry string
-	err := atomicfile.Write(path, atomicfile.KeepPerm(path, 0o644), func(w io.Writer) (err error) {
-		entry, err = writeZip(w, entries, dts)
-		return err
+	err := atomicfile.Write(path, atomicfile.KeepPerm(path, 0o644), func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		zw := zip.NewWriter(cw)
+		bw := bufio.NewWriterSize(nil, writeBuf)
+		seen := map[string]bool{}
+		add := func(e Entry) error {
+			entry = e.Name
+			switch {
+			case e.Name == "":
+				return errkind.Errorf(ErrValue, "entry %d has no name", len(seen))
+			case seen[e.Name]:
+				return errkind.Errorf(ErrValue, "name given twice")
+			}
+			seen[e.Name] = true
+			dt, err := check(e.Array)
+			if err != nil {
+				return err
+			}
+			if err := writeEntry(zw, cw, bw, e, dt); err != nil {
+				return err
+			}
+			entry = ""
+			return nil
+		}
+		if err := fill(add); err != nil {
+			return err
+		}
+		entry = ""
+		return zw.Close()
 	})
 	if err != nil {
+		var ne *Error
+		if errors.As(err, &ne) {
+			return err
+		}
 		return &Error{Path: path, Entry: entry, Err: err}
 	}
 	return nil
 }
 
-// writeZip writes the checked entries of types dts to w as an uncompressed
-// zip archive. On failure it returns the name of the entry it was writing,
-// if any.
-func writeZip(w io.Writer, entries []Entry, dts []dtype) (entry string, err error) {
-	zw := zip.NewWriter(w)
-	bw := bufio.NewWriterSize(nil, writeBuf)
-	for i, e := range entries {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.Name + ".npy", Method: zip.Store, Modified: modified})
-		if err != nil {
-			return e.Name, err
-		}
-		bw.Reset(w)
-		if err := writeNPY(bw, e.Array, dts[i]); err != nil {
-			return e.Name, err
-		}
-		if err := bw.Flush(); err != nil {
-			return e.Name, err
-		}
+// alignment is where each entry's .npy data start in a file WriteFile
+// writes: its .npy header is padded to a multiple of 64 bytes, as numpy's
+// format asks, and a padding field in the zip entry's extra data puts the
+// .npy itself at a multiple of 64, so that Map can hand out the values of
+// a stored float32 array in place.
+const alignment = 64
+
+// Extra fields of a zip local header: the one CreateHeader appends for the
+// modification time (ID, size, flags, time) and the padding field this
+// package writes (ID 0xd935, the ID Android's zipalign uses, size, zeros).
+const (
+	timeExtraLen   = 9
+	paddingExtraID = 0xd935
+)
+
+// alignExtra returns the extra data that put the data of an entry named
+// name, whose local header starts at offset off, at a multiple of
+// alignment.
+func alignExtra(off int64, name string) []byte {
+	const fixed = 30 // a local file header without name and extra data
+	end := off + fixed + int64(len(name)) + 4 + timeExtraLen
+	pad := (alignment - end%alignment) % alignment
+	b := make([]byte, 4+pad)
+	binary.LittleEndian.PutUint16(b, paddingExtraID)
+	binary.LittleEndian.PutUint16(b[2:], uint16(pad))
+	return b
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeEntry writes one checked entry of type dt to the zip writer zw,
+// which writes to cw, through bw.
+func writeEntry(zw *zip.Writer, cw *countingWriter, bw *bufio.Writer, e Entry, dt dtype) error {
+	// Flushed, the count is where the entry's local header starts.
+	if err := zw.Flush(); err != nil {
+		return err
 	}
-	return "", zw.Close()
+	name := e.Name + ".npy"
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: modified, Extra: alignExtra(cw.n, name)})
+	if err != nil {
+		return err
+	}
+	bw.Reset(w)
+	if err := writeNPY(bw, e.Array, dt); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -32,6 +32,12 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 	work := m.Clone()
 	ix := newGraphIndex(work)
 	want := make(map[string]bool, len(names))
+	// The copy is marshalled with zeros for the tensors' bytes, all slices
+	// of one buffer, and each tensor's values are then written into its
+	// slot: a model of hundreds of megabytes is held once, in the Patcher,
+	// not also in the copy while it is marshalled.
+	sizes := make(map[string]int, len(names))
+	largest := 0
 	for _, name := range names {
 		t := ix.stored(name)
 		if t == nil {
@@ -41,16 +47,23 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 		if !dt.IsFloat() {
 			return nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
 		}
+		// Read and dropped: the size comes from data that are there, not
+		// from a declared shape alone.
 		values, err := work.readTensor(t)
 		if err != nil {
 			return nil, err
 		}
-		raw := make([]byte, len(values)*dt.Size())
-		EncodeFloat(raw, dt, values)
+		n := len(values) * dt.Size()
+		sizes[name] = n
+		largest = max(largest, n)
+		want[name] = true
+	}
+	zeros := make([]byte, largest)
+	for _, name := range names {
+		t := ix.stored(name)
 		t.FloatData, t.DoubleData, t.Int32Data = nil, nil, nil
 		t.ExternalData, t.DataLocation = nil, nil
-		t.RawData = raw
-		want[name] = true
+		t.RawData = zeros[:sizes[name]]
 	}
 	buf, err := work.Marshal()
 	if err != nil {
@@ -60,9 +73,17 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 	if err := p.locate(want); err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
 	}
+	orig := newGraphIndex(m)
 	for _, name := range names {
 		if _, ok := p.slots[name]; !ok {
 			return nil, fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, name)
+		}
+		values, err := m.readTensor(orig.stored(name))
+		if err != nil {
+			return nil, err
+		}
+		if err := p.Set(name, values); err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
 		}
 	}
 	return p, nil

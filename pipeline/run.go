@@ -77,6 +77,11 @@ func (c Config) resolved() (Config, error) {
 	if c.Out == "" {
 		c.Out = DefaultOut(c.Landscape.Model)
 	}
+	if c.Landscape.Scratch == "" {
+		// Random directions are written beside the output folder and moved
+		// into it: the sweep reads them from the file, not from memory.
+		c.Landscape.Scratch = filepath.Dir(filepath.Clean(c.Out))
+	}
 	if c.Shard.Count == 0 {
 		c.Shard = sweep.Shard{Index: 0, Count: 1}
 	}
