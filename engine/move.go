@@ -18,11 +18,11 @@ import (
 type Move struct {
 	Coefs []float64
 	Dirs  []map[string][]float32
-	// Written, if not nil, is called once the values are in the model
-	// bytes, before the model runs: a caller whose directions are
-	// memory-mapped lets the system drop their pages there, so that they
-	// and the model's sessions do not take memory at the same time.
-	Written func()
+	// Done, if not nil, is called with each tensor's name once its values
+	// are in the model bytes: a caller whose directions are memory-mapped
+	// lets the system drop their pages there, so that they are not all in
+	// memory at once, nor with the model's sessions.
+	Done func(name string)
 }
 
 // EvaluateMove is Evaluate at the point m names. Each value is computed in
@@ -32,9 +32,6 @@ type Move struct {
 func (e *Evaluator) EvaluateMove(ctx context.Context, m Move) (Result, error) {
 	if err := e.setMove(m); err != nil {
 		return Result{}, err
-	}
-	if m.Written != nil {
-		m.Written()
 	}
 	return e.evaluate(ctx, e.data, e.batches)
 }
@@ -87,6 +84,9 @@ func (e *Evaluator) setMove(m Move) error {
 			return err
 		}
 		e.dirty[name] = true
+		if m.Done != nil {
+			m.Done(name)
+		}
 	}
 	return nil
 }

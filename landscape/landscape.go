@@ -375,8 +375,12 @@ func (l *Landscape) move(a, b float64) engine.Move {
 	if l.Y != nil {
 		m = engine.Move{Coefs: []float64{a, b}, Dirs: []map[string][]float32{l.X.Values, l.Y.Values}}
 	}
-	if l.mapping != nil {
-		m.Written = l.release
+	if r, ok := l.mapping.(interface{ ReleaseValues([]float32) }); ok {
+		m.Done = func(name string) {
+			for _, d := range m.Dirs {
+				r.ReleaseValues(d[name])
+			}
+		}
 	}
 	return m
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"unsafe"
+
+	"github.com/lsweep/lsweep/internal/mmapfile"
 )
 
 // Mapped is an .npz archive opened for reading large float32 arrays in
@@ -38,7 +40,7 @@ func Map(path string) (*Mapped, error) {
 	}
 	if st.Size() > 0 && littleEndian() {
 		// A failure to map is not an error: the arrays are read instead.
-		m.data, _ = mapFile(f.f, st.Size())
+		m.data, _ = mmapfile.Map(f.f, st.Size(), false)
 	}
 	return m, nil
 }
@@ -108,15 +110,34 @@ func (m *Mapped) view(key string) ([]float32, []int, bool) {
 // returned is lost.
 func (m *Mapped) Release() {
 	if m.data != nil {
-		releaseMapping(m.data)
+		mmapfile.Release(m.data)
 	}
+}
+
+// ReleaseValues is Release for the pages that hold v, a slice Float32
+// returned (or part of one); nothing for a slice that does not lie in the
+// mapping.
+func (m *Mapped) ReleaseValues(v []float32) {
+	if m.data == nil || len(v) == 0 {
+		return
+	}
+	base := uintptr(unsafe.Pointer(&m.data[0]))
+	lo := uintptr(unsafe.Pointer(&v[0]))
+	hi := lo + uintptr(len(v))*4
+	if lo < base || hi > base+uintptr(len(m.data)) {
+		return
+	}
+	// Whole pages around v: a neighbour's values on a shared page are read
+	// again from the file when next used, which is all a release costs.
+	start, end := mmapfile.PageRange(int(lo-base), int(hi-base), len(m.data))
+	mmapfile.Release(m.data[start:end])
 }
 
 // Close unmaps and closes the archive.
 func (m *Mapped) Close() error {
 	var err error
 	if m.data != nil {
-		err = unmapFile(m.data)
+		err = mmapfile.Unmap(m.data)
 		m.data = nil
 	}
 	if cerr := m.File.Close(); err == nil {

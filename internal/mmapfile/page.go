@@ -1,0 +1,5 @@
+package mmapfile
+
+import "os"
+
+var pageSize = os.Getpagesize()
