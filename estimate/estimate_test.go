@@ -135,7 +135,7 @@ func TestPlan(t *testing.T) {
 	}
 	// 64 samples of mean 1 and variance 1: se = 1/8 * sqrt(1733/1796).
 	e := p.Look(64, 64, 64+63)
-	if want := math.Sqrt(1.0/64*1733/1796); math.Abs(e.SE-want) > 1e-12 || e.Stop {
+	if want := math.Sqrt(1.0 / 64 * 1733 / 1796); math.Abs(e.SE-want) > 1e-12 || e.Stop {
 		t.Errorf("look %+v, want se %g and no stop", e, want)
 	}
 	small := estimate.NewPlan(50, estimate.Rule{Rel: 0.1})
