@@ -3,6 +3,8 @@ package estimate
 import (
 	"fmt"
 	"math"
+	"math/bits"
+	"math/rand/v2"
 )
 
 // DefaultFirst is the size of the first prefix a Plan looks at.
@@ -103,4 +105,21 @@ func Quantile(q float64) float64 { return math.Sqrt2 * math.Erfinv(2*q-1) }
 func (p Plan) String() string {
 	return fmt.Sprintf("prefixes %v of a seeded permutation; stop when z*se*(1+rel) <= rel*|mean| + abs, se with the finite-population correction, z = %.4f (Bonferroni over %d early looks, delta %g)",
 		p.Checks, p.Z, len(p.Checks)-1, p.Delta)
+}
+
+// Order returns a permutation of 0..n-1 drawn from seed by a Fisher-Yates
+// shuffle on a PCG stream, written out here so that the order, and so
+// every prefix mean, is the same on every platform and Go version.
+func Order(n int, seed uint64) []int {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	src := rand.NewPCG(seed, 0x6f72646572) // "order"
+	for i := n - 1; i > 0; i-- {
+		hi, _ := bits.Mul64(src.Uint64(), uint64(i+1))
+		j := int(hi)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm
 }
