@@ -343,6 +343,16 @@ func (s *Store) Record(i int, values []float64) error {
 	if len(values) != len(s.channels) {
 		return fmt.Errorf("sweep: point %d has %d values, want %d (%v)", i, len(values), len(s.channels), s.channels)
 	}
+	s.put(i, values)
+	if time.Since(s.lastFlush) >= s.FlushInterval {
+		return s.flush()
+	}
+	return nil
+}
+
+// put stores the values of point i, checked by the caller, without
+// writing the file; s.mu is held.
+func (s *Store) put(i int, values []float64) {
 	for c, v := range values {
 		s.values[c][i] = v
 	}
@@ -351,10 +361,6 @@ func (s *Store) Record(i int, values []float64) error {
 		s.count++
 	}
 	s.dirty = true
-	if time.Since(s.lastFlush) >= s.FlushInterval {
-		return s.flush()
-	}
-	return nil
 }
 
 // Flush writes the file now if anything was recorded since it was last
