@@ -413,8 +413,8 @@ func (l *Landscape) Identity() map[string]any {
 	}
 	if t := cfg.Tolerance; t != nil {
 		// Only when set, so that runs without one keep their identity.
-		id["tolerance"], id["tolerance_abs"] = t.Rel, t.Abs
-		id["tolerance_delta"], id["tolerance_first"] = l.plan.Delta, l.plan.First
+		id["estimate_rel"], id["estimate_abs"] = t.Rel, t.Abs
+		id["estimate_delta"], id["estimate_first"] = l.plan.Delta, l.plan.First
 	}
 	if l.ev.Head() == loss.Tokens {
 		seq := l.ev.Sequence()

@@ -17,7 +17,7 @@ const EstimatedChannel = "estimated"
 
 // checkShare is the share of the tolerance a computed point may differ
 // from the coarser lattice's interpolant for its cell to count as smooth.
-const checkShare = 0.25
+const checkShare = 0.5
 
 // DefaultCoarseStep is Refine.CoarseStep's default.
 const DefaultCoarseStep = 8
@@ -28,8 +28,8 @@ type Refine struct {
 	// Channel is the index of the checked channel (the loss).
 	Channel int
 	// Rel and Abs are the tolerance of a filled value v: Rel*|v| + Abs.
-	// The checks that decide a fill use a quarter of it each (see
-	// RunAdaptive), leaving room for the computed values' own error.
+	// The checks that decide a fill use half of it (see RunAdaptive),
+	// leaving the other half to the computed values' own error.
 	Rel, Abs float64
 	// CoarseStep is the largest step, in grid points, of the first lattice,
 	// which is computed everywhere; 0 means DefaultCoarseStep.
@@ -53,12 +53,12 @@ func (r Refine) tol(v float64) float64 { return r.Rel*math.Abs(v) + r.Abs }
 // computes the points of level L+1 inside the cell and calls the cell
 // smooth when
 //
-//   - each of them is within a quarter of the tolerance of the cubic of
-//     level L (tensor-product Lagrange on the four nearest lattice points
-//     of each axis), and
-//   - at each point of the cell not computed, the fill (below) is within a
-//     quarter of the tolerance of the cubic of level L+1, whose stencil
-//     reaches beyond the cell: two interpolants of different degree agree.
+//   - each of them is within half the tolerance of the cubic of level L
+//     (tensor-product Lagrange on the four nearest lattice points of each
+//     axis), and
+//   - at each point of the cell not computed, the fill (below) is within
+//     half the tolerance of the cubic of level L+1, whose stencil reaches
+//     beyond the cell: two interpolants of different degree agree.
 //
 // A smooth cell's other points are filled, never computed, by the
 // tensor-product interpolant (quadratic, or linear along an axis without a
