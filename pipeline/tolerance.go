@@ -54,11 +54,18 @@ type ToleranceIdentity struct {
 }
 
 func (t *Tolerance) check() error {
-	if err := (estimate.Rule{Rel: t.Rel, Abs: t.Abs, Delta: t.Delta}).Check(); err != nil {
-		return fmt.Errorf("pipeline: tolerance: %w", err)
-	}
-	if t.CoarseStep < 0 {
-		return fmt.Errorf("pipeline: tolerance: coarse step %d is negative", t.CoarseStep)
+	finite := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
+	switch {
+	case !finite(t.Rel):
+		return fmt.Errorf("pipeline: Tolerance.Rel %g (--tolerance): want a finite number >= 0, such as 0.02", t.Rel)
+	case !finite(t.Abs):
+		return fmt.Errorf("pipeline: Tolerance.Abs %g (--tolerance-abs): want a finite number >= 0", t.Abs)
+	case t.Rel == 0 && t.Abs == 0:
+		return fmt.Errorf("pipeline: a tolerance of 0 (--tolerance and --tolerance-abs) needs every sample at every point: leave the tolerance off")
+	case !(t.Delta >= 0 && t.Delta < 1):
+		return fmt.Errorf("pipeline: Tolerance.Delta %g (--tolerance-delta): want a probability in [0, 1)", t.Delta)
+	case t.CoarseStep < 0:
+		return fmt.Errorf("pipeline: Tolerance.CoarseStep %d (--coarse-step) is negative", t.CoarseStep)
 	}
 	return nil
 }

@@ -101,11 +101,15 @@ func RunAdaptive(ctx context.Context, s *Store, g Grid, shard Shard, ev Evaluato
 	}
 	a := newAdaptive(s, g, shard.norm(), ev, r)
 	if p != nil {
+		// Progress counts the grid's points; filled ones are done at the end.
 		p.Start(g.Len(), a.count())
 		defer p.Finish()
 		a.progress = p
 	}
 	err := a.run(ctx)
+	if err == nil && p != nil {
+		p.Step(g.Len()) // the rest is filled
+	}
 	if ferr := s.Flush(); ferr != nil {
 		err = errors.Join(err, ferr)
 	}

@@ -378,3 +378,69 @@ func TestRunFailsCleanly(t *testing.T) {
 		t.Errorf("the failed run left %s: %v", out, entries)
 	}
 }
+
+// TestRunTolerance runs an estimated surface, checks what it prints and
+// writes, kills one with SIGKILL and resumes it to the surface of an
+// uninterrupted run, and refuses bad tolerance flags, naming them.
+func TestRunTolerance(t *testing.T) {
+	requireRuntime(t)
+	dir := t.TempDir()
+	args := func(out string, more ...string) []string {
+		return append([]string{"run", digitsModel, digitsData, "--x", "-1:1:41", "--y", "-1:1:41", "--samples", "600", "--tolerance", "0.05", "--out", out, "--no-plot"}, more...)
+	}
+	whole := filepath.Join(dir, "whole")
+	r := run(t, args(whole, "--verify", "5")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "verify") || !strings.Contains(r.stdout, "forwards") {
+		t.Errorf("stdout lacks the verification or the forwards:\n%s", r.stdout)
+	}
+	ws := readSurface(t, whole)
+	for _, c := range []string{"loss_se", "samples", "estimated"} {
+		if _, ok := ws.Values[c]; !ok {
+			t.Errorf("surface.npz lacks %q", c)
+		}
+	}
+	killed := filepath.Join(dir, "killed")
+	cmd := exec.Command(lsweep, args(killed, "--quiet")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(killed, "surface.npz")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no surface.npz after 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if n := readSurface(t, killed).Count(); n == 0 || n == len(ws.Mask) {
+		t.Logf("the kill landed at %d of %d points", n, len(ws.Mask))
+	}
+	if r := run(t, args(killed, "--quiet")...); r.code != 0 {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+	sameSurface(t, readSurface(t, killed), ws)
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tolerance", "-1"}, "--tolerance"},
+		{[]string{"--tolerance", "0.02", "--tolerance-abs", "-1"}, "--tolerance-abs"},
+		{[]string{"--verify", "3"}, "--verify"},
+		{[]string{"--tolerance", "0.02", "--verify", "-2"}, "--verify"},
+		{[]string{"--tolerance", "0.02", "--tolerance-delta", "2"}, "--tolerance-delta"},
+	} {
+		r := run(t, append([]string{"run", digitsModel, digitsData, "--samples", "50", "--quiet", "--out", filepath.Join(t.TempDir(), "o")}, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "panic") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", c.args, r.code, r.stderr, c.want)
+		}
+	}
+}
