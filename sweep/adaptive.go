@@ -41,6 +41,34 @@ type Refine struct {
 
 func (r Refine) tol(v float64) float64 { return r.Rel*math.Abs(v) + r.Abs }
 
+// toU maps a value of the checked channel to units of the tolerance: u =
+// sign(v) log(1 + |v|/c)/Rel with c = Abs/Rel, whose step du = dv/(Rel(|v|
+// + c)) is the change in tolerances. A loss that climbs a wall
+// exponentially climbs linearly in u, where polynomials follow it; without
+// Rel, u = v/Abs.
+func (r Refine) toU(v float64) float64 {
+	if r.Rel == 0 {
+		return v / r.Abs
+	}
+	u := math.Log1p(math.Abs(v)*r.Rel/r.Abs) / r.Rel
+	if v < 0 {
+		return -u
+	}
+	return u
+}
+
+// fromU inverts toU.
+func (r Refine) fromU(u float64) float64 {
+	if r.Rel == 0 {
+		return u * r.Abs
+	}
+	v := math.Expm1(math.Abs(u)*r.Rel) * r.Abs / r.Rel
+	if u < 0 {
+		return -v
+	}
+	return v
+}
+
 // RunAdaptive evaluates a grid coarse to fine and computes only where the
 // surface needs it, filling the rest by a checked interpolant. The store's
 // channels must be the evaluator's followed by EstimatedChannel.
@@ -59,6 +87,12 @@ func (r Refine) tol(v float64) float64 { return r.Rel*math.Abs(v) + r.Abs }
 //   - at each point of the cell not computed, the fill (below) is within
 //     half the tolerance of the cubic of level L+1, whose stencil reaches
 //     beyond the cell: two interpolants of different degree agree.
+//
+// The checks are made in two spaces of the checked channel: the values,
+// and the values in units of the tolerance, u = log(1 + |v|/c)/Rel with c
+// = Abs/Rel (signed), where the tolerance is the same everywhere and a
+// loss that climbs a wall exponentially climbs linearly. A cell whose
+// checks pass in either is smooth and is filled in the first that passed.
 //
 // A smooth cell's other points are filled, never computed, by the
 // tensor-product interpolant (quadratic, or linear along an axis without a
@@ -131,7 +165,8 @@ type adaptive struct {
 	xl, yl   []int
 	latX     [][]int // the lattices of each level
 	latY     [][]int
-	vals     [][]float64 // by channel, then point: computed or filled
+	vals     [][]float64  // by channel, then point: computed or filled
+	sp       [2][]float64 // the checked channel in each space
 	computed []bool
 	known    []bool // computed or filled
 	rank     []int  // position in CoarseToFine
@@ -155,6 +190,12 @@ func newAdaptive(s *Store, g Grid, shard Shard, ev Evaluator, r Refine) *adaptiv
 	}
 	s.mu.Unlock()
 	a.known = slices.Clone(a.computed)
+	for space := range a.sp {
+		a.sp[space] = make([]float64, n)
+	}
+	for i, v := range a.vals[r.Channel] {
+		a.set(i, v)
+	}
 	a.rank = make([]int, n)
 	for k, i := range CoarseToFine(g) {
 		a.rank[i] = k
@@ -244,32 +285,29 @@ func (a *adaptive) run(ctx context.Context) error {
 		for i := range seen {
 			a.known[i] = true
 		}
-		// Check each active cell's new points against the cubic of level L,
-		// and its fill against the cubic of level L+1.
-		var next, smooth []cell
+		// A cell is smooth when its checks pass in either space; it is
+		// then filled in the first that passed.
+		var next []cell
+		var smooth []cell
+		var spaces []int
 		for _, c := range active {
-			ok := true
-			for _, y := range between(qy, c.y0, c.y1) {
-				for _, x := range between(qx, c.x0, c.x1) {
-					if !fresh(x, y) {
-						continue
-					}
-					v := a.vals[a.r.Channel][y*a.nx+x]
-					f := a.cubic(L, x, y)
-					if !(math.Abs(v-f) <= a.r.tol(v)*checkShare) {
-						ok = false
-					}
+			sx, sy := between(qx, c.x0, c.x1), between(qy, c.y0, c.y1)
+			sp := -1
+			for space := range 2 {
+				if a.predicts(space, c, L, sx, sy, fresh) && a.agree(space, c, L+1, sx, sy) {
+					sp = space
+					break
 				}
 			}
-			if ok && a.agree(c, L+1, between(qx, c.x0, c.x1), between(qy, c.y0, c.y1)) {
-				smooth = append(smooth, c)
+			if sp >= 0 {
+				smooth, spaces = append(smooth, c), append(spaces, sp)
 				continue
 			}
-			next = append(next, cells(between(qx, c.x0, c.x1), between(qy, c.y0, c.y1))...)
+			next = append(next, cells(sx, sy)...)
 		}
 		var out []int
-		for _, c := range smooth {
-			out = append(out, a.fill(c, between(qx, c.x0, c.x1), between(qy, c.y0, c.y1))...)
+		for k, c := range smooth {
+			out = append(out, a.fill(spaces[k], c, between(qx, c.x0, c.x1), between(qy, c.y0, c.y1))...)
 		}
 		if err := a.compute(ctx, out); err != nil {
 			return err
@@ -295,22 +333,28 @@ func cells(px, py []int) []cell {
 	return cs
 }
 
-// agree reports whether, at every point of cell c not computed, the fill
-// (the interpolant of c's points sx x sy) is within a share of the
-// tolerance of the cubic of level L's lattice, which reaches one point
-// beyond c on each side: two interpolants of different degree that agree
-// say the cell is resolved at the scale of its fill, and a feature that
-// only the wider stencil sees (a ridge next to the cell) refines it.
-func (a *adaptive) agree(c cell, L int, sx, sy []int) bool {
-	k := a.r.Channel
-	for y := c.y0; y <= c.y1; y++ {
-		wy := weights(sy, y)
-		for x := c.x0; x <= c.x1; x++ {
-			if a.computed[y*a.nx+x] {
-				continue
-			}
-			q := a.tensor(k, sx, sy, weights(sx, x), wy)
-			if !(math.Abs(q-a.cubic(L, x, y)) <= a.r.tol(q)*checkShare) {
+// Spaces of the checked channel in which cells are interpolated: the
+// values themselves, and the values in units of the tolerance (toU).
+const (
+	linear = iota
+	logarithmic
+)
+
+// close reports whether an interpolated value f of the checked channel in
+// space is within checkShare of the tolerance of v.
+func (a *adaptive) close(space int, v, f float64) bool {
+	if space == linear {
+		return math.Abs(v-f) <= a.r.tol(v)*checkShare
+	}
+	return math.Abs(v-f) <= checkShare
+}
+
+// predicts reports whether, in space, each point of cell c that level L
+// lacks (fresh) is close to the cubic of level L.
+func (a *adaptive) predicts(space int, c cell, L int, sx, sy []int, fresh func(x, y int) bool) bool {
+	for _, y := range sy {
+		for _, x := range sx {
+			if fresh(x, y) && !a.close(space, a.sp[space][y*a.nx+x], a.cubic(space, L, x, y)) {
 				return false
 			}
 		}
@@ -318,26 +362,54 @@ func (a *adaptive) agree(c cell, L int, sx, sy []int) bool {
 	return true
 }
 
-// tensor returns channel ch interpolated with the weights wx, wy of the
-// nodes sx, sy.
-func (a *adaptive) tensor(ch int, sx, sy []int, wx, wy []float64) float64 {
-	var v float64
-	for j, y := range sy {
-		for i, x := range sx {
-			v += wy[j] * wx[i] * a.vals[ch][y*a.nx+x]
+// agree reports whether, at every point of cell c not computed, the fill
+// (the interpolant of c's points sx x sy) is close to the cubic of level
+// L's lattice, which reaches one point beyond c on each side: two
+// interpolants of different degree that agree say the cell is resolved at
+// the scale of its fill, and a feature that only the wider stencil sees (a
+// ridge next to the cell) refines it.
+func (a *adaptive) agree(space int, c cell, L int, sx, sy []int) bool {
+	for y := c.y0; y <= c.y1; y++ {
+		wy := weights(sy, y)
+		for x := c.x0; x <= c.x1; x++ {
+			if a.computed[y*a.nx+x] {
+				continue
+			}
+			q := tensor(a.sp[space], a.nx, sx, sy, weights(sx, x), wy)
+			if !a.close(space, q, a.cubic(space, L, x, y)) {
+				return false
+			}
 		}
 	}
-	return v
+	return true
+}
+
+// tensor returns the values v of a grid nx points wide interpolated with
+// the weights wx, wy of the nodes sx, sy.
+func tensor(v []float64, nx int, sx, sy []int, wx, wy []float64) float64 {
+	var t float64
+	for j, y := range sy {
+		for i, x := range sx {
+			t += wy[j] * wx[i] * v[y*nx+x]
+		}
+	}
+	return t
+}
+
+// set sets the checked channel of point i, in both spaces.
+func (a *adaptive) set(i int, v float64) {
+	a.vals[a.r.Channel][i] = v
+	a.sp[linear][i], a.sp[logarithmic][i] = v, a.r.toU(v)
 }
 
 // fill sets every point of cell c that is not computed to the tensor
 // Lagrange interpolant (quadratic where c has a midpoint on an axis) of
-// c's computed points sx x sy. Only c's own points enter, so a sharp
-// feature next to the cell cannot ring into it. A value of the checked
-// channel outside the range of those points, widened by the tolerance, is
-// not trusted: fill returns those points, to be computed. Other channels
-// are clamped to the range, and Counts set to 0.
-func (a *adaptive) fill(c cell, sx, sy []int) (untrusted []int) {
+// c's computed points sx x sy, the checked channel in space. Only c's own
+// points enter, so a sharp feature next to the cell cannot ring into it. A
+// value of the checked channel outside the range of those points, widened
+// by the tolerance, is not trusted: fill returns those points, to be
+// computed. Other channels are clamped to the range, and Counts set to 0.
+func (a *adaptive) fill(space int, c cell, sx, sy []int) (untrusted []int) {
 	lo, hi := make([]float64, a.nch), make([]float64, a.nch)
 	for ch := range lo {
 		lo[ch], hi[ch] = math.Inf(1), math.Inf(-1)
@@ -359,15 +431,18 @@ func (a *adaptive) fill(c cell, sx, sy []int) (untrusted []int) {
 			}
 			wx := weights(sx, x)
 			for ch := range a.nch {
-				v := a.tensor(ch, sx, sy, wx, wy)
 				if ch == k {
-					a.vals[ch][i] = v
+					v := tensor(a.sp[space], a.nx, sx, sy, wx, wy)
+					if space == logarithmic {
+						v = a.r.fromU(v)
+					}
+					a.set(i, v)
 					if !(v >= low && v <= high) {
 						untrusted = append(untrusted, i)
 					}
 					continue
 				}
-				a.vals[ch][i] = min(max(v, lo[ch]), hi[ch])
+				a.vals[ch][i] = min(max(tensor(a.vals[ch], a.nx, sx, sy, wx, wy), lo[ch]), hi[ch])
 			}
 			for _, ch := range a.r.Counts {
 				a.vals[ch][i] = 0
@@ -407,6 +482,7 @@ func (a *adaptive) compute(ctx context.Context, points []int) error {
 		for c := range v {
 			a.vals[c][i] = v[c]
 		}
+		a.set(i, v[a.r.Channel])
 		a.computed[i] = true
 		if a.progress != nil {
 			a.progress.Step(a.count())
@@ -454,6 +530,7 @@ func (a *adaptive) wait(ctx context.Context, points []int) error {
 				for c := 0; c < a.nch; c++ {
 					a.vals[c][i] = sf.Values[a.s.channels[c]][i]
 				}
+				a.set(i, a.vals[a.r.Channel][i])
 				a.computed[i] = true
 			}
 		}
@@ -491,13 +568,13 @@ func (a *adaptive) record() error {
 	return nil
 }
 
-// cubic returns the checked channel at grid point (x, y) interpolated from
-// level L's lattice, whose every point is known: the tensor-product
-// Lagrange cubic on the four nearest lattice points of each axis (fewer on
-// short axes).
-func (a *adaptive) cubic(L, x, y int) float64 {
+// cubic returns the checked channel in space at grid point (x, y)
+// interpolated from level L's lattice, whose every point is known: the
+// tensor-product Lagrange cubic on the four nearest lattice points of each
+// axis (fewer on short axes).
+func (a *adaptive) cubic(space, L, x, y int) float64 {
 	sx, sy := stencil(a.latX[L], x), stencil(a.latY[L], y)
-	return a.tensor(a.r.Channel, sx, sy, weights(sx, x), weights(sy, y))
+	return tensor(a.sp[space], a.nx, sx, sy, weights(sx, x), weights(sy, y))
 }
 
 // stencil returns the (at most) four points of the lattice p nearest t

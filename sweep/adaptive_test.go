@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lsweep/lsweep/sweep"
 )
@@ -57,7 +58,7 @@ func runAdaptive(t *testing.T, dir string, gr sweep.Grid, sh sweep.Shard, ev swe
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.FlushInterval = 0
+	s.FlushInterval = time.Hour // RunAdaptive writes at the end, interrupted or not
 	if err := sweep.RunAdaptive(context.Background(), s, gr, sh, ev, refine, nil); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func TestAdaptiveResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.FlushInterval = 0
+		s.FlushInterval = time.Hour // RunAdaptive writes at the end, interrupted or not
 		err = sweep.RunAdaptive(ctx, s, gr, sweep.Shard{}, &surf{fn: kinked, cancel: cancel, stopAfter: stop}, refine, nil)
 		s.Close()
 		cancel()
