@@ -260,6 +260,9 @@ func (a *adaptive) run(ctx context.Context) error {
 	for L := L0; L+1 < a.levels() && len(active) > 0; L++ {
 		px, py := a.latX[L], a.latY[L]
 		qx, qy := a.latX[L+1], a.latY[L+1]
+		if L+2 == a.levels() {
+			active = a.fillConsistent(active, L)
+		}
 		// The points of level L+1 inside the active cells that level L
 		// lacks (whether an earlier, interrupted run computed them or not).
 		fresh := func(x, y int) bool {
@@ -315,6 +318,33 @@ func (a *adaptive) run(ctx context.Context) error {
 		active = next
 	}
 	return a.record()
+}
+
+// fillConsistent fills, at the last level, the active cells in which the
+// interpolant of the cell's computed corners agrees with the cubic of
+// level L at every point (in either space): an embedded error estimate, as
+// the two interpolants differ by about the lower one's error. It returns
+// the cells left to compute.
+func (a *adaptive) fillConsistent(active []cell, L int) []cell {
+	var rest []cell
+	for _, c := range active {
+		sx, sy := []int{c.x0, c.x1}, []int{c.y0, c.y1}
+		if c.y0 == c.y1 {
+			sy = sy[:1]
+		}
+		filled := false
+		for space := range 2 {
+			if a.agree(space, c, L, sx, sy) {
+				a.fill(space, c, sx, sy)
+				filled = true
+				break
+			}
+		}
+		if !filled {
+			rest = append(rest, c)
+		}
+	}
+	return rest
 }
 
 // cells returns the cells between neighbouring points of the lattices px
