@@ -132,3 +132,41 @@ func readSurface(t *testing.T, path string) *sweep.Surface {
 	}
 	return s
 }
+
+// TestToleranceHessian: a convexity map with a tolerance estimates its loss
+// channel and computes every point (no refinement, no estimated channel).
+func TestToleranceHessian(t *testing.T) {
+	testenv.RequireRuntime(t)
+	cfg := pipeline.Config{
+		Landscape: landscape.Config{Model: digits + "/mlp_logsoftmax.onnx", Data: digitsData},
+		Grid:      sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 3}, Y: sweep.Axis{Min: -1, Max: 1, N: 3}},
+		Out:       filepath.Join(t.TempDir(), "h"),
+		NoPlot:    true,
+		Hessian:   &landscape.HessianOptions{Samples: 64},
+		Tolerance: &pipeline.Tolerance{Rel: 0.1, Abs: 1e-3},
+	}
+	res, err := pipeline.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := readSurface(t, res.Surface)
+	want := []string{"loss", "acc", "lambda_min", "lambda_max", "ratio", "loss_se", "samples"}
+	if len(s.Channels) != len(want) {
+		t.Fatalf("channels %q, want %q", s.Channels, want)
+	}
+	for i, c := range want {
+		if s.Channels[i] != c {
+			t.Fatalf("channels %q, want %q", s.Channels, want)
+		}
+	}
+	if s.Count() != 9 {
+		t.Errorf("%d of 9 points computed", s.Count())
+	}
+	m, err := pipeline.ReadManifest(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti := m.Identity.ToleranceIdentity; ti == nil || ti.Refine {
+		t.Errorf("a convexity map's tolerance %+v: want one without refinement", ti)
+	}
+}
