@@ -444,3 +444,52 @@ func TestRunTolerance(t *testing.T) {
 		}
 	}
 }
+
+// TestRunToleranceShards runs an estimated surface as two shards at once
+// and merges them: the surface of one process, with no point computed by
+// both shards.
+func TestRunToleranceShards(t *testing.T) {
+	requireRuntime(t)
+	dir := t.TempDir()
+	base := []string{"run", digitsModel, digitsData, "--x", "-1:1:21", "--y", "-1:1:21", "--samples", "300", "--tolerance", "0.05", "--quiet", "--no-plot"}
+	sharded := filepath.Join(dir, "sharded")
+	var cmds []*exec.Cmd
+	var errs []*strings.Builder
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(lsweep, append(base, "--out", sharded, "--shard", fmt.Sprintf("%d/2", i))...)
+		errb := &strings.Builder{}
+		cmd.Stderr = errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, errs = append(cmds, cmd), append(errs, errb)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("shard %d: %v: %s", i, err, errs[i])
+		}
+	}
+	if r := run(t, "merge", sharded, "--no-plot"); r.code != 0 {
+		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+	}
+	single := filepath.Join(dir, "single")
+	if r := run(t, append(base, "--out", single)...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sameSurface(t, readSurface(t, sharded), readSurface(t, single))
+	s0, s1 := readSurfaceFile(t, filepath.Join(sharded, "shard-0-of-2.npz")), readSurfaceFile(t, filepath.Join(sharded, "shard-1-of-2.npz"))
+	for i := range s0.Mask {
+		if s0.Mask[i] && s1.Mask[i] && s0.Values["estimated"][i] == 0 && s1.Values["estimated"][i] == 0 {
+			t.Fatalf("point %d computed by both shards", i)
+		}
+	}
+}
+
+func readSurfaceFile(t *testing.T, path string) *sweep.Surface {
+	t.Helper()
+	s, err := sweep.ReadSurface(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
