@@ -12,7 +12,8 @@ import (
 )
 
 // EstimatedChannel is the last channel of an adaptive run's store: 1 where
-// the point's values were interpolated, 0 where they were computed.
+// the point's values were interpolated, 0 where they were computed. Files
+// hold it as a bool entry (true where interpolated).
 const EstimatedChannel = "estimated"
 
 // checkShare is the share of the tolerance a computed point may differ
@@ -167,8 +168,10 @@ type adaptive struct {
 	latY     [][]int
 	vals     [][]float64  // by channel, then point: computed or filled
 	sp       [2][]float64 // the checked channel in each space
-	computed []bool
-	known    []bool // computed or filled
+	saved    [][]float64 // by channel: the values of the points in have
+	have     []bool      // values in hand: evaluated, or read from the store or another shard
+	computed []bool      // computed by this run's decisions so far
+	known    []bool      // computed or filled so far
 	rank     []int  // position in CoarseToFine
 }
 
@@ -177,24 +180,25 @@ func newAdaptive(s *Store, g Grid, shard Shard, ev Evaluator, r Refine) *adaptiv
 	a.xs, a.xl = axisOrder(a.nx)
 	a.ys, a.yl = axisOrder(a.ny)
 	n := g.Len()
-	a.vals = make([][]float64, a.nch)
+	// Every decision depends on what this run has computed so far, never
+	// on what the store holds already, so a resumed run decides as an
+	// uninterrupted one did; the store only spares the evaluations.
+	a.vals, a.saved = make([][]float64, a.nch), make([][]float64, a.nch)
 	s.mu.Lock()
 	for c := range a.vals {
-		a.vals[c] = slices.Clone(s.values[c])
+		a.saved[c] = slices.Clone(s.values[c])
+		a.vals[c] = make([]float64, n)
 	}
-	a.computed = make([]bool, n)
+	a.have = make([]bool, n)
 	est := s.values[a.nch]
-	for i := range a.computed {
+	for i := range a.have {
 		// Filled points of an earlier run are filled again.
-		a.computed[i] = s.mask[i] != 0 && est[i] == 0
+		a.have[i] = s.mask[i] != 0 && est[i] == 0
 	}
 	s.mu.Unlock()
-	a.known = slices.Clone(a.computed)
+	a.computed, a.known = make([]bool, n), make([]bool, n)
 	for space := range a.sp {
 		a.sp[space] = make([]float64, n)
-	}
-	for i, v := range a.vals[r.Channel] {
-		a.set(i, v)
 	}
 	a.rank = make([]int, n)
 	for k, i := range CoarseToFine(g) {
@@ -205,7 +209,7 @@ func newAdaptive(s *Store, g Grid, shard Shard, ev Evaluator, r Refine) *adaptiv
 
 func (a *adaptive) count() int {
 	n := 0
-	for _, c := range a.computed {
+	for _, c := range a.have {
 		if c {
 			n++
 		}
@@ -483,13 +487,14 @@ func (a *adaptive) fill(space int, c cell, sx, sy []int) (untrusted []int) {
 	return untrusted
 }
 
-// compute evaluates this shard's share of points (in coarse-to-fine
-// order) that are not computed yet, records them, and with several shards
-// waits for the others' shares.
+// compute computes points: it evaluates this shard's share of them (in
+// coarse-to-fine order) whose values are not in hand, records them, with
+// several shards waits for the others' shares, and takes all of them as
+// computed.
 func (a *adaptive) compute(ctx context.Context, points []int) error {
 	slices.SortFunc(points, func(i, j int) int { return a.rank[i] - a.rank[j] })
 	for _, i := range a.shard.Take(points) {
-		if a.computed[i] {
+		if a.have[i] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -509,22 +514,35 @@ func (a *adaptive) compute(ctx context.Context, points []int) error {
 		if err := a.s.Record(i, append(v, 0)); err != nil {
 			return err
 		}
-		for c := range v {
-			a.vals[c][i] = v[c]
-		}
-		a.set(i, v[a.r.Channel])
-		a.computed[i] = true
+		a.keep(i, v)
 		if a.progress != nil {
 			a.progress.Step(a.count())
 		}
 	}
-	if a.shard.Count == 1 {
-		return nil
+	if a.shard.Count > 1 {
+		if err := a.s.Flush(); err != nil {
+			return err
+		}
+		if err := a.wait(ctx, points); err != nil {
+			return err
+		}
 	}
-	if err := a.s.Flush(); err != nil {
-		return err
+	for _, i := range points {
+		for c := range a.vals {
+			a.vals[c][i] = a.saved[c][i]
+		}
+		a.set(i, a.saved[a.r.Channel][i])
+		a.computed[i], a.known[i] = true, true
 	}
-	return a.wait(ctx, points)
+	return nil
+}
+
+// keep holds the values v of point i.
+func (a *adaptive) keep(i int, v []float64) {
+	for c := range v {
+		a.saved[c][i] = v[c]
+	}
+	a.have[i] = true
 }
 
 // wait reads the other shards' files until they hold every point of
@@ -539,7 +557,7 @@ func (a *adaptive) wait(ctx context.Context, points []int) error {
 			sh := Shard{Index: k, Count: a.shard.Count}
 			var sf *Surface
 			for _, i := range sh.Take(points) {
-				if a.computed[i] {
+				if a.have[i] {
 					continue
 				}
 				if sf == nil {
@@ -557,11 +575,11 @@ func (a *adaptive) wait(ctx context.Context, points []int) error {
 					missing++
 					continue
 				}
-				for c := 0; c < a.nch; c++ {
-					a.vals[c][i] = sf.Values[a.s.channels[c]][i]
+				v := make([]float64, a.nch)
+				for c := range v {
+					v[c] = sf.Values[a.s.channels[c]][i]
 				}
-				a.set(i, a.vals[a.r.Channel][i])
-				a.computed[i] = true
+				a.keep(i, v)
 			}
 		}
 		if missing == 0 {

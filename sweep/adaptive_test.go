@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/sweep"
 )
 
@@ -103,11 +104,19 @@ func TestAdaptiveSmooth(t *testing.T) {
 	bowl := func(x, y float64) float64 { return 0.05 + 2*(x-0.3)*(x-0.3) + 3*(y+0.1)*(y+0.1) + 0.5*x*y }
 	gr := grid2(t, "-1:1:51", "-1:1:51")
 	ev := &surf{fn: bowl}
-	s, err := runAdaptive(t, t.TempDir(), gr, sweep.Shard{}, ev)
+	dir := t.TempDir()
+	s, err := runAdaptive(t, dir, gr, sweep.Shard{}, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := checkWithin(t, s, bowl)
+	file, err := npz.ReadFile(filepath.Join(dir, sweep.SurfaceName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := file[sweep.EstimatedChannel]; e == nil || e.DType != "bool" {
+		t.Errorf("surface.npz holds %q as %v, want a bool entry", sweep.EstimatedChannel, e)
+	}
 	if n > gr.Len()/5 {
 		t.Errorf("computed %d of %d points of a smooth bowl: want at most a fifth", n, gr.Len())
 	}
@@ -201,11 +210,23 @@ func TestAdaptiveChaotic(t *testing.T) {
 // uninterrupted one, bit for bit.
 func TestAdaptiveResume(t *testing.T) {
 	gr := grid2(t, "-1:1:31", "-1:1:31")
-	whole, err := runAdaptive(t, t.TempDir(), gr, sweep.Shard{}, &surf{fn: kinked})
+	wholeDir := t.TempDir()
+	whole, err := runAdaptive(t, wholeDir, gr, sweep.Shard{}, &surf{fn: kinked})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stop := range []int64{1, 40, 150} {
+	// Run again on a finished folder: nothing to compute, the same bits
+	// (decisions must not see the points a later level computed).
+	idle := &surf{fn: kinked}
+	again, err := runAdaptive(t, wholeDir, gr, sweep.Shard{}, idle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSurface(t, whole, again)
+	if n := idle.calls.Load(); n != 0 {
+		t.Errorf("a finished run made %d evaluations when run again", n)
+	}
+	for _, stop := range []int64{1, 40, 150, 400} {
 		dir := t.TempDir()
 		ctx, cancel := context.WithCancel(context.Background())
 		s, err := sweep.Open(dir, adaptiveManifest(gr), sweep.Shard{}, false)
