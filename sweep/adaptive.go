@@ -168,11 +168,11 @@ type adaptive struct {
 	latY     [][]int
 	vals     [][]float64  // by channel, then point: computed or filled
 	sp       [2][]float64 // the checked channel in each space
-	saved    [][]float64 // by channel: the values of the points in have
-	have     []bool      // values in hand: evaluated, or read from the store or another shard
-	computed []bool      // computed by this run's decisions so far
-	known    []bool      // computed or filled so far
-	rank     []int  // position in CoarseToFine
+	saved    [][]float64  // by channel: the values of the points in have
+	have     []bool       // values in hand: evaluated, or read from the store or another shard
+	computed []bool       // computed by this run's decisions so far
+	known    []bool       // computed or filled so far
+	rank     []int        // position in CoarseToFine
 }
 
 func newAdaptive(s *Store, g Grid, shard Shard, ev Evaluator, r Refine) *adaptive {
