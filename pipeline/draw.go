@@ -329,7 +329,11 @@ func (d *drawing) curves(s *sweep.Surface, others []string) error {
 		cv.Title = ""
 	}
 	cv.LogLoss = d.o.Scale == ScaleLog
-	if err := d.save("curve", cv, 5.5*vg.Inch, 5*vg.Inch, "Loss and accuracy along the direction"); err != nil {
+	caption := "Loss and accuracy along the direction"
+	if _, ok := s.Values[sweep.EstimatedChannel]; ok {
+		caption += " (grey dots: points interpolated, not computed)"
+	}
+	if err := d.save("curve", cv, 5.5*vg.Inch, 5*vg.Inch, caption); err != nil {
 		return err
 	}
 	if ratio, ok := s.Values["ratio"]; ok && anyFinite(ratio) && len(others) == 0 {
@@ -363,6 +367,7 @@ func curveOf(s *sweep.Surface, label string) render.Curve {
 	c := render.Curve{Label: label}
 	acc, hasAcc := s.Values["acc"]
 	hasAcc = hasAcc && anyFinite(acc)
+	est := s.Values[sweep.EstimatedChannel]
 	for i, x := range s.Grid.X.Coords() {
 		if !s.Mask[i] {
 			continue
@@ -371,6 +376,9 @@ func curveOf(s *sweep.Surface, label string) render.Curve {
 		c.Loss = append(c.Loss, s.Values["loss"][i])
 		if hasAcc {
 			c.Acc = append(c.Acc, acc[i])
+		}
+		if est != nil {
+			c.Estimated = append(c.Estimated, est[i] == 1)
 		}
 	}
 	return c
