@@ -99,3 +99,50 @@ func TestEvaluateSequential(t *testing.T) {
 		t.Errorf("one session: %+v, default sessions: %+v", r1, got)
 	}
 }
+
+// TestSequentialCoverage checks the stopping rule on real per-sample
+// losses (the digits ResNet's cross-entropies at moved weights, a skewed
+// population): over many sample orders, the stopped estimate is within the
+// tolerance of Evaluate's full-data loss at least 1 - delta of the time.
+func TestSequentialCoverage(t *testing.T) {
+	testenv.RequireRuntime(t)
+	if testing.Short() {
+		t.Skip("evaluates hundreds of prefixes")
+	}
+	ctx := context.Background()
+	e := digitsEvaluator(t, "resnet_skip", "")
+	values := map[string][]float64{}
+	for _, p := range e.Params() {
+		if p.Role == onnx.RoleWeight {
+			v := append([]float64(nil), e.Base(p.Name)...)
+			for i := range v {
+				v[i] *= 1 + 0.8*math.Cos(float64(3*i))
+			}
+			values[p.Name] = v
+		}
+	}
+	full, err := e.Evaluate(ctx, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := estimate.NewPlan(e.Samples(), estimate.Rule{Rel: 0.1, Abs: 1e-3})
+	const orders = 300
+	miss, used := 0, 0
+	for seed := range uint64(orders) {
+		r, err := e.EvaluateSequential(ctx, values, plan, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(r.Loss-full.Loss) > plan.Tolerance(full.Loss) {
+			miss++
+		}
+		used += r.N
+	}
+	t.Logf("loss %.4g: %d of %d orders missed, %.0f samples of %d on average", full.Loss, miss, orders, float64(used)/orders, e.Samples())
+	if limit := plan.Delta*orders + 3*math.Sqrt(plan.Delta*orders); float64(miss) > limit {
+		t.Errorf("%d of %d orders missed the tolerance, delta %g allows %.1f", miss, orders, plan.Delta, limit)
+	}
+	if used >= orders*e.Samples() {
+		t.Error("no order stopped early: the test proves nothing")
+	}
+}
