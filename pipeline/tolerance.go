@@ -96,6 +96,8 @@ type Verification struct {
 func verify(ctx context.Context, l *landscape.Landscape, s *sweep.Surface, t *Tolerance, k int, seed uint64) (*Verification, error) {
 	v := &Verification{}
 	within := 0
+	// The points are drawn from the run's seed, in a stream of their own
+	// ("verify"), so that a user can rerun the same check.
 	for _, i := range estimate.Order(s.Grid.Len(), seed^0x766572696679)[:min(k, s.Grid.Len())] {
 		if !s.Mask[i] {
 			continue

@@ -36,9 +36,6 @@ func (o *toleranceFlags) apply(cfg *pipeline.Config, changed func(string) bool) 
 		}
 		return nil
 	}
-	if o.rel < 0 || o.rel != o.rel {
-		return fmt.Errorf("--tolerance %g: want a relative tolerance >= 0, such as 0.02", o.rel)
-	}
 	cfg.Tolerance = &pipeline.Tolerance{Rel: o.rel, Abs: o.abs, Delta: o.delta, NoRefine: o.noRefine, CoarseStep: o.coarse}
 	cfg.Verify = o.verify
 	return nil
