@@ -17,7 +17,7 @@ type toleranceFlags struct {
 }
 
 func (o *toleranceFlags) AddFlags(f flagSet) {
-	f.Float64Var(&o.rel, "tolerance", 0, "estimate each loss to within R*|full| + A of the loss over every sample (with high probability): growing prefixes of a seeded sample order, and adaptive refinement of the grid (see docs/adaptive.md); 0: every point on every sample")
+	f.Float64Var(&o.rel, "tolerance", 0, "estimate each loss to within R*|full| + A of the loss over every sample (with high probability): growing prefixes of a seeded sample order, and adaptive refinement of the grid (see docs/adaptive.md); 0 keeps the absolute part A alone; not given: every point on every sample")
 	f.Float64Var(&o.abs, "tolerance-abs", pipeline.DefaultToleranceAbs, "with --tolerance: the absolute part A of the tolerance")
 	f.Float64Var(&o.delta, "tolerance-delta", 0, "with --tolerance: the probability per point that the sequential bound fails (0: 0.01)")
 	f.BoolVar(&o.noRefine, "no-refine", false, "with --tolerance: compute every point of the grid (sequential sampling only)")
