@@ -9,7 +9,8 @@
 // (integer ids and masks as integers) and cut into the same batches as the
 // others; the model is marshalled once into a buffer whose weight bytes are
 // patched in place (onnx.Patcher); and Evaluate returns the mean loss and accuracy over the whole dataset for any
-// set of tensor values.
+// set of tensor values. EvaluateSequential evaluates growing prefixes of a
+// seeded order of the samples instead and stops by package estimate's rule.
 //
 // # The per-point path, and why
 //

@@ -69,6 +69,9 @@ type Result struct {
 	Loss     float64 // mean per-sample loss; for the Tokens head, per labelled token
 	Accuracy float64 // fraction correct in [0, 1]; NaN for regression; for Tokens, of labelled tokens
 	Seconds  float64 // wall time of the evaluation, every per-point cost included
+	// SE is the standard error of Loss as an estimate of the loss over
+	// every sample when N is a prefix (EvaluateSequential); 0 otherwise.
+	SE float64
 
 	// Tokens head only (zero otherwise): the labelled tokens; the mean
 	// over sequences with a labelled token of their mean token loss; the
@@ -106,6 +109,7 @@ type Evaluator struct {
 	subsets     map[int]*subset // evenly spaced subsets by size, the last few
 	scratch     [][]float64     // each worker's output buffer, kept between points
 	large       bool            // weights of largeModelBytes or more
+	order       *ordered        // the data in a seed's order (EvaluateSequential)
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -466,6 +470,10 @@ func (e *Evaluator) Close() error {
 		s.close()
 	}
 	e.subsets = nil
+	if e.order != nil {
+		e.order.close()
+		e.order = nil
+	}
 	for _, b := range e.batches {
 		b.destroy()
 	}

@@ -102,17 +102,29 @@ func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error
 // e.sessions sessions of few threads each, which keeps both cores busier
 // than one session's intra-op threads do (see the package doc).
 func (e *Evaluator) run(ctx context.Context, batches []batch, fn func(i int, out []float64) error) error {
+	return e.runStaged(ctx, batches, []int{len(batches)}, fn, nil)
+}
+
+// runStaged is run in stages: stage k runs batches [ends[k-1], ends[k]),
+// and once all of them are handed to fn, more(k) says whether to go on
+// (more nil: always). The sessions made for one stage serve the next.
+func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, fn func(i int, out []float64) error, more func(stage int) (bool, error)) error {
 	model := e.patcher.Bytes()
-	workers := min(e.sessions, len(batches))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		next    atomic.Int64
-		mu      sync.Mutex // serialises fn
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		first   error
+		mu       sync.Mutex // serialises fn
+		errOnce  sync.Once
+		first    error
+		sessions = make([]*ort.DynamicAdvancedSession, min(e.sessions, len(batches)))
 	)
+	defer func() {
+		for _, s := range sessions {
+			if s != nil {
+				s.Destroy()
+			}
+		}
+	}()
 	fail := func(err error) {
 		errOnce.Do(func() { first = err })
 		cancel()
@@ -120,43 +132,65 @@ func (e *Evaluator) run(ctx context.Context, batches []batch, fn func(i int, out
 	// Each worker's output buffer is kept from one point to the next: for a
 	// language model it is a hundred megabytes, which made afresh at every
 	// point left the garbage collector as much to let pile up.
-	for len(e.scratch) < workers {
+	for len(e.scratch) < len(sessions) {
 		e.scratch = append(e.scratch, nil)
 	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sess, err := e.newSession(model)
-			if err != nil {
-				fail(err)
-				return
+	lo := 0
+	for k, hi := range ends {
+		var (
+			next atomic.Int64
+			wg   sync.WaitGroup
+		)
+		next.Store(int64(lo))
+		for w := 0; w < min(len(sessions), hi-lo); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if sessions[w] == nil {
+					sess, err := e.newSession(model)
+					if err != nil {
+						fail(err)
+						return
+					}
+					sessions[w] = sess
+				}
+				sess := sessions[w]
+				scratch := e.scratch[w]
+				defer func() { e.scratch[w] = scratch[:0] }()
+				var err error
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= hi || ctx.Err() != nil {
+						return
+					}
+					if scratch, err = e.runBatch(sess, batches[i], scratch[:0]); err != nil {
+						fail(err)
+						return
+					}
+					mu.Lock()
+					err = fn(i, scratch)
+					mu.Unlock()
+					if err != nil {
+						fail(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if first != nil {
+			return first
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if more != nil && k < len(ends)-1 {
+			ok, err := more(k)
+			if err != nil || !ok {
+				return err
 			}
-			defer sess.Destroy()
-			scratch := e.scratch[w]
-			defer func() { e.scratch[w] = scratch[:0] }()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(batches) || ctx.Err() != nil {
-					return
-				}
-				if scratch, err = e.runBatch(sess, batches[i], scratch[:0]); err != nil {
-					fail(err)
-					return
-				}
-				mu.Lock()
-				err = fn(i, scratch)
-				mu.Unlock()
-				if err != nil {
-					fail(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return first
+		}
+		lo = hi
 	}
 	return ctx.Err()
 }

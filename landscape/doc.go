@@ -12,4 +12,6 @@
 // BatchNorm statistics moved too. Package pipeline runs a landscape end to
 // end, as the command line does. Identity lists what determines the
 // values (file hashes, seed and normalisation), for a sweep's manifest.
+// With Config.Tolerance a point's loss is estimated on a prefix of one
+// seeded order of the samples (engine.Evaluator.EvaluateSequential).
 package landscape

@@ -341,7 +341,15 @@ func (w WithHessian) Evaluate(ctx context.Context, a, b float64) ([]float64, err
 	if math.IsInf(ratio, 0) {
 		ratio = math.NaN()
 	}
-	return []float64{r.Loss, r.Accuracy, e.Min, e.Max, ratio}, nil
+	return w.L.values(r, r.Loss, r.Accuracy, e.Min, e.Max, ratio), nil
+}
+
+// Channels returns the names of the values Evaluate returns.
+func (w WithHessian) Channels() []string {
+	if w.L.cfg.Tolerance != nil {
+		return slices.Concat(HessianChannels, ToleranceChannels)
+	}
+	return HessianChannels
 }
 
 // Identity adds the Hessian options to the landscape's identity.

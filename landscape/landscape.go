@@ -19,6 +19,7 @@ import (
 
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
+	"github.com/lsweep/lsweep/estimate"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/onnx"
@@ -51,10 +52,23 @@ type Config struct {
 	// file to its place (a rename, when it is on the same file system).
 	// Where the folder cannot be written, the directions are made in memory.
 	Scratch string
+
+	// Tolerance, if not nil, evaluates each point on growing prefixes of
+	// one random order of the samples, drawn from Seed and the same at
+	// every point, and stops as soon as the rule says the loss is within
+	// the tolerance of the loss over every sample (package estimate). The
+	// points then have the channels ToleranceChannels too. The tokens head
+	// is refused.
+	Tolerance *estimate.Rule
 }
 
 // Channels are the values a Landscape computes at each point, in order.
 var Channels = []string{"loss", "acc"}
+
+// ToleranceChannels follow the others when Config.Tolerance is set: the
+// standard error of the loss (0 where every sample was used) and the
+// number of samples evaluated.
+var ToleranceChannels = []string{"loss_se", "samples"}
 
 // Landscape evaluates a model's loss at th + a*X + b*Y.
 type Landscape struct {
@@ -69,6 +83,7 @@ type Landscape struct {
 	mapping io.Closer
 	scratch string
 	hashes  map[string]string
+	plan    estimate.Plan // with Config.Tolerance
 	// The entries read: inputs (NAME=ENTRY, more than one input only) and labels.
 	xKey, yKey, inputs string
 }
@@ -140,6 +155,17 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 	}
 	if l.ev, err = engine.New(m, d, cfg.Engine); err != nil {
 		return nil, err
+	}
+	if cfg.Tolerance != nil {
+		if err := cfg.Tolerance.Check(); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("landscape: %w", err)
+		}
+		if l.ev.Head() == loss.Tokens {
+			l.Close()
+			return nil, fmt.Errorf("landscape: %s: a tolerance needs a loss per sample, and the tokens head's loss is a mean over tokens; leave the tolerance off", cfg.Model)
+		}
+		l.plan = estimate.NewPlan(l.ev.Samples(), *cfg.Tolerance)
 	}
 	if l.params, err = paramsOf(l.ev.Params(), l.ev.Base32); err != nil {
 		l.Close()
@@ -353,17 +379,38 @@ func Generator(seed uint64, k int) *rand.Rand {
 }
 
 // Evaluate returns the loss and accuracy at th + a*X + b*Y (b is ignored for
-// a 1-D landscape). It makes Landscape a sweep.Evaluator.
+// a 1-D landscape), and with a tolerance the standard error and the samples
+// used: the values of Channels(). It makes Landscape a sweep.Evaluator.
 func (l *Landscape) Evaluate(ctx context.Context, a, b float64) ([]float64, error) {
 	res, err := l.At(ctx, a, b)
 	if err != nil {
 		return nil, err
 	}
-	return []float64{res.Loss, res.Accuracy}, nil
+	return l.values(res, res.Loss, res.Accuracy), nil
 }
 
-// At returns the evaluation at th + a*X + b*Y.
+// values appends the tolerance channels of res to v.
+func (l *Landscape) values(res engine.Result, v ...float64) []float64 {
+	if l.cfg.Tolerance != nil {
+		v = append(v, res.SE, float64(res.N))
+	}
+	return v
+}
+
+// Channels returns the names of the values Evaluate returns.
+func (l *Landscape) Channels() []string {
+	if l.cfg.Tolerance != nil {
+		return slices.Concat(Channels, ToleranceChannels)
+	}
+	return Channels
+}
+
+// At returns the evaluation at th + a*X + b*Y: over every sample, or with
+// a tolerance over the prefix of the seed's order that meets it.
 func (l *Landscape) At(ctx context.Context, a, b float64) (engine.Result, error) {
+	if l.cfg.Tolerance != nil {
+		return l.ev.EvaluateMoveSequential(ctx, l.move(a, b), l.plan, l.cfg.Seed)
+	}
 	return l.ev.EvaluateMove(ctx, l.move(a, b))
 }
 
@@ -384,6 +431,16 @@ func (l *Landscape) move(a, b float64) engine.Move {
 	}
 	return m
 }
+
+// AtFull returns the evaluation at th + a*X + b*Y over every sample,
+// whatever the tolerance: the reference a tolerance is checked against.
+func (l *Landscape) AtFull(ctx context.Context, a, b float64) (engine.Result, error) {
+	return l.ev.EvaluateMove(ctx, l.move(a, b))
+}
+
+// Plan returns the sequential plan of a landscape with a tolerance (the
+// zero Plan without one).
+func (l *Landscape) Plan() estimate.Plan { return l.plan }
 
 // SaveDirections writes the directions to an .npz file (entries
 // x/<tensor> and y/<tensor>) and from then on reads them from it,
@@ -450,6 +507,11 @@ func (l *Landscape) Identity() map[string]any {
 	if cfg.Normalize.Embeddings {
 		// Only when set, so that the runs made before it keep their identity.
 		id["include"] = "embeddings"
+	}
+	if t := cfg.Tolerance; t != nil {
+		// Only when set, so that runs without one keep their identity.
+		id["estimate_rel"], id["estimate_abs"] = t.Rel, t.Abs
+		id["estimate_delta"], id["estimate_first"] = l.plan.Delta, l.plan.First
 	}
 	if l.ev.Head() == loss.Tokens {
 		seq := l.ev.Sequence()

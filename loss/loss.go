@@ -189,6 +189,7 @@ type Sum struct {
 	head    Head
 	cols    int
 	loss    float64
+	sq      float64 // sum of squared per-sample losses, for the spread of a sample mean
 	correct float64
 	n       int
 	row     []float64 // scratch: one row in float64
@@ -241,11 +242,14 @@ func Add[T float32 | float64](s *Sum, out []T, targets []float64) error {
 				d := v - targets[r*s.cols+j]
 				se += d * d
 			}
-			s.loss += se / float64(s.cols)
+			l := se / float64(s.cols)
+			s.loss += l
+			s.sq += l * l
 			continue
 		}
 		l, ok := s.sample(row, int(targets[r]))
 		s.loss += l
+		s.sq += l * l
 		if ok {
 			s.correct++
 		}
@@ -366,6 +370,11 @@ func (s *Sum) count() int {
 	return s.n
 }
 
+// SumSquares returns the sum over the samples added of their squared loss
+// (not for the Tokens head, whose loss is a mean over tokens: 0 there).
+// With N and Loss it gives the spread of the per-sample losses.
+func (s *Sum) SumSquares() float64 { return s.sq }
+
 // Tokens returns the number of labelled tokens added (Tokens head).
 func (s *Sum) Tokens() int { return s.tokens }
 
@@ -381,6 +390,7 @@ func (s *Sum) SequenceAccuracy() float64 { return s.seqsCorrect / float64(s.seqs
 // Merge adds the samples of o to s. Both must have the same head and width.
 func (s *Sum) Merge(o *Sum) {
 	s.loss += o.loss
+	s.sq += o.sq
 	s.correct += o.correct
 	s.n += o.n
 	s.tokens += o.tokens

@@ -165,3 +165,39 @@ func TestTokens(t *testing.T) {
 		t.Errorf("label 2 of 2 classes: error %v", err)
 	}
 }
+
+// SumSquares is the sum of the squared per-sample losses, each taken from a
+// Sum of that sample alone, whatever the batching.
+func TestSumSquares(t *testing.T) {
+	for _, c := range []struct {
+		head    loss.Head
+		cols    int
+		out     []float64
+		targets []float64
+	}{
+		{loss.Logits, 3, []float64{1, 2, 3, 0, 0, 0, -1, 4, 0.5}, []float64{2, 1, 0}},
+		{loss.MSE, 2, []float64{1, 2, 3, 4}, []float64{0, 0, 3, 2}},
+	} {
+		var want float64
+		rows := len(c.out) / c.cols
+		tper := len(c.targets) / rows
+		for r := 0; r < rows; r++ {
+			one := loss.NewSum(c.head, c.cols)
+			if err := loss.Add(one, c.out[r*c.cols:(r+1)*c.cols], c.targets[r*tper:(r+1)*tper]); err != nil {
+				t.Fatal(err)
+			}
+			want += one.Loss() * one.Loss()
+		}
+		a, b := loss.NewSum(c.head, c.cols), loss.NewSum(c.head, c.cols)
+		if err := loss.Add(a, c.out[:c.cols], c.targets[:tper]); err != nil {
+			t.Fatal(err)
+		}
+		if err := loss.Add(b, c.out[c.cols:], c.targets[tper:]); err != nil {
+			t.Fatal(err)
+		}
+		a.Merge(b)
+		if got := a.SumSquares(); math.Abs(got-want) > 1e-12*want {
+			t.Errorf("%s: sum of squares %.15g, want %.15g", c.head, got, want)
+		}
+	}
+}

@@ -8,7 +8,9 @@
 // the output folder, evaluates the points of its shard in coarse-to-fine
 // order through package sweep (resuming what the folder holds, refusing a
 // folder of other settings unless Force), and for a whole run draws the
-// pictures and the report with Draw. Merge combines the shards of a run
+// pictures and the report with Draw. With a Tolerance, the points are
+// estimated (sequential sampling, package estimate) and the grid refined
+// adaptively (sweep.RunAdaptive); see docs/adaptive.md. Merge combines the shards of a run
 // and draws them; Draw redraws a finished, partial or merged run with
 // other PlotOptions. Compare evaluates two models' flatness slices, each
 // model loaded once, for package flatness's verdict. Spectrum writes a

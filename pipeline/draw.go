@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/lsweep/lsweep/internal/atomicfile"
 	"github.com/lsweep/lsweep/render"
@@ -217,6 +220,11 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	if t := d.ri.traj; t != nil {
 		path = []plot.Plotter{trajectoryPath(t)}
 	}
+	dotted := ""
+	if dots := estimatedDots(s); dots != nil {
+		path = append(path, dots)
+		dotted = " (grey dots: points interpolated, not computed)"
+	}
 	var levels []float64
 	if o.Levels != nil {
 		levels = render.StepLevels(o.Levels.Min, o.Levels.Max, o.Levels.Step)
@@ -228,9 +236,10 @@ func (d *drawing) surface(s *sweep.Surface) error {
 		c.Levels = levels
 	}
 	caption := "Contour lines of the loss"
-	if path != nil {
+	if d.ri.traj != nil {
 		caption += ", and the training path (arrows: the way training went)"
 	}
+	caption += dotted
 	if err := d.save("contour", c, 5*vg.Inch, 4.6*vg.Inch, caption); err != nil {
 		return err
 	}
@@ -240,7 +249,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	if levels != nil {
 		fc.Levels = levels
 	}
-	if err := d.save("filled_contour", fc, 5.6*vg.Inch, 4.6*vg.Inch, "Filled contours of the loss"); err != nil {
+	if err := d.save("filled_contour", fc, 5.6*vg.Inch, 4.6*vg.Inch, "Filled contours of the loss"+dotted); err != nil {
 		return err
 	}
 	heat := func(channel, name, what, zlabel, caption string, set func(*render.HeatMap)) error {
@@ -249,7 +258,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 		set(hm)
 		return d.save(name, hm, 5.6*vg.Inch, 4.6*vg.Inch, caption)
 	}
-	if err := heat("loss", "heatmap", "loss", "loss", "Heat map of the loss (grey: not computed)", func(hm *render.HeatMap) { o.scaled(&hm.Log) }); err != nil {
+	if err := heat("loss", "heatmap", "loss", "loss", "Heat map of the loss (grey: not computed)"+dotted, func(hm *render.HeatMap) { o.scaled(&hm.Log) }); err != nil {
 		return err
 	}
 	if acc, ok := s.Values["acc"]; ok && anyFinite(acc) {
@@ -320,7 +329,11 @@ func (d *drawing) curves(s *sweep.Surface, others []string) error {
 		cv.Title = ""
 	}
 	cv.LogLoss = d.o.Scale == ScaleLog
-	if err := d.save("curve", cv, 5.5*vg.Inch, 5*vg.Inch, "Loss and accuracy along the direction"); err != nil {
+	caption := "Loss and accuracy along the direction"
+	if _, ok := s.Values[sweep.EstimatedChannel]; ok {
+		caption += " (grey dots: points interpolated, not computed)"
+	}
+	if err := d.save("curve", cv, 5.5*vg.Inch, 5*vg.Inch, caption); err != nil {
 		return err
 	}
 	if ratio, ok := s.Values["ratio"]; ok && anyFinite(ratio) && len(others) == 0 {
@@ -354,6 +367,7 @@ func curveOf(s *sweep.Surface, label string) render.Curve {
 	c := render.Curve{Label: label}
 	acc, hasAcc := s.Values["acc"]
 	hasAcc = hasAcc && anyFinite(acc)
+	est := s.Values[sweep.EstimatedChannel]
 	for i, x := range s.Grid.X.Coords() {
 		if !s.Mask[i] {
 			continue
@@ -363,6 +377,34 @@ func curveOf(s *sweep.Surface, label string) render.Curve {
 		if hasAcc {
 			c.Acc = append(c.Acc, acc[i])
 		}
+		if est != nil {
+			c.Estimated = append(c.Estimated, est[i] == 1)
+		}
 	}
 	return c
+}
+
+// estimatedDots returns small grey dots at the points of an adaptive run
+// that were interpolated, or nil if there are none.
+func estimatedDots(s *sweep.Surface) plot.Plotter {
+	est, ok := s.Values[sweep.EstimatedChannel]
+	if !ok {
+		return nil
+	}
+	var xy plotter.XYs
+	for i, e := range est {
+		if s.Mask[i] && e == 1 {
+			x, y := s.Grid.Coord(i)
+			xy = append(xy, plotter.XY{X: x, Y: y})
+		}
+	}
+	if len(xy) == 0 {
+		return nil
+	}
+	sc, err := plotter.NewScatter(xy)
+	if err != nil {
+		return nil
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: color.NRGBA{R: 90, G: 90, B: 90, A: 110}, Radius: vg.Points(0.9), Shape: draw.CircleGlyph{}}
+	return sc
 }

@@ -44,7 +44,8 @@ type Identity struct {
 	DirectionsFileSHA256 string `json:"directions_file_sha256,omitempty"`
 	DirectionsSHA256     string `json:"directions_sha256"`
 
-	*HessianIdentity // convexity maps only
+	*HessianIdentity   // convexity maps only
+	*ToleranceIdentity // runs with a tolerance only
 
 	// Other holds keys this type does not name, kept as they are, so that
 	// a setting added to landscape.Identity still decides a resume.

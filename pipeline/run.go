@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/lsweep/lsweep/landscape"
@@ -42,6 +43,14 @@ type Config struct {
 	// Hessian, if not nil, adds the Hessian's extreme eigenvalues at every
 	// point: a convexity map.
 	Hessian *landscape.HessianOptions
+	// Tolerance, if not nil, estimates the loss to a tolerance (sequential
+	// sampling and adaptive refinement) instead of computing every point
+	// on every sample.
+	Tolerance *Tolerance
+	// Verify, with Tolerance, computes this many random points of the
+	// finished surface again over every sample and reports the largest
+	// error in units of the tolerance (Result.Verification).
+	Verify int
 	// NoPlot skips the pictures and the report a whole run draws when it
 	// ends (a shard never draws them; see Merge).
 	NoPlot bool
@@ -88,6 +97,21 @@ func (c Config) resolved() (Config, error) {
 	if c.Plot == nil {
 		c.Plot = NewPlotOptions()
 	}
+	switch {
+	case c.Verify < 0:
+		return c, fmt.Errorf("pipeline: Verify %d is negative (--verify)", c.Verify)
+	case c.Verify > 0 && c.Tolerance == nil:
+		return c, fmt.Errorf("pipeline: Verify checks a tolerance: give one (--verify needs --tolerance)")
+	case c.Tolerance != nil:
+		if err := c.Tolerance.check(); err != nil {
+			return c, err
+		}
+		t := *c.Tolerance
+		// A convexity map computes every point: no refinement.
+		t.NoRefine = t.NoRefine || c.Hessian != nil
+		c.Tolerance = &t
+		c.Landscape.Tolerance = t.rule(!t.NoRefine)
+	}
 	if !c.NoPlot {
 		if err := c.Plot.Check(); err != nil {
 			return c, fmt.Errorf("pipeline: %w", err)
@@ -105,6 +129,12 @@ type Result struct {
 	Computed   int         // points of the share saved
 	Total      int         // points in the share
 	Files      []string    // pictures and report drawn
+	// SampleForwards is the samples run through the model for the points
+	// computed, summed over them (a whole run or merged shards; a run
+	// without a tolerance: points x samples).
+	SampleForwards int64
+	// Verification is the check Config.Verify asked for (nil otherwise).
+	Verification *Verification
 }
 
 // Run computes a loss landscape end to end: it opens the landscape, writes
@@ -130,16 +160,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	var ev sweep.Evaluator = l
-	identity, channels := l.Identity(), landscape.Channels
+	identity, channels := l.Identity(), l.Channels()
 	if c.Hessian != nil {
 		wh := landscape.WithHessian{L: l, Opts: *c.Hessian}
-		ev, identity, channels = wh, wh.Identity(), landscape.HessianChannels
+		ev, identity, channels = wh, wh.Identity(), wh.Channels()
+	}
+	info := l.Info()
+	refine := c.Tolerance != nil && !c.Tolerance.NoRefine
+	if t := c.Tolerance; t != nil {
+		identity["tolerance"], identity["tolerance_abs"], identity["refine"] = t.Rel, t.Abs, refine
+		if refine && t.CoarseStep != 0 {
+			identity["coarse_step"] = t.CoarseStep
+		}
+		channels = toleranceChannels(channels, refine)
+		info["tolerance_rule"] = l.Plan().String()
+		if refine {
+			info["refinement"] = "adaptive (sweep.RunAdaptive): computed points estimated to half the tolerance; cells filled from their computed points where the cubic of the coarser lattice predicts them and two interpolants agree, each to the other half"
+		}
 	}
 	m := &Manifest{Grid: c.Grid, Channels: channels}
 	if m.Identity.Other, err = fromMap(identity, &m.Identity); err != nil {
 		return nil, fmt.Errorf("pipeline: identity: %w", err)
 	}
-	if m.Info.Other, err = fromMap(l.Info(), &m.Info); err != nil {
+	if m.Info.Other, err = fromMap(info, &m.Info); err != nil {
 		return nil, fmt.Errorf("pipeline: info: %w", err)
 	}
 	sm, err := m.sweepManifest()
@@ -166,9 +209,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := l.SaveDirections(res.Directions); err != nil {
 		return nil, err
 	}
-	points := c.Shard.Take(sweep.CoarseToFine(c.Grid))
-	res.Total = len(points)
-	err = sweep.Run(ctx, store, c.Grid, points, ev, c.Progress)
+	if refine {
+		res.Total = c.Grid.Len()
+		r := sweep.Refine{Channel: 0, Rel: c.Tolerance.Rel, Abs: c.Tolerance.Abs, CoarseStep: c.Tolerance.CoarseStep,
+			Counts: []int{slices.Index(channels, landscape.ToleranceChannels[1])}}
+		err = sweep.RunAdaptive(ctx, store, c.Grid, c.Shard, ev, r, c.Progress)
+	} else {
+		points := c.Shard.Take(sweep.CoarseToFine(c.Grid))
+		res.Total = len(points)
+		err = sweep.Run(ctx, store, c.Grid, points, ev, c.Progress)
+	}
 	failed = err != nil
 	res.Computed = store.Count()
 	if ctx.Err() != nil {
@@ -176,6 +226,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c.Shard.Count == 1 {
+		if err := finish(ctx, c, l, res); err != nil {
+			return nil, err
+		}
 	}
 	if !c.NoPlot && c.Shard.Count == 1 {
 		if res.Files, err = Draw(c.Out, nil, c.Plot); err != nil {
@@ -195,9 +250,38 @@ func Merge(out string, plot *PlotOptions) (*sweep.Surface, []string, error) {
 		}
 	}
 	s, err := sweep.Merge(out)
-	if err != nil || plot == nil {
+	if err != nil {
 		return s, nil, err
+	}
+	if _, ok := s.Values[landscape.ToleranceChannels[0]]; ok {
+		if _, err := recordForwards(out, s); err != nil {
+			return s, nil, err
+		}
+	}
+	if plot == nil {
+		return s, nil, nil
 	}
 	files, err := Draw(out, nil, plot)
 	return s, files, err
+}
+
+// finish records, for a whole run, the samples forwarded and, with a
+// tolerance, writes them into the manifest and verifies the surface as
+// asked.
+func finish(ctx context.Context, c Config, l *landscape.Landscape, res *Result) error {
+	s, err := sweep.ReadSurface(res.Surface)
+	if err != nil {
+		return err
+	}
+	if c.Tolerance == nil {
+		res.SampleForwards = SampleForwards(s, l.Engine().Samples())
+		return nil
+	}
+	if res.SampleForwards, err = recordForwards(c.Out, s); err != nil {
+		return err
+	}
+	if c.Verify > 0 {
+		res.Verification, err = verify(ctx, l, s, c.Tolerance, c.Verify, c.Landscape.Seed)
+	}
+	return err
 }

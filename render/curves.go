@@ -19,6 +19,9 @@ import (
 type Curve struct {
 	Label        string
 	X, Loss, Acc []float64
+	// Estimated, if not nil, marks the points that were interpolated
+	// rather than computed: they get a small grey dot on the loss curve.
+	Estimated []bool
 }
 
 // Curves draws loss curves against their coordinate, several overlaid in
@@ -227,6 +230,7 @@ func (cv *Curves) panel(fs vg.Length, xlo, xhi float64, acc bool) *plot.Plot {
 			}
 			run = nil
 		}
+		var dots plotter.XYs
 		for j, x := range c.X {
 			if !finite(x) || !ok(ys[j]) {
 				flush()
@@ -234,8 +238,16 @@ func (cv *Curves) panel(fs vg.Length, xlo, xhi float64, acc bool) *plot.Plot {
 			}
 			run = append(run, plotter.XY{X: x, Y: ys[j]})
 			ylo, yhi = math.Min(ylo, ys[j]), math.Max(yhi, ys[j])
+			if !acc && j < len(c.Estimated) && c.Estimated[j] {
+				dots = append(dots, plotter.XY{X: x, Y: ys[j]})
+			}
 		}
 		flush()
+		if len(dots) > 0 {
+			s, _ := plotter.NewScatter(dots)
+			s.GlyphStyle = draw.GlyphStyle{Color: color.NRGBA{90, 90, 90, 160}, Radius: cv.LineWidth * 0.8, Shape: draw.CircleGlyph{}}
+			p.Add(s)
+		}
 	}
 	p.X.Min, p.X.Max = xlo, xhi
 	if xlo == xhi {

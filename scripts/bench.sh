@@ -66,3 +66,13 @@ go test -run '^$' -bench 'BenchmarkConvexityPoint' -benchtime 1x ./landscape |
     printf "convexity point: %.1f s, %d products (%.1f inferences each), %.1fx faster than the reference'"'"'s 110 s\n",
       m["s/point"], m["hvps/point"], m["hvp/inference"], m["x-reference"]
   }'
+# The 51 x 51 surface of the digits ResNet with skips on every point and
+# sample, and with --tolerance 0.02 on the same directions, in the same run:
+# the full run's seconds and sample forwards over the estimated run's
+# (the work --tolerance saves; see docs/adaptive.md).
+go test -run '^$' -bench 'BenchmarkTolerance' -benchtime 1x ./pipeline |
+  awk '/^BenchmarkTolerance/ {
+    for (i = 2; i < NF; i++) m[$(i+1)] = $i
+    printf "tolerance 0.02: %.2fx less time (%.0f s, full %.0f s), %.2fx fewer sample forwards (%d, full %d)\n",
+      m["x-time"], m["s-tolerance"], m["s-full"], m["x-forwards"], m["forwards-tolerance"], m["forwards-full"]
+  }'

@@ -32,4 +32,12 @@
 // rewritten atomically every Store.FlushInterval, so a run killed at any
 // moment loses at most that much work, and Run, given the same points
 // again, computes only the ones missing.
+//
+// # Adaptive runs
+//
+// RunAdaptive computes only where the surface needs it: a coarse lattice
+// first, then refinement where a checked channel bends or where
+// interpolants disagree with computed points beyond a tolerance, and the
+// rest filled by an interpolant bounded by computed neighbours, marked in
+// the channel EstimatedChannel. Resumption and shards work as for Run.
 package sweep

@@ -242,3 +242,30 @@ func anySlice(s []string) []any {
 	}
 	return a
 }
+
+// RewriteManifest replaces the manifest.json of dir by m, atomically, to
+// record what a run learnt at its end in Info. m must describe the run
+// the folder holds: its Identity, Grid and Channels must equal those of
+// the manifest there.
+func RewriteManifest(dir string, m Manifest) error {
+	old, err := ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	m.Grid = m.Grid.norm()
+	diffs, err := compare(old, &m)
+	if err != nil {
+		return err
+	}
+	if len(diffs) > 0 {
+		return &MismatchError{Dir: dir, Differences: diffs}
+	}
+	b, err := m.encode()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), b, 0o644); err != nil {
+		return fmt.Errorf("sweep: writing %s: %w", filepath.Join(dir, ManifestName), err)
+	}
+	return nil
+}

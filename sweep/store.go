@@ -83,7 +83,6 @@ type Store struct {
 	count     int
 	dirty     bool
 	lastFlush time.Time
-	entries   []npz.Entry
 	release   func() // the shard's lock
 }
 
@@ -156,8 +155,11 @@ func Open(dir string, m Manifest, shard Shard, force bool) (*Store, error) {
 	atomicfile.RemoveTemps(s.path)
 	n := m.Grid.Len()
 	s.values = make([][]float64, len(m.Channels))
-	for c := range s.values {
+	for c, name := range m.Channels {
 		s.values[c] = make([]float64, n)
+		if name == EstimatedChannel {
+			continue // a bool entry: false where not computed
+		}
 		for i := range s.values[c] {
 			s.values[c][i] = math.NaN()
 		}
@@ -167,7 +169,6 @@ func Open(dir string, m Manifest, shard Shard, force bool) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	s.entries = surfaceEntries(s.grid, s.channels, s.values, s.mask)
 	return s, nil
 }
 
@@ -343,6 +344,16 @@ func (s *Store) Record(i int, values []float64) error {
 	if len(values) != len(s.channels) {
 		return fmt.Errorf("sweep: point %d has %d values, want %d (%v)", i, len(values), len(s.channels), s.channels)
 	}
+	s.put(i, values)
+	if time.Since(s.lastFlush) >= s.FlushInterval {
+		return s.flush()
+	}
+	return nil
+}
+
+// put stores the values of point i, checked by the caller, without
+// writing the file; s.mu is held.
+func (s *Store) put(i int, values []float64) {
 	for c, v := range values {
 		s.values[c][i] = v
 	}
@@ -351,10 +362,6 @@ func (s *Store) Record(i int, values []float64) error {
 		s.count++
 	}
 	s.dirty = true
-	if time.Since(s.lastFlush) >= s.FlushInterval {
-		return s.flush()
-	}
-	return nil
 }
 
 // Flush writes the file now if anything was recorded since it was last
@@ -369,7 +376,7 @@ func (s *Store) flush() error {
 	if !s.dirty {
 		return nil
 	}
-	if err := npz.WriteFile(s.path, s.entries); err != nil {
+	if err := npz.WriteFile(s.path, surfaceEntries(s.grid, s.channels, s.values, s.mask)); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	s.dirty = false
@@ -378,13 +385,24 @@ func (s *Store) flush() error {
 }
 
 // surfaceEntries returns the entries of a surface file; they share the
-// slices values and mask, which holds 0 and 1.
+// slices values and mask, which holds 0 and 1. EstimatedChannel is written
+// as bool, false where it is not 1.
 func surfaceEntries(g Grid, channels []string, values [][]float64, mask []float64) []npz.Entry {
 	e := []npz.Entry{{Name: "xcoordinates", Array: &npz.Array{Shape: []int{g.X.N}, DType: "float64", Data: g.X.Coords()}}}
 	if g.Is2D() {
 		e = append(e, npz.Entry{Name: "ycoordinates", Array: &npz.Array{Shape: []int{g.Y.N}, DType: "float64", Data: g.Y.Coords()}})
 	}
 	for c, name := range channels {
+		if name == EstimatedChannel {
+			b := make([]float64, len(values[c]))
+			for i, v := range values[c] {
+				if v == 1 {
+					b[i] = 1
+				}
+			}
+			e = append(e, npz.Entry{Name: name, Array: &npz.Array{Shape: g.Shape(), DType: "bool", Data: b}})
+			continue
+		}
 		e = append(e, npz.Entry{Name: name, Array: &npz.Array{Shape: g.Shape(), DType: "float64", Data: values[c]}})
 	}
 	return append(e, npz.Entry{Name: "mask", Array: &npz.Array{Shape: g.Shape(), DType: "bool", Data: mask}})

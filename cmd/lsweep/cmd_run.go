@@ -31,6 +31,7 @@ type runOptions struct {
 	plot        plotFlags
 	hessian     bool
 	hess        landscape.HessianOptions
+	tol         toleranceFlags
 	at          string // lsweep hessian --at
 	json        bool
 }
@@ -99,6 +100,7 @@ MPI (mpirun), MPICH, Slurm (srun, job arrays) or a Kubernetes Indexed Job
 	f.BoolVar(&opts.noPlot, "no-plot", false, "do not draw the pictures and report.html at the end (lsweep plot draws them later)")
 	opts.plot.AddFlags(f)
 	opts.addHessianFlags(f, hessian)
+	opts.tol.AddFlags(f)
 	if hessian {
 		cmd.Use = "hessian MODEL DATA"
 		cmd.Short = "Convexity maps: the Hessian's extreme eigenvalues over a grid, or at one point"
@@ -171,6 +173,9 @@ func runRun(cmd *cobra.Command, opts runOptions, modelPath, dataPath string) err
 	if err != nil {
 		return err
 	}
+	if err := opts.tol.apply(&cfg, cmd.Flags().Changed); err != nil {
+		return err
+	}
 	if cfg.Shard, err = opts.shardOf(stderr); err != nil {
 		return err
 	}
@@ -231,6 +236,7 @@ func printSummary(w io.Writer, res *pipeline.Result, took time.Duration) error {
 	fmt.Fprintf(w, "time          %s\n", took.Round(time.Millisecond))
 	fmt.Fprintf(w, "surface       %s\n", res.Surface)
 	fmt.Fprintf(w, "directions    %s\n", res.Directions)
+	printTolerance(w, res)
 	if len(res.Files) > 0 {
 		fmt.Fprintf(w, "pictures      %s\n", strings.Join(res.Files, " "))
 	}

@@ -378,3 +378,118 @@ func TestRunFailsCleanly(t *testing.T) {
 		t.Errorf("the failed run left %s: %v", out, entries)
 	}
 }
+
+// TestRunTolerance runs an estimated surface, checks what it prints and
+// writes, kills one with SIGKILL and resumes it to the surface of an
+// uninterrupted run, and refuses bad tolerance flags, naming them.
+func TestRunTolerance(t *testing.T) {
+	requireRuntime(t)
+	dir := t.TempDir()
+	args := func(out string, more ...string) []string {
+		return append([]string{"run", digitsModel, digitsData, "--x", "-1:1:41", "--y", "-1:1:41", "--samples", "600", "--tolerance", "0.05", "--out", out, "--no-plot"}, more...)
+	}
+	whole := filepath.Join(dir, "whole")
+	r := run(t, args(whole, "--verify", "5")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "verify") || !strings.Contains(r.stdout, "forwards") {
+		t.Errorf("stdout lacks the verification or the forwards:\n%s", r.stdout)
+	}
+	ws := readSurface(t, whole)
+	for _, c := range []string{"loss_se", "samples", "estimated"} {
+		if _, ok := ws.Values[c]; !ok {
+			t.Errorf("surface.npz lacks %q", c)
+		}
+	}
+	killed := filepath.Join(dir, "killed")
+	cmd := exec.Command(lsweep, args(killed, "--quiet")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(killed, "surface.npz")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no surface.npz after 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if n := readSurface(t, killed).Count(); n == 0 || n == len(ws.Mask) {
+		t.Logf("the kill landed at %d of %d points", n, len(ws.Mask))
+	}
+	if r := run(t, args(killed, "--quiet")...); r.code != 0 {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+	sameSurface(t, readSurface(t, killed), ws)
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tolerance", "-1"}, "--tolerance"},
+		{[]string{"--tolerance", "0.02", "--tolerance-abs", "-1"}, "--tolerance-abs"},
+		{[]string{"--verify", "3"}, "--verify"},
+		{[]string{"--tolerance", "0.02", "--verify", "-2"}, "--verify"},
+		{[]string{"--tolerance", "0.02", "--tolerance-delta", "2"}, "--tolerance-delta"},
+	} {
+		r := run(t, append([]string{"run", digitsModel, digitsData, "--samples", "50", "--quiet", "--out", filepath.Join(t.TempDir(), "o")}, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "panic") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", c.args, r.code, r.stderr, c.want)
+		}
+	}
+}
+
+// TestRunToleranceShards runs an estimated surface as two shards at once
+// and merges them: the surface of one process, with no point computed by
+// both shards.
+func TestRunToleranceShards(t *testing.T) {
+	requireRuntime(t)
+	dir := t.TempDir()
+	base := []string{"run", digitsModel, digitsData, "--x", "-1:1:21", "--y", "-1:1:21", "--samples", "300", "--tolerance", "0.05", "--quiet", "--no-plot"}
+	sharded := filepath.Join(dir, "sharded")
+	var cmds []*exec.Cmd
+	var errs []*strings.Builder
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(lsweep, append(base, "--out", sharded, "--shard", fmt.Sprintf("%d/2", i))...)
+		errb := &strings.Builder{}
+		cmd.Stderr = errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, errs = append(cmds, cmd), append(errs, errb)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("shard %d: %v: %s", i, err, errs[i])
+		}
+	}
+	if r := run(t, "merge", sharded, "--no-plot"); r.code != 0 {
+		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+	}
+	single := filepath.Join(dir, "single")
+	if r := run(t, append(base, "--out", single)...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sameSurface(t, readSurface(t, sharded), readSurface(t, single))
+	s0, s1 := readSurfaceFile(t, filepath.Join(sharded, "shard-0-of-2.npz")), readSurfaceFile(t, filepath.Join(sharded, "shard-1-of-2.npz"))
+	for i := range s0.Mask {
+		if s0.Mask[i] && s1.Mask[i] && s0.Values["estimated"][i] == 0 && s1.Values["estimated"][i] == 0 {
+			t.Fatalf("point %d computed by both shards", i)
+		}
+	}
+}
+
+func readSurfaceFile(t *testing.T, path string) *sweep.Surface {
+	t.Helper()
+	s, err := sweep.ReadSurface(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,125 @@
+package estimate
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// DefaultFirst is the size of the first prefix a Plan looks at.
+const DefaultFirst = 64
+
+// DefaultDelta is the probability per point that the bound fails when
+// Rule.Delta is 0.
+const DefaultDelta = 0.01
+
+// Rule is a tolerance: a mean m is good enough when |m - mu| <= Rel*|mu| +
+// Abs with probability at least 1 - Delta, mu the mean over every sample.
+// The zero Delta means DefaultDelta, the zero First DefaultFirst.
+type Rule struct {
+	Rel, Abs float64
+	Delta    float64
+	First    int // size of the first prefix looked at
+}
+
+// Check returns an error naming the field that is out of range.
+func (r Rule) Check() error {
+	switch {
+	case !(r.Rel >= 0) || math.IsInf(r.Rel, 0):
+		return fmt.Errorf("estimate: relative tolerance %g is not a finite number >= 0", r.Rel)
+	case !(r.Abs >= 0) || math.IsInf(r.Abs, 0):
+		return fmt.Errorf("estimate: absolute tolerance %g is not a finite number >= 0", r.Abs)
+	case r.Rel == 0 && r.Abs == 0:
+		return fmt.Errorf("estimate: a tolerance of 0 (relative and absolute) needs every sample; leave the tolerance off instead")
+	case !(r.Delta >= 0 && r.Delta < 1):
+		return fmt.Errorf("estimate: failure probability %g is not in [0, 1)", r.Delta)
+	case r.First < 0:
+		return fmt.Errorf("estimate: first prefix %d is negative", r.First)
+	}
+	return nil
+}
+
+// Tolerance returns Rel*|v| + Abs, the tolerance around a value v.
+func (r Rule) Tolerance(v float64) float64 { return r.Rel*math.Abs(v) + r.Abs }
+
+// Plan is a Rule applied to a population of N samples: where it looks and
+// with which quantile.
+type Plan struct {
+	Rule
+	N      int
+	Checks []int   // the prefix sizes looked at, increasing, the last N
+	Z      float64 // the normal quantile of each early look
+}
+
+// NewPlan returns the plan of r for a population of n >= 1 samples.
+func NewPlan(n int, r Rule) Plan {
+	if r.Delta == 0 {
+		r.Delta = DefaultDelta
+	}
+	if r.First == 0 {
+		r.First = DefaultFirst
+	}
+	p := Plan{Rule: r, N: n}
+	for k := r.First; k < n; k *= 2 {
+		p.Checks = append(p.Checks, k)
+	}
+	p.Checks = append(p.Checks, n)
+	if early := len(p.Checks) - 1; early > 0 {
+		p.Z = Quantile(1 - r.Delta/float64(2*early))
+	}
+	return p
+}
+
+// Estimate is the result of a look at a prefix.
+type Estimate struct {
+	N    int     // samples in the prefix
+	Mean float64 // their mean
+	SE   float64 // its standard error as an estimate of the population mean; 0 when N is the population
+	Stop bool    // the rule is met (always true for the whole population)
+}
+
+// Look returns the estimate from the first n samples, whose values sum to
+// sum and whose squares sum to sumSq.
+func (p Plan) Look(n int, sum, sumSq float64) Estimate {
+	e := Estimate{N: n, Mean: sum / float64(n)}
+	if n >= p.N {
+		e.Stop = true
+		return e
+	}
+	if n < 2 {
+		e.SE = math.Inf(1)
+		return e
+	}
+	v := max(0, (sumSq-sum*e.Mean)/float64(n-1))
+	e.SE = math.Sqrt(v / float64(n) * float64(p.N-n) / float64(p.N-1))
+	e.Stop = p.Z*e.SE*(1+p.Rel) <= p.Rel*math.Abs(e.Mean)+p.Abs
+	return e
+}
+
+// Quantile returns the q-quantile of the standard normal distribution,
+// for q in (0, 1).
+func Quantile(q float64) float64 { return math.Sqrt2 * math.Erfinv(2*q-1) }
+
+// String describes the rule for a manifest.
+func (p Plan) String() string {
+	return fmt.Sprintf("prefixes %v of a seeded permutation; stop when z*se*(1+rel) <= rel*|mean| + abs, se with the finite-population correction, z = %.4f (Bonferroni over %d early looks, delta %g)",
+		p.Checks, p.Z, len(p.Checks)-1, p.Delta)
+}
+
+// Order returns a permutation of 0..n-1 drawn from seed by a Fisher-Yates
+// shuffle on a PCG stream, written out here so that the order, and so
+// every prefix mean, is the same on every platform and Go version.
+func Order(n int, seed uint64) []int {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	src := rand.NewPCG(seed, 0x6f72646572) // "order"
+	for i := n - 1; i > 0; i-- {
+		hi, _ := bits.Mul64(src.Uint64(), uint64(i+1))
+		j := int(hi)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm
+}
