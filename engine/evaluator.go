@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -32,6 +33,11 @@ type Options struct {
 	// Logits [N, T, V] with labels [N, T] take that head unless Head says
 	// otherwise.
 	Sequence *loss.Sequence
+	// Scratch, if not "", is a folder where the Evaluator of a large model
+	// keeps the weights it patches, in a file that ONNX Runtime reads when
+	// it makes a point's session, rather than in memory: one copy of the
+	// weights fewer in the process. "" keeps them in memory.
+	Scratch string
 }
 
 // DefaultBatchSize is the batch size used for dynamic-batch models when
@@ -44,7 +50,7 @@ const DefaultBatchSize = 256
 // each session holds its own copy of the weights (a 124M-parameter language
 // model's 500 MB), and the large matrix products of such models keep the
 // threads of one session busy.
-const largeModelBytes = 128 << 20
+var largeModelBytes int64 = 128 << 20
 
 // maxBatchOutput bounds the output values of one default-sized batch: a
 // language model's logits are [T, V] per sample (6.4 million values for
@@ -218,7 +224,7 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 			e.base[p.Name] = newBaseValues(v, p.DType)
 		}
 	}
-	if e.patcher, err = e.model.NewPatcher(names); err != nil {
+	if e.patcher, err = e.newPatcher(names, opts, threads); err != nil {
 		return err
 	}
 	if err := e.makeBatches(); err != nil {
@@ -244,6 +250,35 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 		}
 	}
 	return e.checkTargets()
+}
+
+// newPatcher returns the Patcher of the tensors names: for a large model
+// with a Scratch folder, one that keeps them in a file there, whose folder
+// the sessions are then told; otherwise one that keeps them in the model
+// bytes.
+func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx.Patcher, error) {
+	if !e.large || opts.Scratch == "" {
+		return e.model.NewPatcher(names)
+	}
+	f, err := os.CreateTemp(opts.Scratch, ".lsweep-weights-*.data")
+	if err == nil {
+		path := f.Name()
+		f.Close()
+		os.Remove(path)
+		var p *onnx.Patcher
+		if p, err = e.model.NewFilePatcher(names, path); err == nil {
+			so, err := sessionOptionsIn(p.Dir(), opts, max(1, threads/e.sessions))
+			if err != nil {
+				p.Close()
+				return nil, err
+			}
+			e.opts.Destroy()
+			e.opts = so
+			return p, nil
+		}
+	}
+	e.notes = append(e.notes, fmt.Sprintf("the weights are held in memory: no file for them in %s (%v)", opts.Scratch, err))
+	return e.model.NewPatcher(names)
 }
 
 // refineFromValues settles, from the output values of the first batch, the
@@ -455,6 +490,7 @@ func (e *Evaluator) restore(keep func(name string) bool) error {
 		if err := e.patcher.SetFunc(name, b.fill); err != nil {
 			return err
 		}
+		e.patcher.Release(name)
 		delete(e.dirty, name)
 	}
 	return nil
@@ -481,6 +517,10 @@ func (e *Evaluator) Close() error {
 	if e.opts != nil {
 		e.opts.Destroy()
 		e.opts = nil
+	}
+	if e.patcher != nil {
+		e.patcher.Close()
+		e.patcher = nil
 	}
 	if e.diffOpts != nil {
 		e.diffOpts.Destroy()

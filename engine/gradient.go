@@ -436,12 +436,24 @@ func (e *Evaluator) buildDiff(dm *diffModel, hvp bool, others map[string][]float
 	gs := e.grad
 	src := e.model
 	if len(others) > 0 {
-		// The evaluation patcher makes the model bytes with those values.
-		if err := e.set(others); err != nil {
+		// A patcher of those tensors makes the model bytes with their
+		// values (not the evaluation patcher, whose bytes may refer to a
+		// weights file of its own).
+		names := make([]string, 0, len(others))
+		for name := range others {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		p, err := e.model.NewPatcher(names)
+		if err != nil {
 			return err
 		}
-		var err error
-		if src, err = onnx.Parse(slices.Clone(e.patcher.Bytes()), e.model.Path, e.model.Dir); err != nil {
+		for _, name := range names {
+			if err := p.Set(name, others[name]); err != nil {
+				return err
+			}
+		}
+		if src, err = onnx.Parse(p.Bytes(), e.model.Path, e.model.Dir); err != nil {
 			return err
 		}
 	}

@@ -84,6 +84,7 @@ func (e *Evaluator) setMove(m Move) error {
 			return err
 		}
 		e.dirty[name] = true
+		e.patcher.Release(name)
 		if m.Done != nil {
 			m.Done(name)
 		}

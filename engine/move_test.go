@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/lsweep/lsweep/engine"
@@ -122,6 +123,68 @@ func TestEvaluateMove(t *testing.T) {
 			}
 			if _, err := e.EvaluateMove(ctx, engine.Move{Coefs: []float64{1}, Dirs: []map[string][]float32{{"no such tensor": {1}}}}); err == nil {
 				t.Error("no error for a direction on a tensor the model lacks")
+			}
+		})
+	}
+}
+
+// TestLargeModelPath checks the path of large models on every tiny fixture
+// (the size from which a model counts as large set to 0): weights in a file
+// of the scratch folder, one session, memory returned after each point. The
+// losses at the centre and at a moved point are the bits of the ordinary
+// path with one session and the same threads, and Close removes the file.
+func TestLargeModelPath(t *testing.T) {
+	testenv.RequireRuntime(t)
+	ctx := context.Background()
+	for _, tiny := range fixtures.All() {
+		if tiny.Head == "" {
+			continue
+		}
+		t.Run(tiny.Name, func(t *testing.T) {
+			eval := func(large bool) (centre, moved engine.Result) {
+				opts := engine.Options{BatchSize: 3, Threads: 2, Sessions: 1}
+				scratch := t.TempDir()
+				if large {
+					engine.SetLargeModelBytes(t, 0)
+					opts.Scratch = scratch
+				}
+				e, err := engine.New(writeModel(t, tiny), tinyData(tiny, 7), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files, _ := filepath.Glob(filepath.Join(scratch, ".lsweep-weights-*.data"))
+				if large && len(files) != 1 {
+					t.Errorf("%d weights files in the scratch folder, want 1 (notes %q)", len(files), e.Notes())
+				}
+				x := map[string][]float32{}
+				for _, p := range e.Params() {
+					if p.Role == onnx.RoleWeight && p.DType.IsFloat() {
+						v := make([]float32, p.Size())
+						for i := range v {
+							v[i] = float32(i%7) * 0.05
+						}
+						x[p.Name] = v
+					}
+				}
+				if centre, err = e.Evaluate(ctx, nil); err != nil {
+					t.Fatal(err)
+				}
+				if moved, err = e.EvaluateMove(ctx, engine.Move{Coefs: []float64{0.7}, Dirs: []map[string][]float32{x}}); err != nil {
+					t.Fatal(err)
+				}
+				if back, err := e.Evaluate(ctx, nil); err != nil || back.Loss != centre.Loss {
+					t.Errorf("after a move the centre's loss is %v, was %v (%v)", back.Loss, centre.Loss, err)
+				}
+				e.Close()
+				if files, _ := filepath.Glob(filepath.Join(scratch, ".lsweep-weights-*")); len(files) != 0 {
+					t.Errorf("Close left %q", files)
+				}
+				return centre, moved
+			}
+			c0, m0 := eval(false)
+			c1, m1 := eval(true)
+			if c0.Loss != c1.Loss || m0.Loss != m1.Loss || m0.Loss == c0.Loss {
+				t.Errorf("losses at the centre and moved: %v %v in memory, %v %v through the file", c0.Loss, m0.Loss, c1.Loss, m1.Loss)
 			}
 		})
 	}

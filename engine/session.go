@@ -14,7 +14,15 @@ import (
 	"github.com/lsweep/lsweep/onnx"
 )
 
+// sessionOptions returns the options of the sessions of m, whose external
+// data lie in m.Dir.
 func sessionOptions(m *onnx.Model, opts Options, threads int) (*ort.SessionOptions, error) {
+	return sessionOptionsIn(m.Dir, opts, threads)
+}
+
+// sessionOptionsIn is sessionOptions for a model whose external data lie in
+// folder.
+func sessionOptionsIn(folder string, opts Options, threads int) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("engine: session options: %w", err)
@@ -31,8 +39,8 @@ func sessionOptions(m *onnx.Model, opts Options, threads int) (*ort.SessionOptio
 	}
 	// The model runs from bytes, so ONNX Runtime needs to be told where the
 	// external data files of tensors that stay external are.
-	if m.Dir != "" {
-		if err := so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", m.Dir); err != nil {
+	if folder != "" {
+		if err := so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", folder); err != nil {
 			return fail(fmt.Errorf("engine: session config: %w", err))
 		}
 	}

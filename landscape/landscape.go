@@ -135,6 +135,9 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 	if cfg.Dataset.Inputs == nil {
 		cfg.Dataset.Inputs = engine.InputNames(m)
 	}
+	if cfg.Engine.Scratch == "" {
+		cfg.Engine.Scratch = cfg.Scratch
+	}
 	l := &Landscape{cfg: cfg, hashes: make(map[string]string)}
 	var err error
 	d, err := dataset.Load(cfg.Data, cfg.Dataset)

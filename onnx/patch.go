@@ -15,6 +15,11 @@ type Patcher struct {
 	buf   []byte
 	slots map[string]slot
 	names []string
+	// target holds the tensors' bytes that slots point into: buf, or for a
+	// file patcher (NewFilePatcher) data, the shared map of dataPath.
+	target   []byte
+	data     []byte
+	dataPath string
 }
 
 type slot struct {
@@ -69,7 +74,7 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Patcher{buf: buf, slots: make(map[string]slot, len(names)), names: append([]string(nil), names...)}
+	p := &Patcher{buf: buf, target: buf, slots: make(map[string]slot, len(names)), names: append([]string(nil), names...)}
 	if err := p.locate(want); err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
 	}
@@ -102,7 +107,7 @@ func (p *Patcher) Set(name string, values []float64) error {
 	if len(values) != s.n {
 		return fmt.Errorf("onnx: patch: tensor %q has %d elements, got %d values", name, s.n, len(values))
 	}
-	EncodeFloat(p.buf[s.off:s.off+s.n*s.dtype.Size()], s.dtype, values)
+	EncodeFloat(p.target[s.off:s.off+s.n*s.dtype.Size()], s.dtype, values)
 	return nil
 }
 
@@ -126,7 +131,7 @@ func (p *Patcher) SetFunc(name string, fill func(lo int, dst []float64)) error {
 		dst := chunk[:min(patchChunk, s.n-lo)]
 		fill(lo, dst)
 		off := s.off + lo*size
-		EncodeFloat(p.buf[off:off+len(dst)*size], s.dtype, dst)
+		EncodeFloat(p.target[off:off+len(dst)*size], s.dtype, dst)
 	}
 	return nil
 }

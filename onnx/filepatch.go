@@ -1,0 +1,172 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/lsweep/lsweep/internal/mmapfile"
+	"github.com/lsweep/lsweep/internal/onnxpb"
+)
+
+// dataAlign is where each tensor starts in a file patcher's data file: a
+// multiple of 64 bytes, as ONNX's own external-data writers can be asked
+// to do, so that every element is aligned whatever its type.
+const dataAlign = 64
+
+// NewFilePatcher is NewPatcher with the named tensors' bytes kept in a file
+// of their own, dataPath, instead of in the model bytes: the model refers to
+// them as external data (their location is the file's name), and Set and
+// SetFunc write them into the file through a shared memory map. The
+// system's page cache then holds the weights rather than the process, and
+// ONNX Runtime, loading Bytes with Dir as its external-data folder, reads
+// them when it makes a session: for a model of hundreds of megabytes, one
+// copy of the weights fewer in memory. Tensors that were in other external
+// files are put into the model bytes, so that Dir is the one folder the
+// model refers to. The file is created (it must not exist) and Close
+// removes it. Where files cannot be mapped, the error matches
+// errors.ErrUnsupported: use NewPatcher.
+func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err error) {
+	work := m.Clone()
+	ix := newGraphIndex(work)
+	offsets := make(map[string]int, len(names))
+	want := make(map[string]bool, len(names))
+	moved := make(map[*onnxpb.TensorProto]bool, len(names))
+	location := filepath.Base(dataPath)
+	size := 0
+	for _, name := range names {
+		t := ix.stored(name)
+		if t == nil {
+			return nil, fmt.Errorf("onnx: %s: no initializer or Constant value named %q", m.Path, name)
+		}
+		dt := DataType(t.GetDataType())
+		if !dt.IsFloat() {
+			return nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
+		}
+		// Read and dropped: the size comes from data that are there.
+		values, err := work.readTensor(t)
+		if err != nil {
+			return nil, err
+		}
+		n := len(values) * dt.Size()
+		size = (size + dataAlign - 1) / dataAlign * dataAlign
+		offsets[name] = size
+		want[name] = true
+		t.FloatData, t.DoubleData, t.Int32Data, t.RawData = nil, nil, nil, nil
+		t.DataLocation = onnxpb.TensorProto_EXTERNAL.Enum()
+		t.ExternalData = []*onnxpb.StringStringEntryProto{
+			{Key: ptr("location"), Value: ptr(location)},
+			{Key: ptr("offset"), Value: ptr(strconv.Itoa(size))},
+			{Key: ptr("length"), Value: ptr(strconv.Itoa(n))},
+		}
+		size += n
+		moved[t] = true
+	}
+	// Every other external tensor goes into the model bytes.
+	inline := func(t *onnxpb.TensorProto) error {
+		if moved[t] || t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
+			return nil
+		}
+		raw, err := work.readExternal(t)
+		if err != nil {
+			return err
+		}
+		t.ExternalData, t.DataLocation, t.RawData = nil, nil, raw
+		return nil
+	}
+	for _, t := range work.graph().GetInitializer() {
+		if err := inline(t); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range ix.constants {
+		if err := inline(t); err != nil {
+			return nil, err
+		}
+	}
+	buf, err := work.Marshal()
+	if err != nil {
+		return nil, err
+	}
+
+	f, err := os.OpenFile(dataPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: weights file: %w", m.Path, err)
+	}
+	defer f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(dataPath)
+		}
+	}()
+	if err := f.Truncate(int64(max(size, 1))); err != nil {
+		return nil, fmt.Errorf("onnx: %s: weights file: %w", m.Path, err)
+	}
+	data, err := mmapfile.Map(f, int64(max(size, 1)), true)
+	if err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("onnx: %s: weights file %s: %w", m.Path, dataPath, err)
+	}
+	p = &Patcher{buf: buf, target: data, data: data, dataPath: dataPath, slots: make(map[string]slot, len(names)), names: append([]string(nil), names...)}
+	orig := newGraphIndex(m)
+	for _, name := range names {
+		t := orig.stored(name)
+		dt := DataType(t.GetDataType())
+		values, err := m.readTensor(t)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.slots[name] = slot{off: offsets[name], n: len(values), dtype: dt}
+		if err := p.Set(name, values); err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.Release(name)
+	}
+	return p, nil
+}
+
+func ptr(s string) *string { return &s }
+
+// Dir returns the folder of the file that holds the tensors of a file
+// patcher (NewFilePatcher), which ONNX Runtime must be given as the
+// model's external-data folder; "" for a Patcher that holds them in the
+// model bytes.
+func (p *Patcher) Dir() string {
+	if p.dataPath == "" {
+		return ""
+	}
+	return filepath.Dir(p.dataPath)
+}
+
+// Release lets the system drop from the process's memory the pages of a
+// file patcher's file that hold the named tensor, once it is written: the
+// values stay in the file. Nothing for a Patcher that holds them in the
+// model bytes.
+func (p *Patcher) Release(name string) {
+	s, ok := p.slots[name]
+	if !ok || p.data == nil {
+		return
+	}
+	lo, hi := mmapfile.PageRange(s.off, s.off+s.n*s.dtype.Size(), len(p.data))
+	mmapfile.Release(p.data[lo:hi])
+}
+
+// Close unmaps and removes a file patcher's file; nothing for a Patcher
+// that holds the tensors in the model bytes.
+func (p *Patcher) Close() error {
+	if p.data == nil {
+		return nil
+	}
+	err := mmapfile.Unmap(p.data)
+	p.data, p.target = nil, nil
+	if rerr := os.Remove(p.dataPath); err == nil {
+		err = rerr
+	}
+	return err
+}
