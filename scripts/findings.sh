@@ -4,7 +4,7 @@
 # pictures to docs/img/findings/ and write the tables of docs/findings.md from
 # the run's own output files (scripts/findings/report.py).
 #
-#   scripts/findings.sh            # about 20 minutes on two cores
+#   scripts/findings.sh            # about 25 minutes on two busy cores
 #
 # Needs Go, ONNX Runtime (scripts/install-onnxruntime.sh) and Debian's
 # python3-torch, python3-onnx and numpy (/usr/bin/python3). The models, the
@@ -58,10 +58,10 @@ batch() {
   local wd
   for wd in "" _wd; do
     # 1-D interpolation from the small-batch to the large-batch minimiser
-    # (x in -0.5:1.5, BatchNorm statistics moving too: --dir-type states),
-    # on the training and on the test data
-    $L run "$M/sb$wd.onnx" "$D" --model2 "$M/lb$wd.onnx" --out "$O/interp$wd" "${Q[@]}"
-    $L run "$M/sb$wd.onnx" "$T" --model2 "$M/lb$wd.onnx" --out "$O/interp${wd}_test" "${Q[@]}"
+    # (--dir-type states, the default with --model2), on the training and on
+    # the test data; a step of 0.025, so that both models are grid points
+    $L run "$M/sb$wd.onnx" "$D" --model2 "$M/lb$wd.onnx" --x -0.5:1.5:81 --out "$O/interp$wd" "${Q[@]}"
+    $L run "$M/sb$wd.onnx" "$T" --model2 "$M/lb$wd.onnx" --x -0.5:1.5:81 --out "$O/interp${wd}_test" "${Q[@]}"
     $L plot "$O/interp$wd" "$O/interp${wd}_test" --log
     local m
     for m in "sb$wd" "lb$wd"; do
@@ -114,5 +114,13 @@ stage resnets resnets
 stage eval evals
 stage convexity convexity
 stage trajectory trajectory
-if [ -z "${FINDINGS_STAGES:-}" ]; then echo "total $(($(date +%s) - start))" >>"$WORK/times.txt"; fi
+if [ -z "${FINDINGS_STAGES:-}" ]; then
+  echo "total $(($(date +%s) - start))" >>"$WORK/times.txt"
+  # CPU seconds of every process the script waited for (bash's times: user
+  # and system time of the children), and the machine's load average at the
+  # end: on a shared machine the wall time says little without them.
+  times >"$WORK/cpu.txt"
+  awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } printf "cpu %d\n", s }' "$WORK/cpu.txt" >>"$WORK/times.txt"
+  echo "load $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ,)" >>"$WORK/times.txt"
+fi
 $PY scripts/findings/report.py "$WORK"

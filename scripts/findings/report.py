@@ -16,7 +16,7 @@ Measures computed here from lsweep's surfaces (2-D runs on the training data, fi
 21 x 21 on [-1, 1]^2, rows are y):
   rise(R)     mean over the grid points at distance R +- 0.05 from the centre of loss - centre loss
   area(0.1)   the fraction of the grid points whose loss is below centre loss + 0.1
-and from 1-D interpolations (51 points on [-0.5, 1.5]):
+and from 1-D interpolations (81 points on [-0.5, 1.5], a step of 0.025):
   basin       the length of the run of grid points around alpha = 0 (and 1) where the training loss is below 0.1
 """
 
@@ -250,16 +250,24 @@ class Report:
         rows = []
         for name in ("sb", "sb_wd", "lb", "lb_wd", "resnet20", "resnet20_w32_noskip"):
             r = self.models[name]
-            rows.append(["`%s`" % name, r["arch"], r["batch"], r["steps"], r["epochs"], r["lr"], r["weight_decay"],
+            rows.append(["`%s`" % name, r["arch"], r["batch"], r["steps"], r["epochs"], r["lr"], "%g" % r["weight_decay"],
                          r["init_seed"], r["shuffle_seed"], "%.1f" % r["seconds"]])
         times = {}
         with open(os.path.join(self.work, "times.txt")) as fh:
             for line in fh:
                 k, v = line.split()
-                times[k] = int(v)
-        total = times.pop("total", None)
-        trows = [[k, "%d s" % v] for k, v in times.items()]
-        wall = ("%d min %02d s" % divmod(total, 60)) if total is not None else "not measured (a partial run)"
+                times[k] = v
+        total, cpu, load = times.pop("total", None), times.pop("cpu", None), times.pop("load", None)
+        trows = [[k, "%s s" % v] for k, v in times.items()]
+        if total is None:
+            wall = "not measured (a partial run)"
+        else:
+            wall = "%d min %02d s" % divmod(int(total), 60)
+            if cpu is not None:
+                wall += " (CPU time of its processes %d min %02d s" % divmod(int(cpu), 60)
+                if load is not None:
+                    wall += "; load average at the end %s, over 1, 5 and 15 minutes" % load.replace(",", ", ")
+                wall += ")"
         self.sections["wall-time"] = wall
         self.sections["settings-table"] = (
             "Data split: `numpy.random.default_rng(%d)` permutation, %d training and %d test samples. torch %s, "
