@@ -3,9 +3,10 @@
 
     /usr/bin/python3 scripts/findings/report.py WORK
 
-Needs numpy and Pillow (Debian's python3-numpy, python3-pil). Reads WORK/train.json (train.py), WORK/times.txt (findings.sh) and lsweep's own outputs in WORK/out: surface.npz of
-every run, compare --json, hessian --at --json, eval --json, weights --json and trajectory.json. Copies the pictures it
-names into docs/img/findings/ (800 pixels wide, 256 colours) and replaces the text between each pair of markers
+Needs numpy and Pillow (Debian's python3-numpy, python3-pil). Reads WORK/train.json (train.py), WORK/times.txt
+(findings.sh) and lsweep's own outputs in WORK/out: surface.npz of every run, compare --json, hessian --at --json,
+eval --json, weights --json and trajectory.json. Copies the pictures it names into docs/img/findings/ (800 pixels
+wide, 256 colours) and replaces the text between each pair of markers
 
     <!-- findings:NAME -->  ...  <!-- /findings:NAME -->
 
