@@ -133,6 +133,26 @@ func (ri runInfo) label(out string) string {
 	return filepath.Base(out)
 }
 
+// overlayLabels names the overlaid curves of the runs in outs: each by its
+// model's file name, or its folder's when it names none; a name that several
+// runs share (one model on two datasets, or along two kinds of direction)
+// gets the run's folder added, "model (folder)", so that the legend tells
+// the curves apart.
+func overlayLabels(outs []string, infos []runInfo) []string {
+	labels := make([]string, len(outs))
+	count := map[string]int{}
+	for i, out := range outs {
+		labels[i] = infos[i].label(out)
+		count[labels[i]]++
+	}
+	for i, out := range outs {
+		if count[labels[i]] > 1 {
+			labels[i] = fmt.Sprintf("%s (%s)", labels[i], filepath.Base(filepath.Clean(out)))
+		}
+	}
+	return labels
+}
+
 // Draw draws every picture of the output folder out into it and, unless
 // o.NoReport, its report page, and returns the files written. others are
 // further 1-D runs whose curves are overlaid on the curve picture. A
@@ -308,7 +328,9 @@ func (d *drawing) surface(s *sweep.Surface) error {
 
 // curves draws a 1-D run, with the curves of others overlaid.
 func (d *drawing) curves(s *sweep.Surface, others []string) error {
-	curves := []render.Curve{curveOf(s, d.ri.label(d.out))}
+	outs := append([]string{d.out}, others...)
+	infos := []runInfo{d.ri}
+	curves := []render.Curve{curveOf(s, "")}
 	for _, other := range others {
 		os, err := sweep.ReadSurface(filepath.Join(other, sweep.SurfaceName))
 		if err != nil {
@@ -317,7 +339,11 @@ func (d *drawing) curves(s *sweep.Surface, others []string) error {
 		if os.Grid.Is2D() {
 			return fmt.Errorf("%s is a 2-D run; only 1-D runs overlay as curves", other)
 		}
-		curves = append(curves, curveOf(os, readRunInfo(other).label(other)))
+		curves = append(curves, curveOf(os, ""))
+		infos = append(infos, readRunInfo(other))
+	}
+	for i, l := range overlayLabels(outs, infos) {
+		curves[i].Label = l
 	}
 	if len(curves) == 1 {
 		curves[0].Label = "" // the title names the model; no legend for one curve

@@ -15,10 +15,12 @@ import (
 )
 
 // Default x axes: around the model, and from a little before the model to
-// a little past Model2 when interpolating.
+// a little past Model2 when interpolating. Each has a point at every model:
+// 0 (and 1 when interpolating; a step of 0.05, where 51 points would step
+// 0.04 and miss both models by 0.02).
 var (
 	DefaultAxis       = sweep.Axis{Min: -1, Max: 1, N: 51}
-	InterpolationAxis = sweep.Axis{Min: -0.5, Max: 1.5, N: 51}
+	InterpolationAxis = sweep.Axis{Min: -0.5, Max: 1.5, N: 41}
 )
 
 // DirectionsName is the file of an output folder holding the directions.

@@ -274,3 +274,100 @@ func TestTrajectoryPathPicture(t *testing.T) {
 		t.Errorf("NoPlot drew %v", res.Files)
 	}
 }
+
+// TestTrajectoryBatchNorm: a conv net with BatchNormalization nodes kept.
+// The ratios, coordinates and directions equal scikit-learn's PCA over the
+// weights alone (make_trajectory_fixtures.py, bn/): biases and BatchNorm
+// scales and shifts left out, and the running statistics, which moved every
+// epoch, part of no vector. The reference also holds what the statistics
+// would have given, and the result must be far from that.
+func TestTrajectoryBatchNorm(t *testing.T) {
+	dir := filepath.Join(trajDir, "bn")
+	var ckpts []string
+	for k := range 6 {
+		ckpts = append(ckpts, fmt.Sprintf("%s/ckpt_%d.onnx", dir, k))
+	}
+	out := filepath.Join(t.TempDir(), "traj")
+	res, err := pipeline.Trajectory(context.Background(), pipeline.TrajectoryConfig{
+		Final: ckpts[5], Data: digitsData, Checkpoints: ckpts, Out: out, NoSurface: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := npz.ReadFile(filepath.Join(dir, "reference.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := pipeline.ReadTrajectory(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := []string{"conv1.weight", "conv2.weight", "fc.weight"}
+	if !slices.Equal(tf.Tensors, weights) {
+		t.Errorf("trajectory.json: tensors %v, want %v", tf.Tensors, weights)
+	}
+	if tf.ExplainedVarianceRatio != res.Trajectory.ExplainedVarianceRatio {
+		t.Errorf("trajectory.json holds %v, the result %v", tf.ExplainedVarianceRatio, res.Trajectory.ExplainedVarianceRatio)
+	}
+	if len(tf.Coordinates) != 6 {
+		t.Fatalf("%d coordinates, want 6", len(tf.Coordinates))
+	}
+	// worst returns the largest difference of the ratios and of the
+	// coordinates from the reference entries with the given prefix.
+	worst := func(prefix string) (ratio, coord float64) {
+		for k := range 2 {
+			ratio = math.Max(ratio, math.Abs(tf.ExplainedVarianceRatio[k]-ref[prefix+"explained_variance_ratio"].Data[k]))
+			for i, c := range tf.Coordinates {
+				coord = math.Max(coord, math.Abs(c[k]-ref[prefix+"coordinates"].Data[2*i+k]))
+			}
+		}
+		return ratio, coord
+	}
+	r, c := worst("")
+	t.Logf("max abs error against scikit-learn's PCA over the weights: ratios %.3g, coordinates %.3g", r, c)
+	if r > 1e-4 || c > 1e-4 {
+		t.Errorf("max abs error: ratios %g, coordinates %g; want <= 1e-4", r, c)
+	}
+	r, c = worst("with_stats_")
+	t.Logf("distance from the PCA with the running statistics: ratios %.3g, coordinates %.3g", r, c)
+	if r < 1e-2 || c < 1e-2 {
+		t.Errorf("the result is within %g (ratios) and %g (coordinates) of the PCA that includes the running statistics", r, c)
+	}
+
+	params, err := landscape.ModelParams(ckpts[5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y, err := normalize.Load(res.Directions, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps := ref["components"]
+	p := comps.Shape[1]
+	var worstDir float64
+	for k, d := range []*normalize.Direction{x, y} {
+		var flat []float64
+		for _, n := range d.Names {
+			if strings.Contains(n, "running_") || strings.HasPrefix(n, "bn") {
+				for _, v := range d.Values[n] {
+					if v != 0 {
+						t.Fatalf("direction %d moves %s", k, n)
+					}
+				}
+				continue
+			}
+			for _, v := range d.Values[n] {
+				flat = append(flat, float64(v))
+			}
+		}
+		if len(flat) != p {
+			t.Fatalf("direction %d holds %d values (%v), the reference %d", k, len(flat), d.Names, p)
+		}
+		for j, v := range flat {
+			worstDir = math.Max(worstDir, math.Abs(v-comps.Data[k*p+j]))
+		}
+	}
+	if worstDir > 1e-7 {
+		t.Errorf("directions differ from the components by up to %g", worstDir)
+	}
+}

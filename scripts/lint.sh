@@ -53,12 +53,14 @@ fi
 # is made by PyTorch (fixtures/gen, Debian's python3-torch) by training
 # models, which takes too long for every run; the tests check those files
 # against each other (ONNX Runtime's outputs against the recorded PyTorch
-# references). What is checked here is that the generators still parse.
-step fixtures/gen
+# references). What is checked here is that the generators still parse, and
+# so do the scripts that train the models of docs/findings.md
+# (scripts/findings.sh, which is not run in CI either).
+step "fixtures/gen, scripts/findings"
 if command -v python3 >/dev/null 2>&1; then
   python3 -c 'import ast, sys
 for f in sys.argv[1:]:
-    ast.parse(open(f).read(), f)' fixtures/gen/*.py
+    ast.parse(open(f).read(), f)' fixtures/gen/*.py scripts/findings/*.py
 else
   missing python3
 fi
