@@ -69,8 +69,8 @@ func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
 	size := opts.BatchSize
 	if size <= 0 {
 		size = DefaultBatchSize
-		if e.cols > 0 && size*e.cols > maxBatchOutput {
-			size = max(1, maxBatchOutput/e.cols)
+		if e.cols > 0 && size*e.cols > MaxBatchOutput {
+			size = max(1, MaxBatchOutput/e.cols)
 			e.notes = append(e.notes, fmt.Sprintf("output %q holds %d values per sample: batches of %d samples (--batch-size to override)", e.output.Name, e.cols, size))
 		}
 	}

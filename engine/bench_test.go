@@ -28,7 +28,14 @@ func newPlainInference(tb testing.TB, e *Evaluator, m *onnx.Model) *plainInferen
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, e.inputNames(), []string{e.output.Name}, e.opts)
+	// The evaluation sessions' options, but for m's own folder: a large
+	// model's evaluation sessions read their weights from a file elsewhere.
+	so, err := sessionOptions(m, Options{}, e.sessionThreads)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { so.Destroy() })
+	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(data, e.inputNames(), []string{e.output.Name}, so)
 	if err != nil {
 		tb.Fatal(err)
 	}

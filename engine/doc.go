@@ -41,6 +41,33 @@
 // in dataset order, so the result does not depend on batch size or
 // scheduling beyond ONNX Runtime's own float32 arithmetic.
 //
+// # Large models
+//
+// A model whose weights take largeModelBytes (128 MiB) or more, such as a
+// 124M-parameter language model's 500 MB, is run so that memory stays near
+// the weights' size rather than a multiple of it:
+//
+//   - one session with every thread (each session holds a copy of the
+//     weights, and such models' large matrix products keep its threads
+//     busy), and batches whose output holds at most MaxBatchOutput values
+//     (a language model's logits are [T, V] per sample);
+//   - with Options.Scratch, the weights being patched live in a file there
+//     (onnx.NewFilePatcher), written through a shared memory map whose pages
+//     are released as each tensor is written, and read by ONNX Runtime when
+//     it makes the point's session: the page cache holds them, not the
+//     process, and a session is made faster from that file than from 500 MB
+//     of model bytes. A run killed with SIGKILL leaves the file
+//     (.lsweep-weights-*.data) behind;
+//   - a point is written tensor by tensor from float32 directions into that
+//     file (EvaluateMove, Move.Done lets a caller drop mapped directions'
+//     pages as it goes), garbage is returned to the system after each
+//     point, and glibc's mmap threshold is fixed at 1 MiB (tuneAllocator),
+//     without which each session's copy of the weights stayed in the C
+//     heap and memory grew by the model's size every few points.
+//
+// BenchmarkLargeModel (scripts/bench-gpt2.sh) measures a GPT-2-small-shaped
+// model on 256 sequences of 128 tokens.
+//
 // # Gradients
 //
 // ONNX Runtime computes no gradients for an inference model, so Gradient runs

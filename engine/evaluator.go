@@ -42,7 +42,7 @@ type Options struct {
 
 // DefaultBatchSize is the batch size used for dynamic-batch models when
 // Options.BatchSize is 0 (fewer for outputs of more than
-// maxBatchOutput values).
+// MaxBatchOutput values).
 const DefaultBatchSize = 256
 
 // largeModelBytes is the weight size from which a CPU Evaluator runs one
@@ -52,11 +52,11 @@ const DefaultBatchSize = 256
 // threads of one session busy.
 var largeModelBytes int64 = 128 << 20
 
-// maxBatchOutput bounds the output values of one default-sized batch: a
+// MaxBatchOutput bounds the output values of one default-sized batch: a
 // language model's logits are [T, V] per sample (6.4 million values for
 // GPT-2's vocabulary and 128 tokens), which in batches of 256 would take
 // gigabytes, twice over once converted for the loss.
-const maxBatchOutput = 1 << 24
+const MaxBatchOutput = 1 << 24
 
 // weightBytes returns the bytes of m's stored float tensors.
 func weightBytes(m *onnx.Model) int64 {
@@ -90,32 +90,33 @@ type Result struct {
 // Evaluator evaluates one model on one dataset at any values of its stored
 // float tensors. Its methods must not be called concurrently.
 type Evaluator struct {
-	model       *onnx.Model // as run: possibly rewritten to a dynamic batch
-	data        *dataset.Dataset
-	params      []onnx.Param
-	head        loss.Head
-	output      onnx.ValueInfo
-	input       onnx.ValueInfo   // the first input, whose first dimension is the batch
-	inputs      []onnx.ValueInfo // every input, fed from the entry of its name
-	cols        int
-	seq         loss.Sequence // the Tokens head's configuration
-	steps       int           // Tokens head: positions per sequence
-	vocab       int           // Tokens head: logits per position
-	batch       int
-	sessions    int
-	patcher     *onnx.Patcher
-	base        map[string]baseValues // untouched values of every settable tensor
-	dirty       map[string]bool       // tensors whose bytes differ from base
-	opts        *ort.SessionOptions
-	diffOpts    *ort.SessionOptions // for gradient and HVP models: one thread
-	diffWorkers int                 // sessions that share a gradient's batches
-	batches     []batch             // the dataset as input tensors, made once
-	notes       []string
-	grad        *gradState      // made by the first Gradient or HessianVector call
-	subsets     map[int]*subset // evenly spaced subsets by size, the last few
-	scratch     [][]float64     // each worker's output buffer, kept between points
-	large       bool            // weights of largeModelBytes or more
-	order       *ordered        // the data in a seed's order (EvaluateSequential)
+	model          *onnx.Model // as run: possibly rewritten to a dynamic batch
+	data           *dataset.Dataset
+	params         []onnx.Param
+	head           loss.Head
+	output         onnx.ValueInfo
+	input          onnx.ValueInfo   // the first input, whose first dimension is the batch
+	inputs         []onnx.ValueInfo // every input, fed from the entry of its name
+	cols           int
+	seq            loss.Sequence // the Tokens head's configuration
+	steps          int           // Tokens head: positions per sequence
+	vocab          int           // Tokens head: logits per position
+	batch          int
+	sessions       int
+	patcher        *onnx.Patcher
+	base           map[string]baseValues // untouched values of every settable tensor
+	dirty          map[string]bool       // tensors whose bytes differ from base
+	opts           *ort.SessionOptions
+	diffOpts       *ort.SessionOptions // for gradient and HVP models: one thread
+	diffWorkers    int                 // sessions that share a gradient's batches
+	batches        []batch             // the dataset as input tensors, made once
+	notes          []string
+	grad           *gradState      // made by the first Gradient or HessianVector call
+	subsets        map[int]*subset // evenly spaced subsets by size, the last few
+	scratch        [][]float64     // each worker's output buffer, kept between points
+	large          bool            // weights of largeModelBytes or more
+	sessionThreads int             // intra-op threads of each evaluation session
+	order          *ordered        // the data in a seed's order (EvaluateSequential)
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -185,7 +186,8 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 			e.notes = append(e.notes, fmt.Sprintf("the model holds %d MB of weights: one session with %d threads rather than %d sessions, each of which would hold a copy (--sessions to override)", w>>20, threads, threads))
 		}
 	}
-	if e.opts, err = sessionOptions(m, opts, max(1, threads/e.sessions)); err != nil {
+	e.sessionThreads = max(1, threads/e.sessions)
+	if e.opts, err = sessionOptions(m, opts, e.sessionThreads); err != nil {
 		return err
 	}
 	if opts.Device == "cuda" {
@@ -267,7 +269,7 @@ func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx
 		os.Remove(path)
 		var p *onnx.Patcher
 		if p, err = e.model.NewFilePatcher(names, path); err == nil {
-			so, err := sessionOptionsIn(p.Dir(), opts, max(1, threads/e.sessions))
+			so, err := sessionOptionsIn(p.Dir(), opts, e.sessionThreads)
 			if err != nil {
 				p.Close()
 				return nil, err

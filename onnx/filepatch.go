@@ -32,28 +32,17 @@ func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err
 	work := m.Clone()
 	ix := newGraphIndex(work)
 	offsets := make(map[string]int, len(names))
-	want := make(map[string]bool, len(names))
 	moved := make(map[*onnxpb.TensorProto]bool, len(names))
 	location := filepath.Base(dataPath)
 	size := 0
+	tensors, sizes, err := work.patchable(ix, names)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range names {
-		t := ix.stored(name)
-		if t == nil {
-			return nil, fmt.Errorf("onnx: %s: no initializer or Constant value named %q", m.Path, name)
-		}
-		dt := DataType(t.GetDataType())
-		if !dt.IsFloat() {
-			return nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
-		}
-		// Read and dropped: the size comes from data that are there.
-		values, err := work.readTensor(t)
-		if err != nil {
-			return nil, err
-		}
-		n := len(values) * dt.Size()
+		t, n := tensors[name], sizes[name]
 		size = (size + dataAlign - 1) / dataAlign * dataAlign
 		offsets[name] = size
-		want[name] = true
 		t.FloatData, t.DoubleData, t.Int32Data, t.RawData = nil, nil, nil, nil
 		t.DataLocation = onnxpb.TensorProto_EXTERNAL.Enum()
 		t.ExternalData = []*onnxpb.StringStringEntryProto{

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/lsweep/lsweep/internal/onnxpb"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -41,31 +42,18 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 	// of one buffer, and each tensor's values are then written into its
 	// slot: a model of hundreds of megabytes is held once, in the Patcher,
 	// not also in the copy while it is marshalled.
-	sizes := make(map[string]int, len(names))
+	tensors, sizes, err := work.patchable(ix, names)
+	if err != nil {
+		return nil, err
+	}
 	largest := 0
 	for _, name := range names {
-		t := ix.stored(name)
-		if t == nil {
-			return nil, fmt.Errorf("onnx: %s: no initializer or Constant value named %q", m.Path, name)
-		}
-		dt := DataType(t.GetDataType())
-		if !dt.IsFloat() {
-			return nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
-		}
-		// Read and dropped: the size comes from data that are there, not
-		// from a declared shape alone.
-		values, err := work.readTensor(t)
-		if err != nil {
-			return nil, err
-		}
-		n := len(values) * dt.Size()
-		sizes[name] = n
-		largest = max(largest, n)
+		largest = max(largest, sizes[name])
 		want[name] = true
 	}
 	zeros := make([]byte, largest)
 	for _, name := range names {
-		t := ix.stored(name)
+		t := tensors[name]
 		t.FloatData, t.DoubleData, t.Int32Data = nil, nil, nil
 		t.ExternalData, t.DataLocation = nil, nil
 		t.RawData = zeros[:sizes[name]]
@@ -92,6 +80,31 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 		}
 	}
 	return p, nil
+}
+
+// patchable returns the stored tensors of m named names, in the graph that
+// ix indexes, and their sizes in bytes, or an error naming one that is
+// missing, not of a float type or unreadable. Each is read and dropped: the
+// size comes from data that are there, not from a declared shape alone.
+func (m *Model) patchable(ix *graphIndex, names []string) (map[string]*onnxpb.TensorProto, map[string]int, error) {
+	tensors := make(map[string]*onnxpb.TensorProto, len(names))
+	sizes := make(map[string]int, len(names))
+	for _, name := range names {
+		t := ix.stored(name)
+		if t == nil {
+			return nil, nil, fmt.Errorf("onnx: %s: no initializer or Constant value named %q", m.Path, name)
+		}
+		dt := DataType(t.GetDataType())
+		if !dt.IsFloat() {
+			return nil, nil, fmt.Errorf("onnx: %s: tensor %q is %v, not a float type", m.Path, name, dt)
+		}
+		values, err := m.readTensor(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		tensors[name], sizes[name] = t, len(values)*dt.Size()
+	}
+	return tensors, sizes, nil
 }
 
 // Names returns the tensors the Patcher can set, in the order given.

@@ -94,8 +94,8 @@ func openEvaluator(stderr io.Writer, modelPath, dataPath string, ro runtimeOptio
 			return nil, nil, err
 		}
 	}
-	if do.batchSize <= 0 {
-		return nil, nil, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
+	if do.batchSize < 0 {
+		return nil, nil, fmt.Errorf("--batch-size must be positive (or 0 for the default), got %d", do.batchSize)
 	}
 	eo := ro.engineOptions()
 	eo.BatchSize, eo.Output, eo.Head, eo.Sequence = do.batchSize, do.output, head, do.sequence()

@@ -74,7 +74,7 @@ func (o *dataOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.shiftLabels, "shift-labels", false, "token labels are the input ids: the logits at position t are scored against label t+1")
 	f.IntVar(&o.samples, "samples", 0, "evaluate a deterministic subset of this many samples (evenly spaced; 0: all)")
 	f.Int64Var(&o.maxBytes, "max-data-bytes", dataset.DefaultMaxBytes, "refuse data that would take more memory than this once read (8 bytes a value; -1: no cap)")
-	f.IntVar(&o.batchSize, "batch-size", engine.DefaultBatchSize, "samples per run for models with a dynamic batch")
+	f.IntVar(&o.batchSize, "batch-size", 0, fmt.Sprintf("samples per run for models with a dynamic batch (0: %d, fewer for outputs of more than %d values per batch)", engine.DefaultBatchSize, engine.MaxBatchOutput))
 	f.StringVar(&o.lossName, "loss", "", "loss head: logits, logprobs, probs, sigmoid, binary_logit, mse or tokens (default: detected from the graph and the labels)")
 	f.StringVar(&o.output, "output", "", "graph output to compute the loss on (default: the first float output)")
 }

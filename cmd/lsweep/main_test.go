@@ -183,7 +183,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown loss", false, []string{"eval", "--loss", "hinge", digitsModel, digitsData}, []string{"hinge"}},
 		{"unknown output", true, []string{"eval", "--output", "nope", digitsModel, digitsData}, []string{`"nope"`, "logits"}},
 		{"cuda without CUDA", true, []string{"eval", "--device", "cuda", digitsModel, digitsData}, []string{"CUDA", "--onnxruntime"}},
-		{"bad batch size", false, []string{"eval", "--batch-size", "0", digitsModel, digitsData}, []string{"--batch-size"}},
+		{"bad batch size", false, []string{"eval", "--batch-size", "-3", digitsModel, digitsData}, []string{"--batch-size"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -94,8 +94,8 @@ func (o *directionOptions) config(modelPath, dataPath string, ro runtimeOptions,
 
 // engineOptions joins the runtime and data flags that configure the engine.
 func engineOptions(ro runtimeOptions, do dataOptions) (eo engine.Options, err error) {
-	if do.batchSize <= 0 {
-		return eo, fmt.Errorf("--batch-size must be positive, got %d", do.batchSize)
+	if do.batchSize < 0 {
+		return eo, fmt.Errorf("--batch-size must be positive (or 0 for the default), got %d", do.batchSize)
 	}
 	eo = ro.engineOptions()
 	eo.BatchSize, eo.Output, eo.Sequence = do.batchSize, do.output, do.sequence()
