@@ -52,6 +52,10 @@ const DefaultBatchSize = 256
 // threads of one session busy.
 var largeModelBytes int64 = 128 << 20
 
+// gcPercentLarge is the garbage collector's GOGC while an Evaluator of a
+// large model lives.
+const gcPercentLarge = 20
+
 // MaxBatchOutput bounds the output values of one default-sized batch: a
 // language model's logits are [T, V] per sample (6.4 million values for
 // GPT-2's vocabulary and 128 tokens), which in batches of 256 would take
@@ -116,6 +120,7 @@ type Evaluator struct {
 	scratch        [][]float64     // each worker's output buffer, kept between points
 	large          bool            // weights of largeModelBytes or more
 	sessionThreads int             // intra-op threads of each evaluation session
+	gcPercent      int             // the garbage collector's setting before a large model's, to restore
 	order          *ordered        // the data in a seed's order (EvaluateSequential)
 }
 
@@ -170,10 +175,13 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	}
 	e.large = weightBytes(m) >= largeModelBytes
 	if e.large {
-		// Reading the weights decodes each tensor in float64 and drops it;
-		// at the collector's default pace that garbage would grow to twice
-		// the weights kept. Collect sooner while they are read.
-		defer debug.SetGCPercent(debug.SetGCPercent(10))
+		// Reading the weights decodes each tensor in float64 and drops
+		// it, and each batch's outputs (a language model's logits) are
+		// tens of megabytes: at the collector's default pace that garbage
+		// would grow to the size of the weights kept. Collect sooner for
+		// as long as the Evaluator lives; with the weights pointer-free, a
+		// collection costs about a millisecond.
+		e.gcPercent = debug.SetGCPercent(gcPercentLarge)
 	}
 	e.sessions = opts.Sessions
 	if e.sessions <= 0 {
@@ -523,6 +531,10 @@ func (e *Evaluator) Close() error {
 	if e.patcher != nil {
 		e.patcher.Close()
 		e.patcher = nil
+	}
+	if e.large {
+		debug.SetGCPercent(e.gcPercent)
+		e.large = false
 	}
 	if e.diffOpts != nil {
 		e.diffOpts.Destroy()
