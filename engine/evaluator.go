@@ -121,6 +121,7 @@ type Evaluator struct {
 	large          bool            // weights of largeModelBytes or more
 	sessionThreads int             // intra-op threads of each evaluation session
 	gcPercent      int             // the garbage collector's setting before a large model's, to restore
+	external       *onnx.External  // a large model's weights mapped from its external-data files, or nil
 	order          *ordered        // the data in a seed's order (EvaluateSequential)
 }
 
@@ -227,12 +228,28 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	for _, p := range e.params {
 		if p.DType.IsFloat() && p.Size() > 0 {
 			names = append(names, p.Name)
-			v, err := e.model.Value(p.Name)
-			if err != nil {
-				return err
-			}
-			e.base[p.Name] = newBaseValues(v, p.DType)
 		}
+	}
+	// A large model's float32 weights in external-data files are read in
+	// place, mapped, rather than copied: the page cache holds them.
+	if e.large {
+		if e.external, err = e.model.MapExternal(names); err != nil {
+			return err
+		}
+	}
+	for _, p := range e.params {
+		if !p.DType.IsFloat() || p.Size() == 0 {
+			continue
+		}
+		if v, ok := e.external.Float32(p.Name); ok {
+			e.base[p.Name] = baseValues{f32: v}
+			continue
+		}
+		v, err := e.model.Value(p.Name)
+		if err != nil {
+			return err
+		}
+		e.base[p.Name] = newBaseValues(v, p.DType)
 	}
 	if e.patcher, err = e.newPatcher(names, opts, threads); err != nil {
 		return err
@@ -345,6 +362,16 @@ func (e *Evaluator) Base(name string) []float64 {
 		return nil
 	}
 	return b.float64s()
+}
+
+// ReleaseBase lets the system drop from the process's memory the pages of
+// the base weights that a large model reads in place from its external-data
+// files (see Base32): a caller that has read them all, to make directions
+// say, calls it after. Nothing for weights held in memory.
+func (e *Evaluator) ReleaseBase() {
+	for name := range e.base {
+		e.external.Release(name)
+	}
 }
 
 // Base32 returns the untouched values of a settable tensor in float32,
@@ -501,6 +528,7 @@ func (e *Evaluator) restore(keep func(name string) bool) error {
 			return err
 		}
 		e.patcher.Release(name)
+		e.external.Release(name)
 		delete(e.dirty, name)
 	}
 	return nil
@@ -535,6 +563,10 @@ func (e *Evaluator) Close() error {
 	if e.large {
 		debug.SetGCPercent(e.gcPercent)
 		e.large = false
+	}
+	if e.external != nil {
+		e.external.Close()
+		e.external = nil
 	}
 	if e.diffOpts != nil {
 		e.diffOpts.Destroy()

@@ -85,6 +85,7 @@ func (e *Evaluator) setMove(m Move) error {
 		}
 		e.dirty[name] = true
 		e.patcher.Release(name)
+		e.external.Release(name)
 		if m.Done != nil {
 			m.Done(name)
 		}

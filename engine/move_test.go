@@ -136,9 +136,25 @@ func TestEvaluateMove(t *testing.T) {
 func TestLargeModelPath(t *testing.T) {
 	testenv.RequireRuntime(t)
 	ctx := context.Background()
-	for _, tiny := range fixtures.All() {
+	// Weights in an external-data file are read in place, mapped.
+	extDir := t.TempDir()
+	ext, err := fixtures.ExternalData(extDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tiny := range append(fixtures.All(), ext) {
 		if tiny.Head == "" {
 			continue
+		}
+		model := func(t *testing.T) *onnx.Model {
+			if tiny != ext {
+				return writeModel(t, tiny)
+			}
+			m, err := onnx.Load(filepath.Join(extDir, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
 		}
 		t.Run(tiny.Name, func(t *testing.T) {
 			eval := func(large bool) (centre, moved engine.Result) {
@@ -148,7 +164,7 @@ func TestLargeModelPath(t *testing.T) {
 					engine.SetLargeModelBytes(t, 0)
 					opts.Scratch = scratch
 				}
-				e, err := engine.New(writeModel(t, tiny), tinyData(tiny, 7), opts)
+				e, err := engine.New(model(t), tinyData(tiny, 7), opts)
 				if err != nil {
 					t.Fatal(err)
 				}

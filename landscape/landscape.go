@@ -178,9 +178,11 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 		l.Close()
 		return nil, err
 	}
-	// Making the directions leaves garbage of about their size (each
-	// tensor drawn in float64): return it before the sweep's sessions need
-	// memory. For a small model this costs a millisecond.
+	// Making the directions read every base weight and left garbage of
+	// about their size (each tensor drawn in float64): let both go before
+	// the sweep's sessions need memory. For a small model this costs a
+	// millisecond.
+	l.ev.ReleaseBase()
 	debug.FreeOSMemory()
 	for key, path := range map[string]string{"model": cfg.Model, "data": cfg.Data, "model2": cfg.Model2, "model3": cfg.Model3, "directions_file": cfg.DirectionsFile} {
 		if path == "" {
