@@ -58,6 +58,9 @@
 //     process, and a session is made faster from that file than from 500 MB
 //     of model bytes. A run killed with SIGKILL leaves the file
 //     (.lsweep-weights-*.data) behind;
+//   - float32 weights in the model's external-data files are read in place
+//     (onnx.MapExternal, copy-on-write), not copied: the base values of a
+//     point come from the page cache too;
 //   - a point is written tensor by tensor from float32 directions into that
 //     file (EvaluateMove, Move.Done lets a caller drop mapped directions'
 //     pages as it goes), garbage is returned to the system after each

@@ -12,6 +12,3 @@ func Map(*os.File, int64, bool) ([]byte, error) { return nil, errors.ErrUnsuppor
 
 // Unmap has nothing to unmap.
 func Unmap([]byte) error { return nil }
-
-// Release has nothing to release.
-func Release([]byte) {}

@@ -23,13 +23,3 @@ func Map(f *os.File, size int64, shared bool) ([]byte, error) {
 
 // Unmap unmaps what Map mapped.
 func Unmap(b []byte) error { return syscall.Munmap(b) }
-
-// Release lets the system drop the pages of b, part of a mapping, from the
-// process's memory: a private mapping's are read again from the file when
-// next used (and what was written to them is lost), a shared one's stay in
-// the file.
-func Release(b []byte) {
-	if len(b) > 0 {
-		_ = syscall.Madvise(b, syscall.MADV_DONTNEED)
-	}
-}
