@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -39,48 +40,15 @@ func (e *Evaluator) EvaluateMove(ctx context.Context, m Move) (Result, error) {
 // setMove patches the model bytes to the point m and marks what it set, so
 // that the next Evaluate restores it.
 func (e *Evaluator) setMove(m Move) error {
-	if len(m.Coefs) != len(m.Dirs) {
-		return fmt.Errorf("engine: a move of %d coefficients and %d directions", len(m.Coefs), len(m.Dirs))
-	}
-	moved := func(name string) bool {
-		for _, d := range m.Dirs {
-			if _, ok := d[name]; ok {
-				return true
-			}
-		}
-		return false
-	}
-	if err := e.restore(moved); err != nil {
+	names, err := e.moveNames(m)
+	if err != nil {
 		return err
 	}
-	// Names in a fixed order (each direction's map order does not matter:
-	// tensors are independent), checked before anything is written.
-	var names []string
-	seen := map[string]bool{}
-	for _, d := range m.Dirs {
-		for name, v := range d {
-			b, ok := e.base[name]
-			if !ok {
-				return fmt.Errorf("engine: %s has no float tensor %q to move", e.model.Path, name)
-			}
-			if len(v) != b.len() {
-				return fmt.Errorf("engine: tensor %q has %d elements, its direction %d", name, b.len(), len(v))
-			}
-			if !seen[name] {
-				seen[name] = true
-				names = append(names, name)
-			}
-		}
+	if err := e.restore(func(name string) bool { _, found := slices.BinarySearch(names, name); return found }); err != nil {
+		return err
 	}
-	terms := make([]term, 0, len(m.Dirs))
 	for _, name := range names {
-		terms = terms[:0]
-		for k, d := range m.Dirs {
-			if v, ok := d[name]; ok {
-				terms = append(terms, term{m.Coefs[k], v})
-			}
-		}
-		if err := e.patcher.SetFunc(name, e.base[name].plus(terms)); err != nil {
+		if err := e.patcher.SetFunc(name, e.base[name].plus(m.terms(name))); err != nil {
 			return err
 		}
 		e.dirty[name] = true
@@ -91,6 +59,46 @@ func (e *Evaluator) setMove(m Move) error {
 		}
 	}
 	return nil
+}
+
+// moveNames returns the tensors m moves, sorted, once each checked against
+// the model (a tensor it has, of the direction's length) before anything is
+// written.
+func (e *Evaluator) moveNames(m Move) ([]string, error) {
+	if len(m.Coefs) != len(m.Dirs) {
+		return nil, fmt.Errorf("engine: a move of %d coefficients and %d directions", len(m.Coefs), len(m.Dirs))
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, d := range m.Dirs {
+		for name, v := range d {
+			b, ok := e.base[name]
+			if !ok {
+				return nil, fmt.Errorf("engine: %s has no float tensor %q to move", e.model.Path, name)
+			}
+			if len(v) != b.len() {
+				return nil, fmt.Errorf("engine: tensor %q has %d elements, its direction %d", name, b.len(), len(v))
+			}
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// terms returns the c*d of m that move the named tensor, in the order of
+// Dirs.
+func (m Move) terms(name string) []term {
+	var ts []term
+	for k, d := range m.Dirs {
+		if v, ok := d[name]; ok {
+			ts = append(ts, term{m.Coefs[k], v})
+		}
+	}
+	return ts
 }
 
 // term is one c*d of a Move, for one tensor.
@@ -157,35 +165,16 @@ func (b baseValues) plus(terms []term) func(lo int, dst []float64) {
 // names, computed as EvaluateMove computes them (before the rounding to
 // the tensor's type), for a caller that differentiates there.
 func (e *Evaluator) MoveValues(m Move) (map[string][]float64, error) {
-	if len(m.Coefs) != len(m.Dirs) {
-		return nil, fmt.Errorf("engine: a move of %d coefficients and %d directions", len(m.Coefs), len(m.Dirs))
+	names, err := e.moveNames(m)
+	if err != nil {
+		return nil, err
 	}
-	out := map[string][]float64{}
-	for _, d := range m.Dirs {
-		for name, v := range d {
-			if _, done := out[name]; done {
-				continue
-			}
-			b, ok := e.base[name]
-			if !ok {
-				return nil, fmt.Errorf("engine: %s has no float tensor %q to move", e.model.Path, name)
-			}
-			if len(v) != b.len() {
-				return nil, fmt.Errorf("engine: tensor %q has %d elements, its direction %d", name, b.len(), len(v))
-			}
-			var terms []term
-			for k, d := range m.Dirs {
-				if v, ok := d[name]; ok {
-					terms = append(terms, term{m.Coefs[k], v})
-				}
-			}
-			x := make([]float64, b.len())
-			fill := b.plus(terms)
-			for lo := 0; lo < len(x); lo += 1 << 14 {
-				fill(lo, x[lo:min(len(x), lo+1<<14)])
-			}
-			out[name] = x
-		}
+	out := make(map[string][]float64, len(names))
+	for _, name := range names {
+		b := e.base[name]
+		x := make([]float64, b.len())
+		b.plus(m.terms(name))(0, x)
+		out[name] = x
 	}
 	return out, nil
 }

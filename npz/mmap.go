@@ -3,7 +3,6 @@ package npz
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/binary"
 	"unsafe"
 
 	"github.com/lsweep/lsweep/internal/mmapfile"
@@ -38,7 +37,7 @@ func Map(path string) (*Mapped, error) {
 		f.Close()
 		return nil, &Error{Path: path, Err: pathErr(err)}
 	}
-	if st.Size() > 0 && littleEndian() {
+	if st.Size() > 0 && mmapfile.LittleEndian() {
 		// A failure to map is not an error: the arrays are read instead.
 		m.data, _ = mmapfile.Map(f.f, st.Size(), false)
 	}
@@ -147,12 +146,4 @@ func (m *Mapped) Close() error {
 		return &Error{Path: m.path, Err: err}
 	}
 	return nil
-}
-
-// littleEndian reports whether this machine stores float32 as the .npy
-// data do.
-func littleEndian() bool {
-	var b [4]byte
-	binary.NativeEndian.PutUint32(b[:], 1)
-	return b[0] == 1
 }

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"unsafe"
@@ -28,9 +27,7 @@ type External struct {
 // The caller must Close it, and not use the views after that.
 func (m *Model) MapExternal(names []string) (*External, error) {
 	x := &External{maps: map[string][]byte{}, views: map[string][]float32{}}
-	var b [4]byte
-	binary.NativeEndian.PutUint32(b[:], 1)
-	if b[0] != 1 {
+	if !mmapfile.LittleEndian() {
 		return x, nil
 	}
 	ix := newGraphIndex(m)
