@@ -9,15 +9,19 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
 
 // batch is samples [lo, hi) of the dataset as input tensors of rows
 // samples, one per model input (rows > hi-lo pads a fixed batch by
-// repeating the last sample).
+// repeating the last sample), and for the Tokens head the label each
+// position is scored against (loss.Sequence.Target; 0 where none), as the
+// token scorer takes them.
 type batch struct {
 	lo, hi, rows int
 	tensors      []*ort.CustomDataTensor
+	targets      *ort.Tensor[int64]
 }
 
 // values returns the batch's tensors as ONNX Runtime inputs.
@@ -33,6 +37,37 @@ func (b batch) destroy() {
 	for _, t := range b.tensors {
 		t.Destroy()
 	}
+	if b.targets != nil {
+		b.targets.Destroy()
+	}
+}
+
+// newBatch returns samples [lo, hi) of d as a batch of rows samples (rows
+// is the model's fixed batch if it has one larger than 1).
+func (e *Evaluator) newBatch(d *dataset.Dataset, lo, hi int) (batch, error) {
+	b := batch{lo: lo, hi: hi, rows: hi - lo}
+	if fixed := int(e.input.Dims()[0]); fixed > 1 {
+		b.rows = fixed
+	}
+	ts, err := e.inputTensors(d, b.lo, b.hi, b.rows)
+	if err != nil {
+		return b, fmt.Errorf("engine: %s: input tensor for samples %d-%d: %w", e.model.Path, b.lo, b.hi, err)
+	}
+	b.tensors = ts
+	if e.head == loss.Tokens {
+		labels := d.Y[lo*e.steps : hi*e.steps]
+		targets := make([]int64, b.rows*e.steps)
+		for i := range labels {
+			if y, ok := e.seq.Target(labels, e.steps, i); ok {
+				targets[i] = int64(y)
+			}
+		}
+		if b.targets, err = ort.NewTensor(ort.NewShape(int64(b.rows), int64(e.steps)), targets); err != nil {
+			b.destroy()
+			return b, fmt.Errorf("engine: %s: label tensor for samples %d-%d: %w", e.model.Path, b.lo, b.hi, err)
+		}
+	}
+	return b, nil
 }
 
 // inputTensors returns samples [lo, hi) of d as one tensor per model input,
@@ -114,18 +149,11 @@ func (e *Evaluator) chooseBatching(m *onnx.Model, opts Options) error {
 // makeBatches converts the dataset into input tensors, one per batch.
 func (e *Evaluator) makeBatches() error {
 	n := e.data.N()
-	fixed := int(e.input.Dims()[0])
 	for lo := 0; lo < n; lo += e.batch {
-		b := batch{lo: lo, hi: min(lo+e.batch, n)}
-		b.rows = b.hi - b.lo
-		if fixed > 1 {
-			b.rows = fixed
-		}
-		ts, err := e.inputTensors(e.data, b.lo, b.hi, b.rows)
+		b, err := e.newBatch(e.data, lo, min(lo+e.batch, n))
 		if err != nil {
-			return fmt.Errorf("engine: %s: input tensor for samples %d-%d: %w", e.model.Path, b.lo, b.hi, err)
+			return err
 		}
-		b.tensors = ts
 		e.batches = append(e.batches, b)
 	}
 	return nil

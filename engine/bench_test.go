@@ -87,7 +87,7 @@ func (p *parallelInference) run(tb testing.TB) {
 				if i >= len(p.e.batches) {
 					return
 				}
-				if _, err := p.e.runBatch(s, p.e.batches[i], nil); err != nil {
+				if _, err := p.e.runBatch(s, p.e.batches[i], nil, true); err != nil {
 					tb.Error(err)
 					return
 				}

@@ -115,14 +115,15 @@ type Evaluator struct {
 	diffWorkers    int                 // sessions that share a gradient's batches
 	batches        []batch             // the dataset as input tensors, made once
 	notes          []string
-	grad           *gradState      // made by the first Gradient or HessianVector call
-	subsets        map[int]*subset // evenly spaced subsets by size, the last few
-	scratch        [][]float64     // each worker's output buffer, kept between points
-	large          bool            // weights of largeModelBytes or more
-	sessionThreads int             // intra-op threads of each evaluation session
-	gcPercent      int             // the garbage collector's setting before a large model's, to restore
-	external       *onnx.External  // a large model's weights mapped from its external-data files, or nil
-	order          *ordered        // the data in a seed's order (EvaluateSequential)
+	grad           *gradState                  // made by the first Gradient or HessianVector call
+	subsets        map[int]*subset             // evenly spaced subsets by size, the last few
+	scratch        [][]float64                 // each worker's output buffer, kept between points
+	large          bool                        // weights of largeModelBytes or more
+	sessionThreads int                         // intra-op threads of each evaluation session
+	gcPercent      int                         // the garbage collector's setting before a large model's, to restore
+	external       *onnx.External              // a large model's weights mapped from its external-data files, or nil
+	order          *ordered                    // the data in a seed's order (EvaluateSequential)
+	scorer         *ort.DynamicAdvancedSession // the Tokens head's scorer of logits (newScorer)
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -276,16 +277,21 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 			return err
 		}
 	}
-	return e.checkTargets()
+	if err := e.checkTargets(); err != nil {
+		return err
+	}
+	return e.newScorer()
 }
 
 // newPatcher returns the Patcher of the tensors names: for a large model
 // with a Scratch folder, one that keeps them in a file there, whose folder
 // the sessions are then told; otherwise one that keeps them in the model
-// bytes.
+// bytes. Either stores the weights that Transpose nodes reverse (a PyTorch
+// Linear's) transposed, so that sessions do not transpose them again.
 func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx.Patcher, error) {
+	po := onnx.PatcherOptions{FoldTransposes: true}
 	if !e.large || opts.Scratch == "" {
-		return e.model.NewPatcher(names)
+		return e.model.NewPatcherWith(names, po)
 	}
 	f, err := os.CreateTemp(opts.Scratch, ".lsweep-weights-*.data")
 	if err == nil {
@@ -293,7 +299,8 @@ func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx
 		f.Close()
 		os.Remove(path)
 		var p *onnx.Patcher
-		if p, err = e.model.NewFilePatcher(names, path); err == nil {
+		po.File = path
+		if p, err = e.model.NewPatcherWith(names, po); err == nil {
 			so, err := sessionOptionsIn(p.Dir(), opts, e.sessionThreads)
 			if err != nil {
 				p.Close()
@@ -305,7 +312,8 @@ func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx
 		}
 	}
 	e.notes = append(e.notes, fmt.Sprintf("the weights are held in memory: no file for them in %s (%v)", opts.Scratch, err))
-	return e.model.NewPatcher(names)
+	po.File = ""
+	return e.model.NewPatcherWith(names, po)
 }
 
 // refineFromValues settles, from the output values of the first batch, the
@@ -322,7 +330,7 @@ func (e *Evaluator) refineFromValues() error {
 		return err
 	}
 	defer sess.Destroy()
-	out, err := e.runBatch(sess, e.batches[0], nil)
+	out, err := e.runBatch(sess, e.batches[0], nil, true)
 	if err != nil {
 		return err
 	}
@@ -445,17 +453,9 @@ func (e *Evaluator) EvaluateSubset(ctx context.Context, values map[string][]floa
 func (e *Evaluator) evaluate(ctx context.Context, d *dataset.Dataset, batches []batch) (Result, error) {
 	start := time.Now()
 	sums := make([]*loss.Sum, len(batches))
-	err := e.run(ctx, batches, func(i int, out []float64) error {
-		b := batches[i]
-		targets := d.Y[b.lo:b.hi]
-		if e.head == loss.MSE {
-			targets = d.Y[b.lo*e.cols : b.hi*e.cols]
-		}
+	err := e.run(ctx, batches, false, func(i int, out []float64) error {
 		sums[i] = e.newSum()
-		if e.head == loss.Tokens {
-			targets = d.Y[b.lo*e.steps : b.hi*e.steps]
-		}
-		return loss.Add(sums[i], out, targets)
+		return e.addBatch(sums[i], d, batches[i], out)
 	})
 	if err != nil {
 		return Result{}, err
@@ -483,6 +483,19 @@ func (e *Evaluator) evaluate(ctx context.Context, d *dataset.Dataset, batches []
 	return r, nil
 }
 
+// addBatch adds to s the loss of batch b of data d from its outputs as run
+// hands them over.
+func (e *Evaluator) addBatch(s *loss.Sum, d *dataset.Dataset, b batch, out []float64) error {
+	switch e.head {
+	case loss.Tokens:
+		n := (b.hi - b.lo) * e.steps
+		return loss.AddTokenScores(s, out[:n], out[n:], d.Y[b.lo*e.steps:b.hi*e.steps])
+	case loss.MSE:
+		return loss.Add(s, out, d.Y[b.lo*e.cols:b.hi*e.cols])
+	}
+	return loss.Add(s, out, d.Y[b.lo:b.hi])
+}
+
 // Predict returns the model's output on every sample, row-major with
 // OutputWidth values per sample, with the tensors in values set as for
 // Evaluate.
@@ -491,7 +504,7 @@ func (e *Evaluator) Predict(ctx context.Context, values map[string][]float64) ([
 		return nil, err
 	}
 	out := make([]float64, e.data.N()*e.cols)
-	err := e.run(ctx, e.batches, func(i int, batch []float64) error {
+	err := e.run(ctx, e.batches, true, func(i int, batch []float64) error {
 		copy(out[e.batches[i].lo*e.cols:], batch)
 		return nil
 	})
@@ -571,6 +584,10 @@ func (e *Evaluator) Close() error {
 	if e.diffOpts != nil {
 		e.diffOpts.Destroy()
 		e.diffOpts = nil
+	}
+	if e.scorer != nil {
+		e.scorer.Destroy()
+		e.scorer = nil
 	}
 	return nil
 }

@@ -567,19 +567,12 @@ func (e *Evaluator) subset(n int) (*subset, error) {
 	}
 	sub := d.Subset(idx)
 	s := &subset{data: sub}
-	fixed := int(e.input.Dims()[0])
 	for lo := 0; lo < n; lo += e.batch {
-		b := batch{lo: lo, hi: min(lo+e.batch, n)}
-		b.rows = b.hi - b.lo
-		if fixed > 1 {
-			b.rows = fixed
-		}
-		ts, err := e.inputTensors(sub, b.lo, b.hi, b.rows)
+		b, err := e.newBatch(sub, lo, min(lo+e.batch, n))
 		if err != nil {
 			s.close()
-			return nil, fmt.Errorf("engine: %s: input tensor: %w", e.model.Path, err)
+			return nil, err
 		}
-		b.tensors = ts
 		s.batches = append(s.batches, b)
 		l, err := e.labelTensor(sub, b.lo, b.hi, b.rows)
 		if err != nil {

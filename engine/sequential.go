@@ -40,21 +40,14 @@ func (e *Evaluator) orderedData(seed uint64, checks []int) (*ordered, error) {
 	}
 	o := &ordered{seed: seed, checks: slices.Clone(checks)}
 	o.data = e.data.Subset(estimate.Order(e.data.N(), seed))
-	fixed := int(e.input.Dims()[0])
 	lo := 0
 	for _, c := range checks {
 		for ; lo < c; lo = min(lo+e.batch, c) {
-			b := batch{lo: lo, hi: min(lo+e.batch, c)}
-			b.rows = b.hi - b.lo
-			if fixed > 1 {
-				b.rows = fixed
-			}
-			ts, err := e.inputTensors(o.data, b.lo, b.hi, b.rows)
+			b, err := e.newBatch(o.data, lo, min(lo+e.batch, c))
 			if err != nil {
 				o.close()
-				return nil, fmt.Errorf("engine: %s: input tensor for samples %d-%d: %w", e.model.Path, b.lo, b.hi, err)
+				return nil, err
 			}
-			b.tensors = ts
 			o.batches = append(o.batches, b)
 		}
 		o.ends = append(o.ends, len(o.batches))
@@ -96,13 +89,8 @@ func (e *Evaluator) sequential(ctx context.Context, set func() error, plan estim
 	}
 	sums := make([]*loss.Sum, len(o.batches))
 	add := func(i int, out []float64) error {
-		b := o.batches[i]
-		targets := o.data.Y[b.lo:b.hi]
-		if e.head == loss.MSE {
-			targets = o.data.Y[b.lo*e.cols : b.hi*e.cols]
-		}
 		sums[i] = e.newSum()
-		return loss.Add(sums[i], out, targets)
+		return e.addBatch(sums[i], o.data, o.batches[i], out)
 	}
 	var (
 		total   *loss.Sum
@@ -122,7 +110,7 @@ func (e *Evaluator) sequential(ctx context.Context, set func() error, plan estim
 	if err := set(); err != nil {
 		return Result{}, err
 	}
-	if err := e.runStaged(ctx, o.batches, o.ends, add, look); err != nil {
+	if err := e.runStaged(ctx, o.batches, o.ends, false, add, look); err != nil {
 		return Result{}, err
 	}
 	if !stopped {

@@ -11,6 +11,7 @@ import (
 	"github.com/lsweep/lsweep/internal/half"
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -109,14 +110,18 @@ func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error
 // feeding them as graph inputs prevents. The batches are shared out among
 // e.sessions sessions of few threads each, which keeps both cores busier
 // than one session's intra-op threads do (see the package doc).
-func (e *Evaluator) run(ctx context.Context, batches []batch, fn func(i int, out []float64) error) error {
-	return e.runStaged(ctx, batches, []int{len(batches)}, fn, nil)
+//
+// For the Tokens head, unless raw, fn gets each batch's scores rather than
+// its logits: the log-probability of each position's label, then 1 for each
+// position whose label is the arg-max, else 0 (see score).
+func (e *Evaluator) run(ctx context.Context, batches []batch, raw bool, fn func(i int, out []float64) error) error {
+	return e.runStaged(ctx, batches, []int{len(batches)}, raw, fn, nil)
 }
 
 // runStaged is run in stages: stage k runs batches [ends[k-1], ends[k]),
 // and once all of them are handed to fn, more(k) says whether to go on
 // (more nil: always). The sessions made for one stage serve the next.
-func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, fn func(i int, out []float64) error, more func(stage int) (bool, error)) error {
+func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, raw bool, fn func(i int, out []float64) error, more func(stage int) (bool, error)) error {
 	model := e.patcher.Bytes()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -171,7 +176,7 @@ func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, 
 					if i >= hi || ctx.Err() != nil {
 						return
 					}
-					if scratch, err = e.runBatch(sess, batches[i], scratch[:0]); err != nil {
+					if scratch, err = e.runBatch(sess, batches[i], scratch[:0], raw); err != nil {
 						fail(err)
 						return
 					}
@@ -203,14 +208,18 @@ func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, 
 	return ctx.Err()
 }
 
-// runBatch runs batch b and appends its outputs, as float64, to dst.
-func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, b batch, dst []float64) ([]float64, error) {
+// runBatch runs batch b and appends its outputs, as float64, to dst; for
+// the Tokens head, unless raw, its scores (see score).
+func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, b batch, dst []float64, raw bool) ([]float64, error) {
 	outs := []ort.Value{nil}
 	if err := sess.Run(b.values(), outs); err != nil {
 		return dst, fmt.Errorf("engine: %s: run: %w%s", e.model.Path, cleanORT(err), e.largestIDs(err))
 	}
 	defer outs[0].Destroy()
 	rows := b.hi - b.lo
+	if !raw && e.scorer != nil {
+		return e.score(outs[0], b, dst)
+	}
 	dst, ok, err := appendFloats(dst, outs[0], rows*e.cols)
 	if err != nil {
 		return dst, fmt.Errorf("engine: %s: output %q: %w", e.model.Path, e.output.Name, err)
@@ -280,7 +289,7 @@ func (e *Evaluator) learnWidth() (int, error) {
 		return 0, err
 	}
 	defer sess.Destroy()
-	out, err := e.runBatch(sess, e.batches[0], nil)
+	out, err := e.runBatch(sess, e.batches[0], nil, true)
 	if err != nil {
 		return 0, err
 	}
@@ -289,4 +298,55 @@ func (e *Evaluator) learnWidth() (int, error) {
 		return 0, fmt.Errorf("engine: %s: output %q has %d values for a batch of %d", e.model.Path, e.output.Name, len(out), rows)
 	}
 	return len(out) / rows, nil
+}
+
+// newScorer makes the session of the token scorer (onnx.TokenScorer) for
+// the Tokens head: a language model's logits are scored where ONNX Runtime
+// left them, and only two numbers per position come back. Copying [T, V]
+// logits per sequence into Go and taking their log-softmax there cost a
+// GPT-2-sized model half as long again as its forward pass.
+func (e *Evaluator) newScorer() error {
+	if e.head != loss.Tokens {
+		return nil
+	}
+	model, err := onnx.TokenScorer(e.output.ElemType)
+	if err != nil {
+		return fmt.Errorf("engine: %s: output %q: %w", e.model.Path, e.output.Name, err)
+	}
+	// On the CPU whatever the device: the logits come back there.
+	so, err := sessionOptionsIn("", Options{}, e.sessionThreads)
+	if err != nil {
+		return err
+	}
+	defer so.Destroy()
+	e.scorer, err = ort.NewDynamicAdvancedSessionWithONNXData(model,
+		[]string{onnx.ScorerLogits, onnx.ScorerLabels}, []string{onnx.ScorerLogProb, onnx.ScorerHit}, so)
+	if err != nil {
+		return fmt.Errorf("engine: token scorer: %w", cleanORT(err))
+	}
+	return nil
+}
+
+// score runs the token scorer on a batch's logits and appends to dst the
+// log-probability of each real position's label, then 1 for each whose
+// label is the arg-max and 0 for the others, in position order.
+func (e *Evaluator) score(logits ort.Value, b batch, dst []float64) ([]float64, error) {
+	if s := logits.GetShape(); len(s) != 3 || s[0] != int64(b.rows) || s[1] != int64(e.steps) || e.vocab > 0 && s[2] != int64(e.vocab) {
+		return dst, fmt.Errorf("engine: %s: output %q has shape %v for a batch of %d, expected [%d %d %d]", e.model.Path, e.output.Name, s, b.rows, b.rows, e.steps, e.vocab)
+	}
+	outs := []ort.Value{nil, nil}
+	if err := e.scorer.Run([]ort.Value{logits, b.targets}, outs); err != nil {
+		return dst, fmt.Errorf("engine: %s: scoring output %q: %w", e.model.Path, e.output.Name, cleanORT(err))
+	}
+	defer outs[0].Destroy()
+	defer outs[1].Destroy()
+	n := (b.hi - b.lo) * e.steps
+	for _, out := range outs {
+		var ok bool
+		var err error
+		if dst, ok, err = appendFloats(dst, out, n); err != nil || !ok {
+			return dst, fmt.Errorf("engine: %s: token scorer returned %v for %d positions (%v)", e.model.Path, out.GetShape(), n, err)
+		}
+	}
+	return dst, nil
 }

@@ -258,6 +258,21 @@ func Add[T float32 | float64](s *Sum, out []T, targets []float64) error {
 	return nil
 }
 
+// Target returns the label that position i of labels (sequences of steps
+// tokens, flattened) is scored against, and false where it is scored
+// against none: the ignore index, and with Shift the last position of each
+// sequence (position t is scored against label t+1).
+func (s Sequence) Target(labels []float64, steps, i int) (float64, bool) {
+	if s.Shift {
+		if (i+1)%steps == 0 {
+			return 0, false
+		}
+		i++
+	}
+	label := labels[i]
+	return label, !s.Ignored(label)
+}
+
 // addTokens adds rows sequences of the Tokens head.
 func addTokens[T float32 | float64](s *Sum, out []T, labels []float64, rows int) error {
 	if len(labels) != rows*s.steps {
@@ -271,21 +286,15 @@ func addTokens[T float32 | float64](s *Sum, out []T, labels []float64, rows int)
 		var l float64
 		k, right := 0, 0
 		for t := 0; t < s.steps; t++ {
-			lt := t
-			if s.seq.Shift {
-				lt++
-			}
-			if lt >= s.steps {
-				break
-			}
-			label := labels[r*s.steps+lt]
-			if s.seq.Ignored(label) {
+			i := r*s.steps + t
+			label, ok := s.seq.Target(labels, s.steps, i)
+			if !ok {
 				continue
 			}
-			if label != math.Trunc(label) || label < 0 || label >= float64(s.vocab) {
-				return fmt.Errorf("loss: label %g of sequence %d, position %d, is neither in [0, %d) nor the ignore index %d", label, r, lt, s.vocab, s.seq.IgnoreIndex)
+			if err := s.checkLabel(label, r, t); err != nil {
+				return err
 			}
-			for j, v := range out[(r*s.steps+t)*s.vocab:][:s.vocab] {
+			for j, v := range out[i*s.vocab:][:s.vocab] {
 				row[j] = float64(v)
 			}
 			tl, ok := s.sample(row, int(label))
@@ -295,19 +304,74 @@ func addTokens[T float32 | float64](s *Sum, out []T, labels []float64, rows int)
 				right++
 			}
 		}
-		s.loss += l
-		s.correct += float64(right)
-		s.tokens += k
-		if k > 0 {
-			s.seqs++
-			s.seqLoss += l / float64(k)
-			if right == k {
-				s.seqsCorrect++
-			}
-		}
+		s.addSequence(l, k, right)
 	}
 	s.n += rows
 	return nil
+}
+
+// AddTokenScores adds sequences of the Tokens head from scores already
+// taken at each position's label (onnx.TokenScorer): logprob holds the
+// log-softmax of the logits at the label and hit 1 where the label has the
+// largest logit, one value per position, where the label is the one
+// Sequence.Target gives (any value where it gives none: not read).
+func AddTokenScores(s *Sum, logprob, hit []float64, labels []float64) error {
+	if s.head != Tokens {
+		return fmt.Errorf("loss: token scores for head %s", s.head)
+	}
+	if len(logprob) != len(labels) || len(hit) != len(labels) || len(labels)%s.steps != 0 {
+		return fmt.Errorf("loss: %d log-probabilities and %d hits for %d labels of sequences of %d tokens", len(logprob), len(hit), len(labels), s.steps)
+	}
+	rows := len(labels) / s.steps
+	for r := 0; r < rows; r++ {
+		var l float64
+		k, right := 0, 0
+		for t := 0; t < s.steps; t++ {
+			i := r*s.steps + t
+			label, ok := s.seq.Target(labels, s.steps, i)
+			if !ok {
+				continue
+			}
+			if err := s.checkLabel(label, r, t); err != nil {
+				return err
+			}
+			l -= logprob[i]
+			k++
+			if hit[i] == 1 {
+				right++
+			}
+		}
+		s.addSequence(l, k, right)
+	}
+	s.n += rows
+	return nil
+}
+
+// checkLabel checks the label position t of sequence r is scored against.
+func (s *Sum) checkLabel(label float64, r, t int) error {
+	if label != math.Trunc(label) || label < 0 || label >= float64(s.vocab) {
+		lt := t
+		if s.seq.Shift {
+			lt++
+		}
+		return fmt.Errorf("loss: label %g of sequence %d, position %d, is neither in [0, %d) nor the ignore index %d", label, r, lt, s.vocab, s.seq.IgnoreIndex)
+	}
+	return nil
+}
+
+// addSequence adds one sequence's total token loss l over its k labelled
+// tokens, right of them predicted right.
+func (s *Sum) addSequence(l float64, k, right int) {
+	s.loss += l
+	s.correct += float64(right)
+	s.tokens += k
+	if k > 0 {
+		s.seqs++
+		s.seqLoss += l / float64(k)
+		if right == k {
+			s.seqsCorrect++
+		}
+	}
 }
 
 // sample returns one sample's loss and whether its prediction is right.

@@ -29,6 +29,11 @@ const dataAlign = 64
 // removes it. Where files cannot be mapped, the error matches
 // errors.ErrUnsupported: use NewPatcher.
 func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err error) {
+	return m.newFilePatcher(names, PatcherOptions{File: dataPath})
+}
+
+func (m *Model) newFilePatcher(names []string, opts PatcherOptions) (p *Patcher, err error) {
+	dataPath := opts.File
 	work := m.Clone()
 	ix := newGraphIndex(work)
 	offsets := make(map[string]int, len(names))
@@ -39,19 +44,30 @@ func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		t, n := tensors[name], sizes[name]
+	var folded map[string]string
+	if opts.FoldTransposes {
+		folded = foldTransposes(work, ix, names)
+	}
+	place := func(t *onnxpb.TensorProto, n int) int {
 		size = (size + dataAlign - 1) / dataAlign * dataAlign
-		offsets[name] = size
+		off := size
 		t.FloatData, t.DoubleData, t.Int32Data, t.RawData = nil, nil, nil, nil
 		t.DataLocation = onnxpb.TensorProto_EXTERNAL.Enum()
 		t.ExternalData = []*onnxpb.StringStringEntryProto{
 			{Key: ptr("location"), Value: ptr(location)},
-			{Key: ptr("offset"), Value: ptr(strconv.Itoa(size))},
+			{Key: ptr("offset"), Value: ptr(strconv.Itoa(off))},
 			{Key: ptr("length"), Value: ptr(strconv.Itoa(n))},
 		}
 		size += n
 		moved[t] = true
+		return off
+	}
+	copyOffsets := make(map[string]int)
+	for _, name := range names {
+		offsets[name] = place(tensors[name], sizes[name])
+		if c := folded[name]; c != "" && c != name {
+			copyOffsets[name] = place(ix.inits[c], sizes[name])
+		}
 	}
 	// Every other external tensor goes into the model bytes.
 	inline := func(t *onnxpb.TensorProto) error {
@@ -100,7 +116,7 @@ func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err
 		}
 		return nil, fmt.Errorf("onnx: %s: weights file %s: %w", m.Path, dataPath, err)
 	}
-	p = &Patcher{buf: buf, target: data, data: data, dataPath: dataPath, slots: make(map[string]slot, len(names)), names: append([]string(nil), names...)}
+	p = &Patcher{buf: buf, target: data, data: data, dataPath: dataPath, slots: make(map[string]slot, len(names)), copies: make(map[string]slot), names: append([]string(nil), names...)}
 	orig := newGraphIndex(m)
 	for _, name := range names {
 		t := orig.stored(name)
@@ -110,7 +126,17 @@ func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err
 			p.Close()
 			return nil, err
 		}
-		p.slots[name] = slot{off: offsets[name], n: len(values), dtype: dt}
+		s := slot{off: offsets[name], n: len(values), dtype: dt}
+		if c, ok := folded[name]; ok {
+			s.rows, s.cols = int(t.GetDims()[0]), int(t.GetDims()[1])
+			if c != name {
+				cs := s
+				cs.off = copyOffsets[name]
+				p.copies[name] = cs
+				s.rows, s.cols = 0, 0
+			}
+		}
+		p.slots[name] = s
 		if err := p.Set(name, values); err != nil {
 			p.Close()
 			return nil, err
@@ -142,8 +168,12 @@ func (p *Patcher) Release(name string) {
 	if !ok || p.data == nil {
 		return
 	}
-	lo, hi := mmapfile.PageRange(s.off, s.off+s.n*s.dtype.Size(), len(p.data))
-	mmapfile.Release(p.data[lo:hi])
+	for _, s := range []slot{s, p.copies[name]} {
+		if s.n > 0 {
+			lo, hi := mmapfile.PageRange(s.off, s.off+s.n*s.dtype.Size(), len(p.data))
+			mmapfile.Release(p.data[lo:hi])
+		}
+	}
 }
 
 // Close unmaps and removes a file patcher's file; nothing for a Patcher

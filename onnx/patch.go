@@ -1,7 +1,9 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -15,7 +17,10 @@ import (
 type Patcher struct {
 	buf   []byte
 	slots map[string]slot
-	names []string
+	// copies holds the transposed copy of a tensor that FoldTransposes
+	// added beside it, written with it.
+	copies map[string]slot
+	names  []string
 	// target holds the tensors' bytes that slots point into: buf, or for a
 	// file patcher (NewFilePatcher) data, the shared map of dataPath.
 	target   []byte
@@ -26,6 +31,31 @@ type Patcher struct {
 type slot struct {
 	off, n int // element offset in buf and element count
 	dtype  DataType
+	// rows, cols > 0: a [rows, cols] tensor stored transposed, as
+	// [cols, rows] (PatcherOptions.FoldTransposes).
+	rows, cols int
+}
+
+// PatcherOptions chooses how a Patcher stores the tensors it sets.
+type PatcherOptions struct {
+	// File, if not "", keeps the tensors in a file of that path rather than
+	// in the model bytes (see NewFilePatcher).
+	File string
+	// FoldTransposes stores each 2-D tensor that Transpose nodes reverse
+	// transposed, those nodes becoming Identity, so that ONNX Runtime does
+	// not transpose it again at every session (see foldTransposes). Values
+	// are set in the tensor's own layout all the same. For model bytes
+	// that sessions are made from, not for bytes read back as a model.
+	FoldTransposes bool
+}
+
+// NewPatcherWith is NewPatcher, or NewFilePatcher with opts.File, with the
+// storage opts chooses.
+func (m *Model) NewPatcherWith(names []string, opts PatcherOptions) (*Patcher, error) {
+	if opts.File != "" {
+		return m.newFilePatcher(names, opts)
+	}
+	return m.newPatcher(names, opts)
 }
 
 // NewPatcher returns a Patcher for the named stored tensors (initializers or
@@ -35,6 +65,10 @@ type slot struct {
 // bytes lie. m itself is not changed. Tensors left in external files stay
 // there: the bytes refer to them relative to m.Dir.
 func (m *Model) NewPatcher(names []string) (*Patcher, error) {
+	return m.newPatcher(names, PatcherOptions{})
+}
+
+func (m *Model) newPatcher(names []string, opts PatcherOptions) (*Patcher, error) {
 	work := m.Clone()
 	ix := newGraphIndex(work)
 	want := make(map[string]bool, len(names))
@@ -45,6 +79,10 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 	tensors, sizes, err := work.patchable(ix, names)
 	if err != nil {
 		return nil, err
+	}
+	var folded map[string]string
+	if opts.FoldTransposes {
+		folded = foldTransposes(work, ix, names)
 	}
 	largest := 0
 	for _, name := range names {
@@ -57,16 +95,34 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 		t.FloatData, t.DoubleData, t.Int32Data = nil, nil, nil
 		t.ExternalData, t.DataLocation = nil, nil
 		t.RawData = zeros[:sizes[name]]
+		if c := folded[name]; c != "" && c != name {
+			ix.inits[c].RawData = t.RawData
+			want[c] = true
+		}
 	}
 	buf, err := work.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	p := &Patcher{buf: buf, target: buf, slots: make(map[string]slot, len(names)), names: append([]string(nil), names...)}
+	p := &Patcher{buf: buf, target: buf, slots: make(map[string]slot, len(names)), copies: make(map[string]slot), names: append([]string(nil), names...)}
 	if err := p.locate(want); err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
 	}
 	orig := newGraphIndex(m)
+	for name, c := range folded {
+		s, ok := p.slots[c]
+		if !ok {
+			return nil, fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, c)
+		}
+		d := orig.stored(name).GetDims()
+		s.rows, s.cols = int(d[0]), int(d[1])
+		if c == name {
+			p.slots[name] = s
+		} else {
+			p.copies[name] = s
+			delete(p.slots, c)
+		}
+	}
 	for _, name := range names {
 		if _, ok := p.slots[name]; !ok {
 			return nil, fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, name)
@@ -120,14 +176,18 @@ func (p *Patcher) Set(name string, values []float64) error {
 	if len(values) != s.n {
 		return fmt.Errorf("onnx: patch: tensor %q has %d elements, got %d values", name, s.n, len(values))
 	}
-	EncodeFloat(p.target[s.off:s.off+s.n*s.dtype.Size()], s.dtype, values)
-	return nil
+	return p.SetFunc(name, func(lo int, dst []float64) { copy(dst, values[lo:]) })
 }
 
 // patchChunk is how many values SetFunc computes at a time: small enough
 // that a tensor of tens of millions of values is written without a copy of
 // its own, large enough that the calls cost nothing.
 const patchChunk = 1 << 14
+
+// transposedChunk is about how many values SetFunc computes at a time for
+// a tensor stored transposed: whole rows, enough of them that each column
+// of the chunk is a run of bytes long enough to write at memory speed.
+const transposedChunk = 1 << 18
 
 // SetFunc overwrites the named tensor's values with those fill computes:
 // fill(lo, dst) sets dst[i] to the value of element lo+i, for consecutive
@@ -138,15 +198,47 @@ func (p *Patcher) SetFunc(name string, fill func(lo int, dst []float64)) error {
 	if !ok {
 		return fmt.Errorf("onnx: patch: no tensor %q", name)
 	}
-	chunk := make([]float64, min(patchChunk, s.n))
-	size := s.dtype.Size()
-	for lo := 0; lo < s.n; lo += patchChunk {
-		dst := chunk[:min(patchChunk, s.n-lo)]
+	c, copied := p.copies[name]
+	step := patchChunk
+	if cols := max(s.cols, c.cols); cols > 0 {
+		step = max(1, transposedChunk/cols) * cols
+	}
+	chunk := make([]float64, min(step, s.n))
+	for lo := 0; lo < s.n; lo += step {
+		dst := chunk[:min(step, s.n-lo)]
 		fill(lo, dst)
-		off := s.off + lo*size
-		EncodeFloat(p.target[off:off+len(dst)*size], s.dtype, dst)
+		p.write(s, lo, dst)
+		if copied {
+			p.write(c, lo, dst)
+		}
 	}
 	return nil
+}
+
+// write encodes values lo, lo+1, ... of slot s (whole rows when it is
+// stored transposed).
+func (p *Patcher) write(s slot, lo int, values []float64) {
+	size := s.dtype.Size()
+	if s.cols == 0 {
+		off := s.off + lo*size
+		EncodeFloat(p.target[off:off+len(values)*size], s.dtype, values)
+		return
+	}
+	r0, rows := lo/s.cols, len(values)/s.cols
+	for c := 0; c < s.cols; c++ {
+		// Column c of the chunk is one run of the stored [cols, rows].
+		off := s.off + (c*s.rows+r0)*size
+		run := p.target[off : off+rows*size]
+		if s.dtype == Float {
+			for r := 0; r < rows; r++ {
+				binary.LittleEndian.PutUint32(run[4*r:], math.Float32bits(float32(values[r*s.cols+c])))
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			EncodeFloat(run[r*size:(r+1)*size], s.dtype, values[r*s.cols+c:][:1])
+		}
+	}
 }
 
 // Len returns the element count of a tensor the Patcher can set, and false
