@@ -120,6 +120,7 @@ type Evaluator struct {
 	scratch        [][]float64                 // each worker's output buffer, kept between points
 	large          bool                        // weights of largeModelBytes or more
 	sessionThreads int                         // intra-op threads of each evaluation session
+	threads        int                         // CPU threads in all (Options.Threads, or one per core)
 	gcPercent      int                         // the garbage collector's setting before a large model's, to restore
 	external       *onnx.External              // a large model's weights mapped from its external-data files, or nil
 	order          *ordered                    // the data in a seed's order (EvaluateSequential)
@@ -175,6 +176,7 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
+	e.threads = threads
 	e.large = weightBytes(m) >= largeModelBytes
 	if e.large {
 		// Reading the weights decodes each tensor in float64 and drops

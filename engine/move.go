@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -22,7 +24,8 @@ type Move struct {
 	// Done, if not nil, is called with each tensor's name once its values
 	// are in the model bytes: a caller whose directions are memory-mapped
 	// lets the system drop their pages there, so that they are not all in
-	// memory at once, nor with the model's sessions.
+	// memory at once, nor with the model's sessions. Tensors are written
+	// concurrently: Done may be called from several goroutines at once.
 	Done func(name string)
 }
 
@@ -48,17 +51,42 @@ func (e *Evaluator) setMove(m Move) error {
 		return err
 	}
 	for _, name := range names {
-		if err := e.patcher.SetFunc(name, e.base[name].plus(m.terms(name))); err != nil {
-			return err
-		}
 		e.dirty[name] = true
-		e.patcher.Release(name)
-		e.external.Release(name)
-		if m.Done != nil {
-			m.Done(name)
-		}
 	}
-	return nil
+	// Tensors are written by one goroutine per thread: for a model of a
+	// hundred million weights the writes take seconds, and each tensor's
+	// bytes are its own (a page two tensors share is only released, which
+	// loses nothing of a shared or read-only mapping).
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+	)
+	for w := 0; w < min(e.threads, len(names)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(names) {
+					return
+				}
+				name := names[i]
+				if err := e.patcher.SetFunc(name, e.base[name].plus(m.terms(name))); err != nil {
+					errOnce.Do(func() { first = err })
+					return
+				}
+				e.patcher.Release(name)
+				e.external.Release(name)
+				if m.Done != nil {
+					m.Done(name)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // moveNames returns the tensors m moves, sorted, once each checked against
@@ -151,11 +179,24 @@ func (b baseValues) fill(lo int, dst []float64) {
 
 // plus returns the fill function of the values plus the terms.
 func (b baseValues) plus(terms []term) func(lo int, dst []float64) {
+	if b.f32 != nil && len(terms) == 2 {
+		// A 2-D landscape's point in one pass rather than three, the sums
+		// in the same order: (th + c0*d0) + c1*d1.
+		c0, c1 := terms[0].c, terms[1].c
+		return func(lo int, dst []float64) {
+			th, d0, d1 := b.f32[lo:lo+len(dst)], terms[0].d[lo:lo+len(dst)], terms[1].d[lo:lo+len(dst)]
+			for i := range dst {
+				// The conversions round each product: never fused into
+				// a multiply-add, whatever the architecture.
+				dst[i] = float64(th[i]) + float64(c0*float64(d0[i])) + float64(c1*float64(d1[i]))
+			}
+		}
+	}
 	return func(lo int, dst []float64) {
 		b.fill(lo, dst)
 		for _, t := range terms {
 			for i, x := range t.d[lo : lo+len(dst)] {
-				dst[i] += t.c * float64(x)
+				dst[i] += float64(t.c * float64(x))
 			}
 		}
 	}

@@ -319,6 +319,11 @@ func (e *Evaluator) newScorer() error {
 		return err
 	}
 	defer so.Destroy()
+	// Its threads would otherwise spin, waiting for work, while the
+	// model's session computes the next batch on the same cores.
+	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+		return fmt.Errorf("engine: session config: %w", err)
+	}
 	e.scorer, err = ort.NewDynamicAdvancedSessionWithONNXData(model,
 		[]string{onnx.ScorerLogits, onnx.ScorerLabels}, []string{onnx.ScorerLogProb, onnx.ScorerHit}, so)
 	if err != nil {

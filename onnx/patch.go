@@ -224,19 +224,27 @@ func (p *Patcher) write(s slot, lo int, values []float64) {
 		EncodeFloat(p.target[off:off+len(values)*size], s.dtype, values)
 		return
 	}
+	// Column c of the chunk's rows is one run of the stored [cols, rows];
+	// tiles of tile x tile values keep both the reads and the writes
+	// within a few cache lines at a time.
+	const tile = 32
 	r0, rows := lo/s.cols, len(values)/s.cols
-	for c := 0; c < s.cols; c++ {
-		// Column c of the chunk is one run of the stored [cols, rows].
-		off := s.off + (c*s.rows+r0)*size
-		run := p.target[off : off+rows*size]
-		if s.dtype == Float {
-			for r := 0; r < rows; r++ {
-				binary.LittleEndian.PutUint32(run[4*r:], math.Float32bits(float32(values[r*s.cols+c])))
+	for c0 := 0; c0 < s.cols; c0 += tile {
+		for t0 := 0; t0 < rows; t0 += tile {
+			t1 := min(t0+tile, rows)
+			for c := c0; c < min(c0+tile, s.cols); c++ {
+				off := s.off + (c*s.rows+r0+t0)*size
+				run := p.target[off : off+(t1-t0)*size]
+				if s.dtype == Float {
+					for r := t0; r < t1; r++ {
+						binary.LittleEndian.PutUint32(run[4*(r-t0):], math.Float32bits(float32(values[r*s.cols+c])))
+					}
+					continue
+				}
+				for r := t0; r < t1; r++ {
+					EncodeFloat(run[(r-t0)*size:(r-t0+1)*size], s.dtype, values[r*s.cols+c:][:1])
+				}
 			}
-			continue
-		}
-		for r := 0; r < rows; r++ {
-			EncodeFloat(run[r*size:(r+1)*size], s.dtype, values[r*s.cols+c:][:1])
 		}
 	}
 }
