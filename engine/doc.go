@@ -61,12 +61,27 @@
 //   - float32 weights in the model's external-data files are read in place
 //     (onnx.MapExternal, copy-on-write), not copied: the base values of a
 //     point come from the page cache too;
-//   - a point is written tensor by tensor from float32 directions into that
-//     file (EvaluateMove, Move.Done lets a caller drop mapped directions'
-//     pages as it goes), garbage is returned to the system after each
+//   - a point is written tensor by tensor, one goroutine per thread, from
+//     float32 directions into that file (EvaluateMove, Move.Done lets a
+//     caller drop mapped directions' pages as it goes), garbage is returned to the system after each
 //     point, and glibc's mmap threshold is fixed at 1 MiB (tuneAllocator),
 //     without which each session's copy of the weights stayed in the C
 //     heap and memory grew by the model's size every few points.
+//
+// Two costs of every point are cut for models of any size, and matter most
+// for language models:
+//
+//   - the weights that Transpose nodes reverse (PyTorch's Linear layers, a
+//     head tied to the token embedding) are stored transposed in the patched
+//     model (onnx.PatcherOptions.FoldTransposes), so that a session does not
+//     fold those Transposes into new constants again: that folding took 3.8
+//     of the 4.2 seconds of a GPT-2-sized session;
+//   - the Tokens head's logits are scored where ONNX Runtime leaves them, by
+//     a second, weightless session (onnx.TokenScorer: the log-softmax at
+//     each position's label and whether the label is the arg-max), so that
+//     T numbers per sequence come back instead of T x V: copying a batch's
+//     logits into Go and taking their log-softmax there cost half as long
+//     again as the batch's forward pass.
 //
 // BenchmarkLargeModel (scripts/bench-gpt2.sh) measures a GPT-2-small-shaped
 // model on 256 sequences of 128 tokens.
