@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/lsweep/lsweep/dataset"
@@ -223,7 +224,44 @@ func (e *Evaluator) tokenHead(opts Options) error {
 	if dims[2] > 0 {
 		e.vocab = int(dims[2])
 	}
+	e.maskPadding()
 	return nil
+}
+
+// paddingMasks are the model inputs, by name, whose zeros mark padding.
+var paddingMasks = []string{"attention_mask", "input_mask"}
+
+// maskPadding ignores, with Sequence.Shift, the labels at the positions the
+// model's attention mask marks as padding (0): the labels are then the input
+// ids, padding included, and a padded position's id is no token to predict
+// (Hugging Face's collators set those labels to -100 for the same reason).
+// The Evaluator works on a copy of the labels; the dataset is not changed.
+func (e *Evaluator) maskPadding() {
+	d := e.data
+	if !e.seq.Shift {
+		return
+	}
+	for _, name := range paddingMasks {
+		in := d.Input(name)
+		if in == nil || len(in.Data) != len(d.Y) || in.Name != name {
+			continue
+		}
+		y := slices.Clone(d.Y)
+		n := 0
+		for i, m := range in.Data {
+			if m == 0 && !e.seq.Ignored(y[i]) {
+				y[i] = float64(e.seq.IgnoreIndex)
+				n++
+			}
+		}
+		if n > 0 {
+			masked := *d
+			masked.Y = y
+			e.data = &masked
+			e.notes = append(e.notes, fmt.Sprintf("%d labels at positions input %q marks as padding (0) are not scored", n, name))
+		}
+		return
+	}
 }
 
 // Sequence returns the tokens head's configuration (meaningful when Head

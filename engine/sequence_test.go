@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -518,4 +519,95 @@ func refMap(ref map[string]*npz.Array, prefix string) map[string][]float64 {
 		out[k] = ref[prefix+k].Data
 	}
 	return out
+}
+
+// TestSequencePaddingMask checks that with --shift-labels the labels at the
+// positions the model's attention_mask marks as padding are not scored: the
+// causal language model, given an attention_mask input, evaluates and
+// differentiates data whose mask zeros the last positions of every other
+// sequence exactly as it does the same data with those labels set to the
+// ignore index; without Shift the mask changes nothing.
+func TestSequencePaddingMask(t *testing.T) {
+	requireRuntime(t)
+	ctx := context.Background()
+	m, err := onnx.Load(filepath.Join(seqDir, "causal_lm.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := onnxmodel.Graph(m)
+	ids := g.GetInput()[0]
+	mask := proto.Clone(ids).(*onnxpb.ValueInfoProto)
+	mask.Name = proto.String("attention_mask")
+	g.Input = append(g.Input, mask) // read by no node: the rule is the engine's
+	data, err := npz.ReadFile(filepath.Join(seqDir, "lm_shift.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := data["input_ids"], data["labels"]
+	n, steps := x.Shape[0], x.Shape[1]
+	masks := &npz.Array{Shape: x.Shape, DType: "int64", Data: make([]float64, len(x.Data))}
+	ignored := &npz.Array{Shape: y.Shape, DType: y.DType, Data: slices.Clone(y.Data)}
+	padded := 0
+	for r := 0; r < n; r++ {
+		for t := 0; t < steps; t++ {
+			masks.Data[r*steps+t] = 1
+			if r%2 == 0 && t >= steps-3 {
+				masks.Data[r*steps+t] = 0
+				if ignored.Data[r*steps+t] != float64(loss.DefaultIgnoreIndex) {
+					ignored.Data[r*steps+t] = float64(loss.DefaultIgnoreIndex)
+					padded++
+				}
+			}
+		}
+	}
+	dir := t.TempDir()
+	ones := &npz.Array{Shape: x.Shape, DType: "int64", Data: make([]float64, len(x.Data))}
+	for i := range ones.Data {
+		ones.Data[i] = 1
+	}
+	write := func(name string, masks, labels *npz.Array) string {
+		path := filepath.Join(dir, name)
+		if err := npz.WriteFile(path, []npz.Entry{{Name: "input_ids", Array: x}, {Name: "attention_mask", Array: masks}, {Name: "labels", Array: labels}}); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	withMask, withIgnore, noPadding := write("mask.npz", masks, y), write("ignore.npz", ones, ignored), write("ones.npz", ones, y)
+	eval := func(path string, shift bool) (Result, float64, *Evaluator) {
+		d, err := dataset.Load(path, dataset.Options{Inputs: InputNames(m)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(m, d, Options{Sequence: &loss.Sequence{IgnoreIndex: loss.DefaultIgnoreIndex, Shift: shift}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		r, err := e.Evaluate(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gl, _, err := e.Gradient(ctx, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, gl, e
+	}
+	a, ga, ea := eval(withMask, true)
+	b, gb, _ := eval(withIgnore, true)
+	if a.Loss != b.Loss || a.Tokens != b.Tokens || a.Accuracy != b.Accuracy || a.SequenceLoss != b.SequenceLoss || ga != gb {
+		t.Errorf("masked: loss %v, %d tokens, accuracy %v, gradient model's loss %v; labels ignored: %v, %d, %v, %v", a.Loss, a.Tokens, a.Accuracy, ga, b.Loss, b.Tokens, b.Accuracy, gb)
+	}
+	if !slices.ContainsFunc(ea.Notes(), func(s string) bool { return strings.Contains(s, fmt.Sprintf("%d labels", padded)) }) {
+		t.Errorf("no note of the %d padded labels: %q", padded, ea.Notes())
+	}
+	full, _, _ := eval(withMask, false)
+	plain, _, _ := eval(noPadding, false)
+	if full.Tokens != plain.Tokens || full.Loss != plain.Loss {
+		t.Errorf("without --shift-labels the mask changed the loss: %v over %d tokens, %v over %d", full.Loss, full.Tokens, plain.Loss, plain.Tokens)
+	}
+	unmasked, _, _ := eval(noPadding, true)
+	if a.Tokens != unmasked.Tokens-padded || padded == 0 {
+		t.Errorf("%d tokens scored with the mask, %d without it, %d padded", a.Tokens, unmasked.Tokens, padded)
+	}
 }

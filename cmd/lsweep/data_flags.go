@@ -71,7 +71,7 @@ func (o *dataOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.yKey, "y-key", "", `npz entry holding the labels or regression targets (default: "y", else "labels")`)
 	f.Var(&o.inputs, "input", "feed model input NAME from npz entry ENTRY (repeatable; default: the entry named like the input)")
 	f.Int64Var(&o.ignoreIndex, "ignore-index", loss.DefaultIgnoreIndex, "token labels equal to this are not scored (tokens head)")
-	f.BoolVar(&o.shiftLabels, "shift-labels", false, "token labels are the input ids: the logits at position t are scored against label t+1")
+	f.BoolVar(&o.shiftLabels, "shift-labels", false, "token labels are the input ids: the logits at position t are scored against label t+1 (not where an attention_mask input is 0)")
 	f.IntVar(&o.samples, "samples", 0, "evaluate a deterministic subset of this many samples (evenly spaced; 0: all)")
 	f.Int64Var(&o.maxBytes, "max-data-bytes", dataset.DefaultMaxBytes, "refuse data that would take more memory than this once read (8 bytes a value; -1: no cap)")
 	f.IntVar(&o.batchSize, "batch-size", 0, fmt.Sprintf("samples per run for models with a dynamic batch (0: %d, fewer for outputs of more than %d values per batch)", engine.DefaultBatchSize, engine.MaxBatchOutput))
