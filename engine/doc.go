@@ -57,7 +57,8 @@
 //     it makes the point's session: the page cache holds them, not the
 //     process, and a session is made faster from that file than from 500 MB
 //     of model bytes. A run killed with SIGKILL leaves the file
-//     (.lsweep-weights-*.data) behind;
+//     (.lsweep-weights-HOST-PID-*.data) behind, and the next Evaluator
+//     made there on that host removes it (package scratch);
 //   - float32 weights in the model's external-data files are read in place
 //     (onnx.MapExternal, copy-on-write), not copied: the base values of a
 //     point come from the page cache too;

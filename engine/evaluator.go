@@ -13,6 +13,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/internal/scratch"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/onnx"
 )
@@ -295,11 +296,9 @@ func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx
 	if !e.large || opts.Scratch == "" {
 		return e.model.NewPatcherWith(names, po)
 	}
-	f, err := os.CreateTemp(opts.Scratch, ".lsweep-weights-*.data")
+	path, err := scratch.Create(opts.Scratch, "weights", "data")
 	if err == nil {
-		path := f.Name()
-		f.Close()
-		os.Remove(path)
+		os.Remove(path) // NewPatcherWith makes it afresh
 		var p *onnx.Patcher
 		po.File = path
 		if p, err = e.model.NewPatcherWith(names, po); err == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/lsweep/lsweep/dataset"
 	"github.com/lsweep/lsweep/engine"
 	"github.com/lsweep/lsweep/estimate"
+	"github.com/lsweep/lsweep/internal/scratch"
 	"github.com/lsweep/lsweep/loss"
 	"github.com/lsweep/lsweep/normalize"
 	"github.com/lsweep/lsweep/onnx"
@@ -340,14 +341,12 @@ func (l *Landscape) makeDirections() error {
 // and maps it. ok is false, with no error, when the folder cannot be
 // written: the caller makes them in memory instead.
 func (l *Landscape) randomToScratch() (ok bool, err error) {
-	f, err := os.CreateTemp(l.cfg.Scratch, ".lsweep-directions-*.npz")
+	path, err := scratch.Create(l.cfg.Scratch, "directions", "npz")
 	if err != nil {
 		return false, nil
 	}
 	// Only the name is kept: the file is written afresh, with the
 	// permissions of a new file rather than CreateTemp's private ones.
-	path := f.Name()
-	f.Close()
 	os.Remove(path)
 	rngs := []*rand.Rand{l.rng(0)}
 	if l.cfg.TwoD {
