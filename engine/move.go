@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/lsweep/lsweep/internal/mmapfile"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -73,7 +74,13 @@ func (e *Evaluator) setMove(m Move) error {
 					return
 				}
 				name := names[i]
-				if err := e.patcher.SetFunc(name, e.base[name].plus(m.terms(name))); err != nil {
+				terms := m.terms(name)
+				// Mapped values fault in at once rather than page by page.
+				mmapfile.PopulateValues(e.base[name].f32)
+				for _, t := range terms {
+					mmapfile.PopulateValues(t.d)
+				}
+				if err := e.patcher.SetFunc(name, e.base[name].plus(terms)); err != nil {
 					errOnce.Do(func() { first = err })
 					return
 				}

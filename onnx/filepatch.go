@@ -176,6 +176,13 @@ func (p *Patcher) Release(name string) {
 	}
 }
 
+// populate faults in the pages of a file patcher's slot before they are
+// written (see mmapfile.Populate).
+func (p *Patcher) populate(s slot) {
+	lo, hi := mmapfile.PageRange(s.off, s.off+s.n*s.dtype.Size(), len(p.data))
+	mmapfile.Populate(p.data[lo:hi], true)
+}
+
 // Close unmaps and removes a file patcher's file; nothing for a Patcher
 // that holds the tensors in the model bytes.
 func (p *Patcher) Close() error {

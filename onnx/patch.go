@@ -203,6 +203,12 @@ func (p *Patcher) SetFunc(name string, fill func(lo int, dst []float64)) error {
 	if cols := max(s.cols, c.cols); cols > 0 {
 		step = max(1, transposedChunk/cols) * cols
 	}
+	if p.data != nil {
+		p.populate(s)
+		if copied {
+			p.populate(c)
+		}
+	}
 	chunk := make([]float64, min(step, s.n))
 	for lo := 0; lo < s.n; lo += step {
 		dst := chunk[:min(step, s.n-lo)]
