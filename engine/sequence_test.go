@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/estimate"
 	"github.com/lsweep/lsweep/internal/onnxmodel"
 	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
@@ -609,5 +611,78 @@ func TestSequencePaddingMask(t *testing.T) {
 	unmasked, _, _ := eval(noPadding, true)
 	if a.Tokens != unmasked.Tokens-padded || padded == 0 {
 		t.Errorf("%d tokens scored with the mask, %d without it, %d padded", a.Tokens, unmasked.Tokens, padded)
+	}
+}
+
+// TestSequenceSequential checks the tolerance on the tokens head, whose
+// loss per labelled token is a ratio of totals over sequences: on 600
+// random sequences for the causal language model, with labels that are the
+// ids (--shift-labels) and a tenth of them -100, every one of 40 sample
+// orders stops within the tolerance of Evaluate's loss, most of them
+// early; the tokens counted are the prefix's; a rule too strict to stop
+// early gives Evaluate's numbers.
+func TestSequenceSequential(t *testing.T) {
+	requireRuntime(t)
+	ctx := context.Background()
+	m, err := onnx.Load(filepath.Join(seqDir, "causal_lm.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vocab := m.Outputs()[0].Shape[2].Value
+	const n, steps = 600, 8
+	r := rand.New(rand.NewPCG(3, 4))
+	ids := &npz.Array{Shape: []int{n, steps}, DType: "int64"}
+	labels := &npz.Array{Shape: []int{n, steps}, DType: "int64"}
+	for i := 0; i < n*steps; i++ {
+		id := float64(r.IntN(int(vocab)))
+		ids.Data = append(ids.Data, id)
+		if r.IntN(10) == 0 {
+			id = float64(loss.DefaultIgnoreIndex)
+		}
+		labels.Data = append(labels.Data, id)
+	}
+	path := filepath.Join(t.TempDir(), "lm.npz")
+	if err := npz.WriteFile(path, []npz.Entry{{Name: "input_ids", Array: ids}, {Name: "labels", Array: labels}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Load(path, dataset.Options{Inputs: InputNames(m)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, d, Options{Sequence: &loss.Sequence{IgnoreIndex: loss.DefaultIgnoreIndex, Shift: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	full, err := e.Evaluate(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := estimate.NewPlan(n, estimate.Rule{Rel: 0.05, Abs: 1e-3})
+	used := 0
+	for seed := range uint64(40) {
+		got, err := e.EvaluateSequential(ctx, nil, plan, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if miss := math.Abs(got.Loss - full.Loss); miss > plan.Tolerance(full.Loss) {
+			t.Errorf("order %d: loss %.6g on %d sequences, full %.6g: off by %.3g, tolerance %.3g", seed, got.Loss, got.N, full.Loss, miss, plan.Tolerance(full.Loss))
+		}
+		if got.N < n && (got.SE <= 0 || got.Tokens >= full.Tokens || got.Tokens == 0) {
+			t.Errorf("order %d stopped at %d sequences with se %g and %d of %d tokens", seed, got.N, got.SE, got.Tokens, full.Tokens)
+		}
+		used += got.N
+	}
+	t.Logf("full loss %.6g over %d tokens; mean sequences used %.0f of %d", full.Loss, full.Tokens, float64(used)/40, n)
+	if used > 40*n*6/10 {
+		t.Errorf("%.0f of %d sequences used on average: the rule never stops early here", float64(used)/40, n)
+	}
+	strict := estimate.NewPlan(n, estimate.Rule{Rel: 1e-9, Abs: 1e-12})
+	all, err := e.EvaluateSequential(ctx, nil, strict, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.N != n || all.SE != 0 || all.Tokens != full.Tokens || math.Abs(all.Loss-full.Loss) > 1e-12*full.Loss || all.Accuracy != full.Accuracy {
+		t.Errorf("strict rule: %+v, want Evaluate's %+v", all, full)
 	}
 }

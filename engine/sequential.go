@@ -62,8 +62,10 @@ func (e *Evaluator) orderedData(seed uint64, checks []int) (*ordered, error) {
 // and Result.SE its standard error (0 when every sample was used),
 // Result.N the samples used. The order is the same at every point of a
 // landscape, so neighbouring points share their sampling noise. plan must
-// be made for Samples() samples. The Tokens head, whose loss is a mean over
-// tokens rather than samples, is refused.
+// be made for Samples() samples. For the Tokens head the samples are
+// sequences, and the loss per labelled token, a ratio of the prefix's
+// totals, is estimated as such (estimate.Plan.LookRatio): Result.N counts
+// sequences, Result.Tokens their labelled tokens.
 func (e *Evaluator) EvaluateSequential(ctx context.Context, values map[string][]float64, plan estimate.Plan, seed uint64) (Result, error) {
 	return e.sequential(ctx, func() error { return e.set(values) }, plan, seed)
 }
@@ -77,9 +79,6 @@ func (e *Evaluator) EvaluateMoveSequential(ctx context.Context, m Move, plan est
 // sequential is EvaluateSequential with the weights set by set.
 func (e *Evaluator) sequential(ctx context.Context, set func() error, plan estimate.Plan, seed uint64) (Result, error) {
 	start := time.Now()
-	if e.head == loss.Tokens {
-		return Result{}, fmt.Errorf("engine: %s: a tolerance needs a loss per sample; the tokens head's is per token, so evaluate every sample (no tolerance)", e.model.Path)
-	}
 	if plan.N != e.data.N() || len(plan.Checks) == 0 || plan.Checks[len(plan.Checks)-1] != plan.N {
 		return Result{}, fmt.Errorf("engine: a plan for %d samples, the data have %d", plan.N, e.data.N())
 	}
@@ -103,7 +102,13 @@ func (e *Evaluator) sequential(ctx context.Context, set func() error, plan estim
 		for _, s := range sums[:o.ends[k]] {
 			total.Merge(s)
 		}
-		est = plan.Look(total.N(), total.Loss()*float64(total.N()), total.SumSquares())
+		if e.head == loss.Tokens {
+			// The loss per token is a ratio of totals over sequences.
+			y, x, yy, xy, xx := total.TokenSums()
+			est = plan.LookRatio(total.N(), estimate.Sums{Y: y, X: x, YY: yy, XY: xy, XX: xx})
+		} else {
+			est = plan.Look(total.N(), total.Loss()*float64(total.N()), total.SumSquares())
+		}
 		stopped = est.Stop
 		return !est.Stop, nil
 	}
@@ -117,5 +122,9 @@ func (e *Evaluator) sequential(ctx context.Context, set func() error, plan estim
 		// runStaged asks nothing after the last stage: every sample ran.
 		look(len(o.ends) - 1)
 	}
-	return Result{N: total.N(), Loss: est.Mean, SE: est.SE, Accuracy: total.Accuracy(), Seconds: time.Since(start).Seconds()}, nil
+	r := Result{N: total.N(), Loss: est.Mean, SE: est.SE, Accuracy: total.Accuracy(), Seconds: time.Since(start).Seconds()}
+	if e.head == loss.Tokens {
+		r.Tokens, r.SequenceLoss, r.SequenceAccuracy = total.Tokens(), total.SequenceLoss(), total.SequenceAccuracy()
+	}
+	return r, nil
 }

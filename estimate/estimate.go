@@ -92,9 +92,47 @@ func (p Plan) Look(n int, sum, sumSq float64) Estimate {
 		return e
 	}
 	v := max(0, (sumSq-sum*e.Mean)/float64(n-1))
-	e.SE = math.Sqrt(v / float64(n) * float64(p.N-n) / float64(p.N-1))
+	return p.stop(e, math.Sqrt(v/float64(n)*float64(p.N-n)/float64(p.N-1)))
+}
+
+// stop sets e's standard error and whether the rule is met.
+func (p Plan) stop(e Estimate, se float64) Estimate {
+	e.SE = se
 	e.Stop = p.Z*e.SE*(1+p.Rel) <= p.Rel*math.Abs(e.Mean)+p.Abs
 	return e
+}
+
+// Sums are the sums over a prefix that LookRatio needs: of each sample's
+// value y and weight x, and of their squares and product.
+type Sums struct {
+	Y, X, YY, XY, XX float64
+}
+
+// LookRatio returns the estimate of a ratio of totals, sum(y)/sum(x) over
+// the population (a language model's loss: each sequence's summed token
+// losses y over its labelled tokens x), from the first n samples, whose
+// sums s holds. Its standard error is the ratio estimator's (the
+// linearisation r = sum(y)/sum(x), residuals y - r*x):
+//
+//	se = sqrt(sum((y - r x)^2)/(n-1) / n * (N-n)/(N-1)) / mean(x),
+//
+// which for x = 1 is Look's. The rule and its looks are Look's; the
+// guarantee rests on the same normal approximation, of the ratio's
+// linearisation, so it is asymptotic too.
+func (p Plan) LookRatio(n int, s Sums) Estimate {
+	e := Estimate{N: n, Mean: s.Y / s.X}
+	if n >= p.N {
+		e.Stop = true
+		return e
+	}
+	if n < 2 || !(s.X > 0) {
+		e.SE = math.Inf(1)
+		return e
+	}
+	r := e.Mean
+	v := max(0, (s.YY-2*r*s.XY+r*r*s.XX)/float64(n-1))
+	xbar := s.X / float64(n)
+	return p.stop(e, math.Sqrt(v/float64(n)*float64(p.N-n)/float64(p.N-1))/xbar)
 }
 
 // Quantile returns the q-quantile of the standard normal distribution,

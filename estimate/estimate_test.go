@@ -182,3 +182,109 @@ func TestOrder(t *testing.T) {
 		t.Errorf("seed 1 starts %v, want %v", p[:5], want)
 	}
 }
+
+// sequences is a population of sequences for the ratio estimator: each
+// with x labelled tokens (some none) and y the sum of their losses, each
+// token's loss exponential around its sequence's own level.
+type sequences struct {
+	name  string
+	n     int
+	rel   float64
+	level func(r *rand.Rand, x int) float64
+}
+
+var sequencePopulations = []sequences{
+	{"lognormal levels", 4000, 0.05, func(r *rand.Rand, _ int) float64 { return 2 * math.Exp(0.5*r.NormFloat64()) }},
+	// Long sequences easier, short ones harder: x and y/x correlated.
+	{"length-dependent", 4000, 0.1, func(r *rand.Rand, x int) float64 { return 6 / math.Sqrt(float64(x+1)) * r.ExpFloat64() }},
+}
+
+func (s sequences) draw(seed uint64) (ys, xs []float64) {
+	r := rand.New(rand.NewPCG(seed, 2))
+	for range s.n {
+		x := 0
+		if r.Float64() > 0.05 { // a twentieth have no labelled token
+			x = 1 + r.IntN(128)
+		}
+		level := s.level(r, x)
+		var y float64
+		for range x {
+			y += level * r.ExpFloat64()
+		}
+		ys, xs = append(ys, y), append(xs, float64(x))
+	}
+	return ys, xs
+}
+
+// ratioCoverage is coverage for LookRatio.
+func ratioCoverage(p estimate.Plan, ys, xs []float64, trials int, seed uint64) (miss, used float64) {
+	var ty, tx float64
+	for i := range ys {
+		ty, tx = ty+ys[i], tx+xs[i]
+	}
+	mu := ty / tx
+	r := rand.New(rand.NewPCG(seed, 7))
+	for range trials {
+		perm := r.Perm(len(ys))
+		var s estimate.Sums
+		k := 0
+		for _, c := range p.Checks {
+			for ; k < c; k++ {
+				y, x := ys[perm[k]], xs[perm[k]]
+				s.Y, s.X, s.YY, s.XY, s.XX = s.Y+y, s.X+x, s.YY+y*y, s.XY+x*y, s.XX+x*x
+			}
+			if e := p.LookRatio(c, s); e.Stop {
+				if math.Abs(e.Mean-mu) > p.Tolerance(mu) {
+					miss++
+				}
+				used += float64(e.N)
+				break
+			}
+		}
+	}
+	return miss / float64(trials), used / float64(trials)
+}
+
+// TestRatioCoverage is TestCoverage for a ratio of totals (a language
+// model's loss per labelled token, estimated from a prefix of sequences of
+// different lengths), with a check that the same harness catches z = 1.
+func TestRatioCoverage(t *testing.T) {
+	trials := 3000
+	if testing.Short() {
+		trials = 600
+	}
+	for i, pop := range sequencePopulations {
+		t.Run(pop.name, func(t *testing.T) {
+			ys, xs := pop.draw(uint64(i))
+			p := estimate.NewPlan(pop.n, estimate.Rule{Rel: pop.rel, Abs: 1e-3})
+			miss, used := ratioCoverage(p, ys, xs, trials, uint64(200+i))
+			t.Logf("%s: miss %.4f (delta %g), mean sequences %.0f of %d", pop.name, miss, p.Delta, used, pop.n)
+			if limit := p.Delta + 3*math.Sqrt(p.Delta*(1-p.Delta)/float64(trials)); miss > limit {
+				t.Errorf("missed the tolerance in %.4f of %d orders, more than delta %g allows (%.4f)", miss, trials, p.Delta, limit)
+			}
+			if used > 0.6*float64(pop.n) {
+				t.Errorf("used %.0f of %d sequences on average: the rule never stops early here", used, pop.n)
+			}
+			p.Z = 1
+			if miss, _ := ratioCoverage(p, ys, xs, 600, 3); miss < 5*p.Delta {
+				t.Errorf("a rule with z = 1 missed in only %.4f of the orders: the coverage test has no power", miss)
+			}
+		})
+	}
+}
+
+// TestLookRatioOfOnes checks that LookRatio with every weight 1 is Look.
+func TestLookRatioOfOnes(t *testing.T) {
+	p := estimate.NewPlan(1000, estimate.Rule{Rel: 0.05, Abs: 1e-3})
+	r := rand.New(rand.NewPCG(5, 5))
+	var sum, sq float64
+	for n := 1; n <= 1000; n++ {
+		v := r.ExpFloat64()
+		sum, sq = sum+v, sq+v*v
+		a := p.Look(n, sum, sq)
+		b := p.LookRatio(n, estimate.Sums{Y: sum, X: float64(n), YY: sq, XY: sum, XX: float64(n)})
+		if a.Mean != b.Mean || a.Stop != b.Stop || math.Abs(a.SE-b.SE) > 1e-12*(1+a.SE) {
+			t.Fatalf("n %d: Look %+v, LookRatio %+v", n, a, b)
+		}
+	}
+}

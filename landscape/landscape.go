@@ -58,8 +58,9 @@ type Config struct {
 	// one random order of the samples, drawn from Seed and the same at
 	// every point, and stops as soon as the rule says the loss is within
 	// the tolerance of the loss over every sample (package estimate). The
-	// points then have the channels ToleranceChannels too. The tokens head
-	// is refused.
+	// points then have the channels ToleranceChannels too. For the tokens
+	// head the samples are sequences and the loss per token a ratio of
+	// totals (estimate.Plan.LookRatio).
 	Tolerance *estimate.Rule
 }
 
@@ -164,10 +165,6 @@ func open(m *onnx.Model, cfg Config) (*Landscape, error) {
 		if err := cfg.Tolerance.Check(); err != nil {
 			l.Close()
 			return nil, fmt.Errorf("landscape: %w", err)
-		}
-		if l.ev.Head() == loss.Tokens {
-			l.Close()
-			return nil, fmt.Errorf("landscape: %s: a tolerance needs a loss per sample, and the tokens head's loss is a mean over tokens; leave the tolerance off", cfg.Model)
 		}
 		l.plan = estimate.NewPlan(l.ev.Samples(), *cfg.Tolerance)
 	}

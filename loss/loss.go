@@ -200,6 +200,9 @@ type Sum struct {
 	tokens               int     // labelled tokens
 	seqs                 int     // sequences with a labelled token
 	seqLoss, seqsCorrect float64 // sums over those sequences
+	// Over every sequence: the sums of squares and products of its summed
+	// token loss y and its labelled tokens x (TokenSums).
+	yy, xy, xx float64
 }
 
 // NewTokenSum returns an empty Sum for the Tokens head: logits of steps
@@ -362,6 +365,8 @@ func (s *Sum) checkLabel(label float64, r, t int) error {
 // addSequence adds one sequence's total token loss l over its k labelled
 // tokens, right of them predicted right.
 func (s *Sum) addSequence(l float64, k, right int) {
+	x := float64(k)
+	s.yy, s.xy, s.xx = s.yy+l*l, s.xy+x*l, s.xx+x*x
 	s.loss += l
 	s.correct += float64(right)
 	s.tokens += k
@@ -451,8 +456,17 @@ func (s *Sum) SequenceLoss() float64 { return s.seqLoss / float64(s.seqs) }
 // right (NaN if none).
 func (s *Sum) SequenceAccuracy() float64 { return s.seqsCorrect / float64(s.seqs) }
 
+// TokenSums returns, for the Tokens head, the sums over the sequences added
+// of each one's summed token loss y and its labelled tokens x, and of y*y,
+// x*y and x*x: what a ratio estimate of the loss per token from a sample
+// of sequences needs (estimate.Plan.LookRatio).
+func (s *Sum) TokenSums() (y, x, yy, xy, xx float64) {
+	return s.loss, float64(s.tokens), s.yy, s.xy, s.xx
+}
+
 // Merge adds the samples of o to s. Both must have the same head and width.
 func (s *Sum) Merge(o *Sum) {
+	s.yy, s.xy, s.xx = s.yy+o.yy, s.xy+o.xy, s.xx+o.xx
 	s.loss += o.loss
 	s.sq += o.sq
 	s.correct += o.correct
