@@ -285,32 +285,12 @@ func addTokens[T float32 | float64](s *Sum, out []T, labels []float64, rows int)
 		s.row = make([]float64, s.vocab)
 	}
 	row := s.row[:s.vocab]
-	for r := 0; r < rows; r++ {
-		var l float64
-		k, right := 0, 0
-		for t := 0; t < s.steps; t++ {
-			i := r*s.steps + t
-			label, ok := s.seq.Target(labels, s.steps, i)
-			if !ok {
-				continue
-			}
-			if err := s.checkLabel(label, r, t); err != nil {
-				return err
-			}
-			for j, v := range out[i*s.vocab:][:s.vocab] {
-				row[j] = float64(v)
-			}
-			tl, ok := s.sample(row, int(label))
-			l += tl
-			k++
-			if ok {
-				right++
-			}
+	return s.addSequences(labels, func(i, label int) (float64, bool) {
+		for j, v := range out[i*s.vocab:][:s.vocab] {
+			row[j] = float64(v)
 		}
-		s.addSequence(l, k, right)
-	}
-	s.n += rows
-	return nil
+		return s.sample(row, label)
+	})
 }
 
 // AddTokenScores adds sequences of the Tokens head from scores already
@@ -325,6 +305,13 @@ func AddTokenScores(s *Sum, logprob, hit []float64, labels []float64) error {
 	if len(logprob) != len(labels) || len(hit) != len(labels) || len(labels)%s.steps != 0 {
 		return fmt.Errorf("loss: %d log-probabilities and %d hits for %d labels of sequences of %d tokens", len(logprob), len(hit), len(labels), s.steps)
 	}
+	return s.addSequences(labels, func(i, _ int) (float64, bool) { return -logprob[i], hit[i] == 1 })
+}
+
+// addSequences adds the sequences of labels (steps each), scoring the
+// position i that Sequence.Target pairs with a label by score(i, label):
+// its loss and whether it is right.
+func (s *Sum) addSequences(labels []float64, score func(i, label int) (float64, bool)) error {
 	rows := len(labels) / s.steps
 	for r := 0; r < rows; r++ {
 		var l float64
@@ -338,9 +325,10 @@ func AddTokenScores(s *Sum, logprob, hit []float64, labels []float64) error {
 			if err := s.checkLabel(label, r, t); err != nil {
 				return err
 			}
-			l -= logprob[i]
+			tl, ok := score(i, int(label))
+			l += tl
 			k++
-			if hit[i] == 1 {
+			if ok {
 				right++
 			}
 		}
