@@ -60,7 +60,7 @@ const gcPercentLarge = 20
 // MaxBatchOutput bounds the output values of one default-sized batch: a
 // language model's logits are [T, V] per sample (6.4 million values for
 // GPT-2's vocabulary and 128 tokens), which in batches of 256 would take
-// gigabytes, twice over once converted for the loss.
+// gigabytes, twice over with the token scorer's log-softmax of them.
 const MaxBatchOutput = 1 << 24
 
 // weightBytes returns the bytes of m's stored float tensors.
