@@ -4,11 +4,13 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lsweep/lsweep/internal/testenv"
 	"github.com/lsweep/lsweep/landscape"
 	"github.com/lsweep/lsweep/normalize"
+	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -94,4 +96,69 @@ func sumSq(v []float32) float64 {
 		s += float64(x) * float64(x)
 	}
 	return s
+}
+
+// TestOldConstantDirections checks the message for a directions file made
+// before exporters' Constant values got the role constant, when --ignore
+// none moved them: the mismatch names them as Constant-node numbers and
+// says what to do; a file with another stray tensor gets no such hint.
+func TestOldConstantDirections(t *testing.T) {
+	testenv.RequireRuntime(t)
+	model, data := "../fixtures/testdata/sequence/encoder.onnx", "../fixtures/testdata/sequence/encoder_data.npz"
+	m, err := onnx.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var constant string
+	for _, p := range m.Params() {
+		if p.Role == onnx.RoleConstant && p.DType == onnx.Float {
+			constant = p.Name
+			break
+		}
+	}
+	if constant == "" {
+		t.Fatal("the encoder has no float Constant value")
+	}
+	cfg := landscape.Config{Model: model, Data: data, Seed: 3, TwoD: true, Normalize: normalize.Options{Ignore: normalize.IgnoreNone}}
+	l, err := landscape.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "directions.npz")
+	if err := l.SaveDirections(saved); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	entries, err := npz.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, err := m.Value(constant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, extra string) string {
+		var list []npz.Entry
+		for k, a := range entries {
+			list = append(list, npz.Entry{Name: k, Array: a})
+		}
+		for _, p := range []string{"x/", "y/"} {
+			list = append(list, npz.Entry{Name: p + extra, Array: &npz.Array{Shape: []int{len(value)}, DType: "float32", Data: value}})
+		}
+		path := filepath.Join(dir, name)
+		if err := npz.WriteFile(path, list); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	cfg.DirectionsFile = write("old.npz", constant)
+	_, err = landscape.Open(cfg)
+	if err == nil || !strings.Contains(err.Error(), "Constant nodes") || !strings.Contains(err.Error(), "--ignore none") || !strings.Contains(err.Error(), constant) {
+		t.Errorf("old file: %v", err)
+	}
+	cfg.DirectionsFile = write("stray.npz", "not.in.the.model")
+	if _, err = landscape.Open(cfg); err == nil || strings.Contains(err.Error(), "Constant nodes") || !strings.Contains(err.Error(), "not.in.the.model") {
+		t.Errorf("stray tensor: %v", err)
+	}
 }

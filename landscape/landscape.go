@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -288,7 +289,7 @@ func (l *Landscape) makeDirections() error {
 	switch {
 	case cfg.DirectionsFile != "":
 		if l.X, l.Y, l.mapping, err = normalize.Map(cfg.DirectionsFile, l.params); err != nil {
-			return err
+			return l.constantsHint(err)
 		}
 		if cfg.TwoD && l.Y == nil {
 			return fmt.Errorf("landscape: %s holds no y direction; a 2-D landscape needs one", cfg.DirectionsFile)
@@ -332,6 +333,34 @@ func (l *Landscape) makeDirections() error {
 		}
 	}
 	return nil
+}
+
+// constantsHint adds to a directions file's mismatch the reason when the
+// tensors only the file holds are numbers the model keeps in Constant
+// nodes (epsilons, attention scales, masks): lsweep moved those with
+// --ignore none before it gave them the role constant, and moves them no
+// more.
+func (l *Landscape) constantsHint(err error) error {
+	var me *normalize.MismatchError
+	if !errors.As(err, &me) {
+		return err
+	}
+	constant := map[string]bool{}
+	for _, p := range l.ev.Params() {
+		if p.Role == onnx.RoleConstant {
+			constant[p.Name] = true
+		}
+	}
+	var names []string
+	for _, key := range me.OnlyB {
+		if _, name, ok := strings.Cut(key, "/"); ok && constant[name] && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; %d of them (%q first) are numbers the model keeps in Constant nodes, which no direction moves: the file comes from an older lsweep run with --ignore none, which moved them; make the directions again (leave --directions off)", err, len(names), names[0])
 }
 
 // randomToScratch makes the random directions in a file of Config.Scratch
