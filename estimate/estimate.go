@@ -23,19 +23,36 @@ type Rule struct {
 	First    int // size of the first prefix looked at
 }
 
-// Check returns an error naming the field that is out of range.
+// RuleError is Check's error: the field of a Rule that is out of range
+// ("Rel", "Abs", "Delta", "First"; "Rel and Abs" when both are 0), so that
+// a caller can name it its own way (a flag, say).
+type RuleError struct {
+	Field string
+	Value float64
+	Want  string // what would do
+}
+
+func (e *RuleError) Error() string {
+	if e.Field == "Rel and Abs" {
+		return "estimate: a tolerance of 0 (relative and absolute) " + e.Want
+	}
+	return fmt.Sprintf("estimate: %s %g: want %s", e.Field, e.Value, e.Want)
+}
+
+// Check returns a *RuleError naming the field that is out of range.
 func (r Rule) Check() error {
+	finite := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
 	switch {
-	case !(r.Rel >= 0) || math.IsInf(r.Rel, 0):
-		return fmt.Errorf("estimate: relative tolerance %g is not a finite number >= 0", r.Rel)
-	case !(r.Abs >= 0) || math.IsInf(r.Abs, 0):
-		return fmt.Errorf("estimate: absolute tolerance %g is not a finite number >= 0", r.Abs)
+	case !finite(r.Rel):
+		return &RuleError{"Rel", r.Rel, "a finite number >= 0, such as 0.02"}
+	case !finite(r.Abs):
+		return &RuleError{"Abs", r.Abs, "a finite number >= 0"}
 	case r.Rel == 0 && r.Abs == 0:
-		return fmt.Errorf("estimate: a tolerance of 0 (relative and absolute) needs every sample; leave the tolerance off instead")
+		return &RuleError{"Rel and Abs", 0, "needs every sample: leave the tolerance off instead"}
 	case !(r.Delta >= 0 && r.Delta < 1):
-		return fmt.Errorf("estimate: failure probability %g is not in [0, 1)", r.Delta)
+		return &RuleError{"Delta", r.Delta, "a probability in [0, 1)"}
 	case r.First < 0:
-		return fmt.Errorf("estimate: first prefix %d is negative", r.First)
+		return &RuleError{"First", float64(r.First), "a prefix size >= 0"}
 	}
 	return nil
 }

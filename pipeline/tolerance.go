@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -53,18 +54,26 @@ type ToleranceIdentity struct {
 	EstimateFirst int     `json:"estimate_first"`
 }
 
+// flags names a tolerance's fields as lsweep run's flags, for messages.
+var flags = map[string]string{
+	"Rel":         "Tolerance.Rel (--tolerance)",
+	"Abs":         "Tolerance.Abs (--tolerance-abs)",
+	"Rel and Abs": "Tolerance.Rel and Abs (--tolerance and --tolerance-abs)",
+	"Delta":       "Tolerance.Delta (--tolerance-delta)",
+}
+
 func (t *Tolerance) check() error {
-	finite := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
-	switch {
-	case !finite(t.Rel):
-		return fmt.Errorf("pipeline: Tolerance.Rel %g (--tolerance): want a finite number >= 0, such as 0.02", t.Rel)
-	case !finite(t.Abs):
-		return fmt.Errorf("pipeline: Tolerance.Abs %g (--tolerance-abs): want a finite number >= 0", t.Abs)
-	case t.Rel == 0 && t.Abs == 0:
-		return fmt.Errorf("pipeline: a tolerance of 0 (--tolerance and --tolerance-abs) needs every sample at every point: leave the tolerance off")
-	case !(t.Delta >= 0 && t.Delta < 1):
-		return fmt.Errorf("pipeline: Tolerance.Delta %g (--tolerance-delta): want a probability in [0, 1)", t.Delta)
-	case t.CoarseStep < 0:
+	if err := t.rule(false).Check(); err != nil {
+		var re *estimate.RuleError
+		if errors.As(err, &re) && flags[re.Field] != "" {
+			if re.Field == "Rel and Abs" {
+				return fmt.Errorf("pipeline: a tolerance of 0 (%s) %s", flags[re.Field], re.Want)
+			}
+			return fmt.Errorf("pipeline: %s %g: want %s", flags[re.Field], re.Value, re.Want)
+		}
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	if t.CoarseStep < 0 {
 		return fmt.Errorf("pipeline: Tolerance.CoarseStep %d (--coarse-step) is negative", t.CoarseStep)
 	}
 	return nil
@@ -78,9 +87,6 @@ func (t *Tolerance) rule(refine bool) *estimate.Rule {
 	}
 	return r
 }
-
-// of returns the tolerance around a loss v.
-func (t *Tolerance) of(v float64) float64 { return t.Rel*math.Abs(v) + t.Abs }
 
 // Verification is the result of Config.Verify: points of the surface
 // computed again over every sample.
@@ -107,7 +113,7 @@ func verify(ctx context.Context, l *landscape.Landscape, s *sweep.Surface, t *To
 		if err != nil {
 			return nil, err
 		}
-		e := math.Abs(s.Values["loss"][i]-full.Loss) / t.of(full.Loss)
+		e := math.Abs(s.Values["loss"][i]-full.Loss) / t.rule(false).Tolerance(full.Loss)
 		if e <= 1 {
 			within++
 		}
