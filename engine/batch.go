@@ -242,7 +242,7 @@ func (e *Evaluator) checkDynamic(orig, dyn *onnx.Model) error {
 // runOnce runs model bytes on samples [lo, hi) and returns every output
 // value as float64.
 func (e *Evaluator) runOnce(model []byte, lo, hi int) ([]float64, error) {
-	sess, err := e.newSession(model)
+	sess, err := e.newSession(model, true) // before the patcher: no scores
 	if err != nil {
 		return nil, err
 	}

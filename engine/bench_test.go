@@ -65,7 +65,7 @@ type parallelInference struct {
 func newParallelInference(tb testing.TB, e *Evaluator) *parallelInference {
 	p := &parallelInference{e: e}
 	for i := 0; i < min(e.Sessions(), len(e.batches)); i++ {
-		s, err := e.newSession(e.patcher.Bytes())
+		s, err := e.newSession(e.patcher.Bytes(), true)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -63,6 +63,11 @@ const gcPercentLarge = 20
 // gigabytes, twice over with the token scorer's log-softmax of them.
 const MaxBatchOutput = 1 << 24
 
+// scoresInGraphOpset is the opset from which the Tokens head's scores are
+// computed in the model's own graph rather than by a second session (a
+// variable so that tests can take either path).
+var scoresInGraphOpset int64 = onnx.MinScoreOpset
+
 // weightBytes returns the bytes of m's stored float tensors.
 func weightBytes(m *onnx.Model) int64 {
 	var n int64
@@ -125,7 +130,8 @@ type Evaluator struct {
 	gcPercent      int                         // the garbage collector's setting before a large model's, to restore
 	external       *onnx.External              // a large model's weights mapped from its external-data files, or nil
 	order          *ordered                    // the data in a seed's order (EvaluateSequential)
-	scorer         *ort.DynamicAdvancedSession // the Tokens head's scorer of logits (newScorer)
+	scorer         *ort.DynamicAdvancedSession // the Tokens head's scorer of logits where the graph has no scores (newScorer)
+	scores         *onnx.ScoreNames            // the Tokens head's scores in the patched graph (onnx.Model.WithTokenScores)
 }
 
 // New prepares an Evaluator: it loads ONNX Runtime (Init), checks the dataset
@@ -255,7 +261,17 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 		}
 		e.base[p.Name] = newBaseValues(v, p.DType)
 	}
-	if e.patcher, err = e.newPatcher(names, opts, threads); err != nil {
+	// The Tokens head's loss is computed in the graph the sessions run,
+	// where the opset allows: only the scores of the positions come back.
+	src := e.model
+	if e.head == loss.Tokens && e.model.Opset() >= scoresInGraphOpset {
+		scored, sn, err := e.model.WithTokenScores(e.output.Name)
+		if err != nil {
+			return err
+		}
+		src, e.scores = scored, &sn
+	}
+	if e.patcher, err = e.newPatcher(src, names, opts, threads); err != nil {
 		return err
 	}
 	if err := e.makeBatches(); err != nil {
@@ -286,22 +302,23 @@ func (e *Evaluator) prepare(m *onnx.Model, opts Options) error {
 	return e.newScorer()
 }
 
-// newPatcher returns the Patcher of the tensors names: for a large model
+// newPatcher returns the Patcher of the tensors names of src (the model
+// as run, or it with the token scores): for a large model
 // with a Scratch folder, one that keeps them in a file there, whose folder
 // the sessions are then told; otherwise one that keeps them in the model
 // bytes. Either stores the weights that Transpose nodes reverse (a PyTorch
 // Linear's) transposed, so that sessions do not transpose them again.
-func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx.Patcher, error) {
+func (e *Evaluator) newPatcher(src *onnx.Model, names []string, opts Options, threads int) (*onnx.Patcher, error) {
 	po := onnx.PatcherOptions{FoldTransposes: true}
 	if !e.large || opts.Scratch == "" {
-		return e.model.NewPatcherWith(names, po)
+		return src.NewPatcherWith(names, po)
 	}
 	path, err := scratch.Create(opts.Scratch, "weights", "data")
 	if err == nil {
 		os.Remove(path) // NewPatcherWith makes it afresh
 		var p *onnx.Patcher
 		po.File = path
-		if p, err = e.model.NewPatcherWith(names, po); err == nil {
+		if p, err = src.NewPatcherWith(names, po); err == nil {
 			so, err := sessionOptionsIn(p.Dir(), opts, e.sessionThreads)
 			if err != nil {
 				p.Close()
@@ -314,7 +331,7 @@ func (e *Evaluator) newPatcher(names []string, opts Options, threads int) (*onnx
 	}
 	e.notes = append(e.notes, fmt.Sprintf("the weights are held in memory: no file for them in %s (%v)", opts.Scratch, err))
 	po.File = ""
-	return e.model.NewPatcherWith(names, po)
+	return src.NewPatcherWith(names, po)
 }
 
 // refineFromValues settles, from the output values of the first batch, the
@@ -326,7 +343,7 @@ func (e *Evaluator) refineFromValues() error {
 	if e.head != loss.Logits || e.cols < 2 {
 		return nil
 	}
-	sess, err := e.newSession(e.patcher.Bytes())
+	sess, err := e.newSession(e.patcher.Bytes(), true)
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,21 @@ package engine
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/lsweep/lsweep/dataset"
+	"github.com/lsweep/lsweep/internal/fixtures"
 	"github.com/lsweep/lsweep/internal/half"
+	"github.com/lsweep/lsweep/internal/onnxpb"
 	"github.com/lsweep/lsweep/loss"
+	"github.com/lsweep/lsweep/npz"
 	"github.com/lsweep/lsweep/onnx"
 )
 
@@ -115,14 +122,129 @@ func TestTokenScorer(t *testing.T) {
 }
 
 // TestTokenScoresMatchLogits checks that the causal language model's
-// evaluation through the scorer gives the numbers package loss gives from
-// its logits (Predict), aligned and shifted: the loss to 1e-6 relative,
-// the token and sequence counts exactly.
+// evaluation through the token scores, computed in the model's graph or by
+// the scorer's own session (for opsets before onnx.MinScoreOpset), gives
+// the numbers package loss gives from its logits (Predict), aligned and
+// shifted: the loss to 1e-6 relative, the token and sequence counts
+// exactly.
 func TestTokenScoresMatchLogits(t *testing.T) {
 	requireRuntime(t)
 	for _, c := range seqCases[2:] {
-		t.Run(c.name, func(t *testing.T) {
-			e, _ := openSeq(t, c, Options{})
+		for _, inGraph := range []bool{true, false} {
+			name := c.name + "/second_session"
+			if inGraph {
+				name = c.name + "/in_graph"
+			}
+			t.Run(name, func(t *testing.T) { checkTokenScores(t, c, inGraph) })
+		}
+	}
+}
+
+// checkTokenScores is TestTokenScoresMatchLogits with the scores computed
+// in the model's graph or by the token scorer's own session.
+func checkTokenScores(t *testing.T, c seqCase, inGraph bool) {
+	if !inGraph {
+		old := scoresInGraphOpset
+		scoresInGraphOpset = 1 << 30
+		defer func() { scoresInGraphOpset = old }()
+	}
+	e, _ := openSeq(t, c, Options{})
+	if (e.scores != nil) != inGraph || (e.scorer != nil) == inGraph {
+		t.Fatalf("scores in the graph %v, scorer session %v; want the graph %v", e.scores != nil, e.scorer != nil, inGraph)
+	}
+	r, err := e.Evaluate(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Predict(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := loss.NewTokenSum(e.Sequence(), e.steps, e.vocab)
+	if err := loss.Add(s, out, e.data.Y); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(r.Loss-s.Loss()) > 1e-6*s.Loss() || math.Abs(r.SequenceLoss-s.SequenceLoss()) > 1e-6*s.SequenceLoss() {
+		t.Errorf("loss %.9g, sequence loss %.9g; from the logits %.9g, %.9g", r.Loss, r.SequenceLoss, s.Loss(), s.SequenceLoss())
+	}
+	if r.Accuracy != s.Accuracy() || r.SequenceAccuracy != s.SequenceAccuracy() || r.Tokens != s.Tokens() || r.N != s.N() {
+		t.Errorf("accuracy %v, sequence accuracy %v, %d tokens, %d sequences; from the logits %v, %v, %d, %d",
+			r.Accuracy, r.SequenceAccuracy, r.Tokens, r.N, s.Accuracy(), s.SequenceAccuracy(), s.Tokens(), s.N())
+	}
+}
+
+// TestTokenScoresOpsets builds the smallest language model, ids -> Gather
+// of an embedding table -> MatMul -> logits, at opsets 11, 12 (the axes of
+// Unsqueeze and Squeeze as attributes), 13 and 17 (as inputs) and 10 (a
+// second session), and checks each evaluation against package loss on its
+// logits.
+func TestTokenScoresOpsets(t *testing.T) {
+	requireRuntime(t)
+	const n, steps, vocab, width = 12, 5, 7, 4
+	rng := rand.New(rand.NewPCG(8, 9))
+	table := make([]float32, vocab*width)
+	head := make([]float32, width*vocab)
+	for i := range table {
+		table[i], head[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	raw := func(v []float32) []byte {
+		b := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		return b
+	}
+	ids := &npz.Array{Shape: []int{n, steps}, DType: "int64"}
+	labels := &npz.Array{Shape: []int{n, steps}, DType: "int64"}
+	for i := 0; i < n*steps; i++ {
+		ids.Data = append(ids.Data, float64(rng.IntN(vocab)))
+		y := float64(rng.IntN(vocab))
+		if i%6 == 0 {
+			y = float64(loss.DefaultIgnoreIndex)
+		}
+		labels.Data = append(labels.Data, y)
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.npz")
+	if err := npz.WriteFile(data, []npz.Entry{{Name: "input_ids", Array: ids}, {Name: "labels", Array: labels}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, opset := range []int64{10, 11, 12, 13, 17} {
+		t.Run(fmt.Sprint("opset", opset), func(t *testing.T) {
+			g := &onnxpb.GraphProto{
+				Name:  proto.String("lm"),
+				Input: []*onnxpb.ValueInfoProto{fixtures.ValueInfo("input_ids", int32(onnx.Int64), -1, steps)},
+				Initializer: []*onnxpb.TensorProto{
+					{Name: proto.String("embed.weight"), DataType: proto.Int32(int32(onnx.Float)), Dims: []int64{vocab, width}, RawData: raw(table)},
+					{Name: proto.String("head.weight"), DataType: proto.Int32(int32(onnx.Float)), Dims: []int64{width, vocab}, RawData: raw(head)},
+				},
+				Node: []*onnxpb.NodeProto{
+					{OpType: proto.String("Gather"), Input: []string{"embed.weight", "input_ids"}, Output: []string{"h"}},
+					{OpType: proto.String("MatMul"), Input: []string{"h", "head.weight"}, Output: []string{"logits"}},
+				},
+				Output: []*onnxpb.ValueInfoProto{fixtures.ValueInfo("logits", int32(onnx.Float), -1, steps, vocab)},
+			}
+			b, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(6), Graph: g,
+				OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := onnx.Parse(b, "lm.onnx", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := dataset.Load(data, dataset.Options{Inputs: InputNames(m)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := New(m, d, Options{Sequence: &loss.Sequence{IgnoreIndex: loss.DefaultIgnoreIndex}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if inGraph := opset >= onnx.MinScoreOpset; (e.scores != nil) != inGraph {
+				t.Errorf("scores in the graph: %v, want %v", e.scores != nil, inGraph)
+			}
 			r, err := e.Evaluate(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -131,16 +253,12 @@ func TestTokenScoresMatchLogits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := loss.NewTokenSum(e.Sequence(), e.steps, e.vocab)
-			if err := loss.Add(s, out, e.data.Y); err != nil {
+			s := loss.NewTokenSum(e.Sequence(), steps, vocab)
+			if err := loss.Add(s, out, d.Y); err != nil {
 				t.Fatal(err)
 			}
-			if math.Abs(r.Loss-s.Loss()) > 1e-6*s.Loss() || math.Abs(r.SequenceLoss-s.SequenceLoss()) > 1e-6*s.SequenceLoss() {
-				t.Errorf("loss %.9g, sequence loss %.9g; from the logits %.9g, %.9g", r.Loss, r.SequenceLoss, s.Loss(), s.SequenceLoss())
-			}
-			if r.Accuracy != s.Accuracy() || r.SequenceAccuracy != s.SequenceAccuracy() || r.Tokens != s.Tokens() || r.N != s.N() {
-				t.Errorf("accuracy %v, sequence accuracy %v, %d tokens, %d sequences; from the logits %v, %v, %d, %d",
-					r.Accuracy, r.SequenceAccuracy, r.Tokens, r.N, s.Accuracy(), s.SequenceAccuracy(), s.Tokens(), s.N())
+			if math.Abs(r.Loss-s.Loss()) > 1e-6*s.Loss() || r.Accuracy != s.Accuracy() || r.Tokens != s.Tokens() {
+				t.Errorf("loss %.9g, accuracy %v, %d tokens; from the logits %.9g, %v, %d", r.Loss, r.Accuracy, r.Tokens, s.Loss(), s.Accuracy(), s.Tokens())
 			}
 		})
 	}

@@ -94,8 +94,20 @@ func (e *Evaluator) inputNames() []string {
 	return names
 }
 
-func (e *Evaluator) newSession(model []byte) (*ort.DynamicAdvancedSession, error) {
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, e.inputNames(), []string{e.output.Name}, e.opts)
+// newSession makes a session of model bytes: the patcher's, which for the
+// Tokens head carry the token scores (onnx.Model.WithTokenScores) and
+// then also take the labels, or before there is a patcher a model's own.
+// Unless raw, a session of scored bytes hands back the scores, not the
+// logits.
+func (e *Evaluator) newSession(model []byte, raw bool) (*ort.DynamicAdvancedSession, error) {
+	inputs, outputs := e.inputNames(), []string{e.output.Name}
+	if e.scores != nil {
+		inputs = append(inputs, e.scores.Labels)
+		if !raw {
+			outputs = []string{e.scores.LogProb, e.scores.Hit}
+		}
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, e.opts)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %s: ONNX Runtime cannot load the model: %w", e.model.Path, cleanORT(err))
 	}
@@ -160,7 +172,7 @@ func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, 
 			go func() {
 				defer wg.Done()
 				if sessions[w] == nil {
-					sess, err := e.newSession(model)
+					sess, err := e.newSession(model, raw)
 					if err != nil {
 						fail(err)
 						return
@@ -211,12 +223,23 @@ func (e *Evaluator) runStaged(ctx context.Context, batches []batch, ends []int, 
 // runBatch runs batch b and appends its outputs, as float64, to dst; for
 // the Tokens head, unless raw, its scores (see score).
 func (e *Evaluator) runBatch(sess *ort.DynamicAdvancedSession, b batch, dst []float64, raw bool) ([]float64, error) {
-	outs := []ort.Value{nil}
-	if err := sess.Run(b.values(), outs); err != nil {
+	inputs, outs := b.values(), []ort.Value{nil}
+	if e.scores != nil {
+		inputs = append(inputs, b.targets)
+		if !raw {
+			outs = append(outs, nil)
+		}
+	}
+	if err := sess.Run(inputs, outs); err != nil {
 		return dst, fmt.Errorf("engine: %s: run: %w%s", e.model.Path, cleanORT(err), e.largestIDs(err))
 	}
-	defer outs[0].Destroy()
+	for _, o := range outs {
+		defer o.Destroy()
+	}
 	rows := b.hi - b.lo
+	if len(outs) == 2 {
+		return e.appendScores(dst, outs, rows*e.steps)
+	}
 	if !raw && e.scorer != nil {
 		return e.score(outs[0], b, dst)
 	}
@@ -284,7 +307,7 @@ func (e *Evaluator) shapeErr(out ort.Value, rows int) error {
 // learnWidth runs the first batch once to learn the number of output values
 // per sample when the graph does not declare it.
 func (e *Evaluator) learnWidth() (int, error) {
-	sess, err := e.newSession(e.patcher.Bytes())
+	sess, err := e.newSession(e.patcher.Bytes(), true)
 	if err != nil {
 		return 0, err
 	}
@@ -301,12 +324,14 @@ func (e *Evaluator) learnWidth() (int, error) {
 }
 
 // newScorer makes the session of the token scorer (onnx.TokenScorer) for
-// the Tokens head: a language model's logits are scored where ONNX Runtime
-// left them, and only two numbers per position come back. Copying [T, V]
-// logits per sequence into Go and taking their log-softmax there cost a
-// GPT-2-sized model half as long again as its forward pass.
+// the Tokens head of a model whose graph cannot carry the scores itself
+// (an opset before onnx.MinScoreOpset): a language model's logits are then
+// scored where ONNX Runtime left them, by a second session, and only two
+// numbers per position come back. Copying [T, V] logits per sequence into
+// Go and taking their log-softmax there cost a GPT-2-sized model half as
+// long again as its forward pass.
 func (e *Evaluator) newScorer() error {
-	if e.head != loss.Tokens {
+	if e.head != loss.Tokens || e.scores != nil {
 		return nil
 	}
 	model, err := onnx.TokenScorer(e.output.ElemType)
@@ -345,12 +370,17 @@ func (e *Evaluator) score(logits ort.Value, b batch, dst []float64) ([]float64, 
 	}
 	defer outs[0].Destroy()
 	defer outs[1].Destroy()
-	n := (b.hi - b.lo) * e.steps
+	return e.appendScores(dst, outs, (b.hi-b.lo)*e.steps)
+}
+
+// appendScores appends the first n values of each of the two score
+// outputs (log-probabilities, then hits) to dst.
+func (e *Evaluator) appendScores(dst []float64, outs []ort.Value, n int) ([]float64, error) {
 	for _, out := range outs {
 		var ok bool
 		var err error
 		if dst, ok, err = appendFloats(dst, out, n); err != nil || !ok {
-			return dst, fmt.Errorf("engine: %s: token scorer returned %v for %d positions (%v)", e.model.Path, out.GetShape(), n, err)
+			return dst, fmt.Errorf("engine: %s: token scores %v for %d positions (%v)", e.model.Path, out.GetShape(), n, err)
 		}
 	}
 	return dst, nil
