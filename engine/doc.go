@@ -77,12 +77,15 @@
 //     model (onnx.PatcherOptions.FoldTransposes), so that a session does not
 //     fold those Transposes into new constants again: that folding took 3.8
 //     of the 4.2 seconds of a GPT-2-sized session;
-//   - the Tokens head's logits are scored where ONNX Runtime leaves them, by
-//     a second, weightless session (onnx.TokenScorer: the log-softmax at
-//     each position's label and whether the label is the arg-max), so that
-//     T numbers per sequence come back instead of T x V: copying a batch's
-//     logits into Go and taking their log-softmax there cost half as long
-//     again as the batch's forward pass.
+//   - the Tokens head's logits are scored in the model's own graph
+//     (onnx.Model.WithTokenScores appends the log-softmax at each
+//     position's label and whether the label is the arg-max; the labels
+//     are one more input), so that T numbers per sequence come back
+//     instead of T x V: copying a batch's logits into Go and taking their
+//     log-softmax there cost half as long again as the batch's forward
+//     pass. A model of an opset before onnx.MinScoreOpset has its logits
+//     scored by a second, weightless session instead (onnx.TokenScorer),
+//     which costs about twice as much as the nodes in the graph.
 //
 // BenchmarkLargeModel (scripts/bench-gpt2.sh) measures a GPT-2-small-shaped
 // model on 256 sequences of 128 tokens.
