@@ -64,7 +64,17 @@ func reportOf(s *sweep.Surface, d *drawing) *report.Report {
 	if sum.CentreIndex >= 0 {
 		r.Summary = append(r.Summary, fmt.Sprintf("Loss at the centre %.6g, accuracy %.4f.", sum.CentreLoss, sum.CentreAcc))
 	}
-	r.Summary = append(r.Summary, fmt.Sprintf("%d of %d points computed.", sum.Computed, sum.Points))
+	line := fmt.Sprintf("%d of %d points computed.", sum.Computed, sum.Points)
+	if est := s.Values[sweep.EstimatedChannel]; est != nil {
+		filled := 0
+		for i, e := range est {
+			if s.Mask[i] && e != 0 {
+				filled++
+			}
+		}
+		line = fmt.Sprintf("%d of %d points done: %d computed, %d interpolated from computed neighbours (grey dots).", sum.Computed, sum.Points, sum.Computed-filled, filled)
+	}
+	r.Summary = append(r.Summary, line)
 	if t := d.ri.traj; t != nil {
 		addTrajectory(r, t)
 		if s.Grid.Is2D() {

@@ -3,8 +3,11 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lsweep/lsweep/internal/testenv"
@@ -70,6 +73,20 @@ func TestTolerance(t *testing.T) {
 	}
 	if eres.SampleForwards <= 0 || eres.SampleForwards >= fres.SampleForwards {
 		t.Errorf("the estimated run forwarded %d samples, the full one %d", eres.SampleForwards, fres.SampleForwards)
+	}
+	// The report's summary says how many points were interpolated.
+	filled := 0
+	for _, e := range es.Values[sweep.EstimatedChannel] {
+		if e != 0 {
+			filled++
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(est.Out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%d of %d points done: %d computed, %d interpolated", grid.Len(), grid.Len(), grid.Len()-filled, filled); filled == 0 || !strings.Contains(string(page), want) {
+		t.Errorf("report.html lacks %q (%d interpolated)", want, filled)
 	}
 	m, err := pipeline.ReadManifest(est.Out)
 	if err != nil {

@@ -347,6 +347,47 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	})
+	t.Run("estimated", func(t *testing.T) {
+		t.Parallel()
+		// An adaptive run's channel: every third point of every other row
+		// interpolated, and one hole, which gets no dot.
+		s := bowl(31, 0)
+		est := make([]float64, len(s.X)*len(s.Y))
+		want := 0
+		for k := range est {
+			if (k/len(s.X))%2 == 0 && k%3 == 0 {
+				est[k] = 1
+				if k != 0 {
+					want++
+				}
+			}
+		}
+		s.Values["estimated"] = est
+		run := open(t, "estimated", sampleReport(t, "Interpolated points", s), 1280, 1100, "")
+		checkClean(t, run, "ok")
+		if got := run.intAttr(t, "data-lsweep-estimated"); got != want {
+			t.Errorf("the view dotted %d interpolated points, want %d", got, want)
+		}
+		rect, _ := run.attr("data-lsweep-canvas")
+		var x, y, w, h int
+		if _, err := fmt.Sscanf(rect, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil {
+			t.Fatalf("data-lsweep-canvas=%q: %v", rect, err)
+		}
+		grey := 0
+		for py := y; py < y+h; py++ {
+			for px := x; px < x+w; px++ {
+				cr, cg, cb, _ := run.shot.At(px, py).RGBA()
+				r, g, b := cr>>8, cg>>8, cb>>8
+				if r > 100 && r < 160 && max(r, g, b)-min(r, g, b) < 8 {
+					grey++
+				}
+			}
+		}
+		t.Logf("%d grey pixels on the canvas", grey)
+		if grey < 200 {
+			t.Errorf("the canvas shows %d grey pixels, want the interpolated points dotted", grey)
+		}
+	})
 	t.Run("no WebGL", func(t *testing.T) {
 		t.Parallel()
 		run := open(t, "nowebgl", sampleReport(t, "Without WebGL", bowl(31, 5)), 1280, 1000, "", "--disable-webgl", "--disable-3d-apis")

@@ -536,6 +536,7 @@
       meshCount = cells * 6;
       cur = { s: s, Z: Z, ok: ok, channel: o.channel, ticks: s.ok ? s.ticks(5) : [] };
       cur.path = pathOn(Z, ok);
+      cur.estimated = estimatedOn(Z, ok);
       empty.hidden = cells > 0;
       empty.textContent = !s.ok ? 'No point of ' + o.channel.name + ' is computed yet.' :
         'No grid cell has all four corners of ' + o.channel.name + ' computed yet, so there is no surface to draw.';
@@ -577,6 +578,40 @@
         }
       }
       return out;
+    }
+
+    // estimatedOn returns the points of the surface of heights Z that an
+    // adaptive run interpolated rather than computed (its channel
+    // "estimated" is 1 there), lifted a little so that they show.
+    var estimatedChannel = S.channels.filter(function (c) { return c.name === 'estimated'; })[0];
+    function estimatedOn(Z, ok) {
+      var out = [];
+      if (!estimatedChannel) return out;
+      var E = estimatedChannel.values, lift = 0.006 * H;
+      for (var j = 0; j < ny; j++) {
+        for (var i = 0; i < nx; i++) {
+          var k = j * nx + i;
+          if (ok[k] && E[k] === 1) out.push([PX[i], PY[j], Z[k] + lift]);
+        }
+      }
+      return out;
+    }
+
+    // drawEstimated dots the interpolated points grey, as the pictures do.
+    function drawEstimated() {
+      var E = cur.estimated;
+      if (!E || E.length === 0) return;
+      var dpr = canvas.width / Math.max(1, cssW);
+      gl.useProgram(dots.p);
+      gl.uniformMatrix4fv(dots.u.uMVP, false, new Float32Array(mvp));
+      gl.uniform4f(dots.u.uColor, 0.5, 0.5, 0.5, 0.85);
+      gl.bindBuffer(gl.ARRAY_BUFFER, pathBuf);
+      gl.bufferData(gl.ARRAY_BUFFER, flatten(E), gl.DYNAMIC_DRAW);
+      gl.enableVertexAttribArray(dots.a.aPos);
+      gl.vertexAttribPointer(dots.a.aPos, 3, gl.FLOAT, false, 12, 0);
+      gl.uniform1f(dots.u.uSize, 3 * dpr);
+      gl.drawArrays(gl.POINTS, 0, E.length);
+      gl.disableVertexAttribArray(dots.a.aPos);
     }
 
     function drawPath() {
@@ -846,6 +881,7 @@
         gl.disableVertexAttribArray(mesh.a.aNormal);
         gl.disableVertexAttribArray(mesh.a.aColor);
       }
+      drawEstimated();
       drawPath();
       drawLabels(b);
       if (hover) showHover(hover);
@@ -1017,6 +1053,7 @@
       body.setAttribute('data-lsweep-colors', String(seen.size));
       body.setAttribute('data-lsweep-triangles', String(meshCount / 3));
       body.setAttribute('data-lsweep-path', String(cur.path ? cur.path.dots.length : 0));
+      body.setAttribute('data-lsweep-estimated', String(cur.estimated ? cur.estimated.length : 0));
       body.setAttribute('data-lsweep-canvas', [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(','));
     }
   }
