@@ -34,20 +34,17 @@ func (m *Model) NewFilePatcher(names []string, dataPath string) (p *Patcher, err
 
 func (m *Model) newFilePatcher(names []string, opts PatcherOptions) (p *Patcher, err error) {
 	dataPath := opts.File
-	work := m.Clone()
-	ix := newGraphIndex(work)
-	offsets := make(map[string]int, len(names))
-	moved := make(map[*onnxpb.TensorProto]bool, len(names))
-	location := filepath.Base(dataPath)
-	size := 0
-	tensors, sizes, err := work.patchable(ix, names)
+	pw, err := m.newPatchWork(names, opts)
 	if err != nil {
 		return nil, err
 	}
-	var folded map[string]string
-	if opts.FoldTransposes {
-		folded = foldTransposes(work, ix, names)
-	}
+	work, ix := pw.work, pw.ix
+	// Each tensor's place in the data file (and its transposed copy's,
+	// under the copy's name), as slots of the Patcher.
+	slots := make(map[string]slot, len(names))
+	moved := make(map[*onnxpb.TensorProto]bool, len(names))
+	location := filepath.Base(dataPath)
+	size := 0
 	place := func(t *onnxpb.TensorProto, n int) int {
 		size = (size + dataAlign - 1) / dataAlign * dataAlign
 		off := size
@@ -62,11 +59,12 @@ func (m *Model) newFilePatcher(names []string, opts PatcherOptions) (p *Patcher,
 		moved[t] = true
 		return off
 	}
-	copyOffsets := make(map[string]int)
 	for _, name := range names {
-		offsets[name] = place(tensors[name], sizes[name])
-		if c := folded[name]; c != "" && c != name {
-			copyOffsets[name] = place(ix.inits[c], sizes[name])
+		t := pw.tensors[name]
+		dt := DataType(t.GetDataType())
+		slots[name] = slot{off: place(t, pw.sizes[name]), n: pw.sizes[name] / dt.Size(), dtype: dt}
+		if c := pw.folded[name]; c != "" && c != name {
+			slots[c] = slot{off: place(ix.inits[c], pw.sizes[name]), n: pw.sizes[name] / dt.Size(), dtype: dt}
 		}
 	}
 	// Every other external tensor goes into the model bytes.
@@ -116,32 +114,10 @@ func (m *Model) newFilePatcher(names []string, opts PatcherOptions) (p *Patcher,
 		}
 		return nil, fmt.Errorf("onnx: %s: weights file %s: %w", m.Path, dataPath, err)
 	}
-	p = &Patcher{buf: buf, target: data, data: data, dataPath: dataPath, slots: make(map[string]slot, len(names)), copies: make(map[string]slot), names: append([]string(nil), names...)}
-	orig := newGraphIndex(m)
-	for _, name := range names {
-		t := orig.stored(name)
-		dt := DataType(t.GetDataType())
-		values, err := m.readTensor(t)
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		s := slot{off: offsets[name], n: len(values), dtype: dt}
-		if c, ok := folded[name]; ok {
-			s.rows, s.cols = int(t.GetDims()[0]), int(t.GetDims()[1])
-			if c != name {
-				cs := s
-				cs.off = copyOffsets[name]
-				p.copies[name] = cs
-				s.rows, s.cols = 0, 0
-			}
-		}
-		p.slots[name] = s
-		if err := p.Set(name, values); err != nil {
-			p.Close()
-			return nil, err
-		}
-		p.Release(name)
+	p = &Patcher{buf: buf, target: data, data: data, dataPath: dataPath, slots: slots, copies: make(map[string]slot), names: append([]string(nil), names...)}
+	if err := p.setUp(m, pw.folded); err != nil {
+		p.Close()
+		return nil, err
 	}
 	return p, nil
 }

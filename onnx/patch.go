@@ -69,38 +69,32 @@ func (m *Model) NewPatcher(names []string) (*Patcher, error) {
 }
 
 func (m *Model) newPatcher(names []string, opts PatcherOptions) (*Patcher, error) {
-	work := m.Clone()
-	ix := newGraphIndex(work)
+	pw, err := m.newPatchWork(names, opts)
+	if err != nil {
+		return nil, err
+	}
 	want := make(map[string]bool, len(names))
 	// The copy is marshalled with zeros for the tensors' bytes, all slices
 	// of one buffer, and each tensor's values are then written into its
 	// slot: a model of hundreds of megabytes is held once, in the Patcher,
 	// not also in the copy while it is marshalled.
-	tensors, sizes, err := work.patchable(ix, names)
-	if err != nil {
-		return nil, err
-	}
-	var folded map[string]string
-	if opts.FoldTransposes {
-		folded = foldTransposes(work, ix, names)
-	}
 	largest := 0
 	for _, name := range names {
-		largest = max(largest, sizes[name])
+		largest = max(largest, pw.sizes[name])
 		want[name] = true
 	}
 	zeros := make([]byte, largest)
 	for _, name := range names {
-		t := tensors[name]
+		t := pw.tensors[name]
 		t.FloatData, t.DoubleData, t.Int32Data = nil, nil, nil
 		t.ExternalData, t.DataLocation = nil, nil
-		t.RawData = zeros[:sizes[name]]
-		if c := folded[name]; c != "" && c != name {
-			ix.inits[c].RawData = t.RawData
+		t.RawData = zeros[:pw.sizes[name]]
+		if c := pw.folded[name]; c != "" && c != name {
+			pw.ix.inits[c].RawData = t.RawData
 			want[c] = true
 		}
 	}
-	buf, err := work.Marshal()
+	buf, err := pw.work.Marshal()
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +102,48 @@ func (m *Model) newPatcher(names []string, opts PatcherOptions) (*Patcher, error
 	if err := p.locate(want); err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
 	}
+	if err := p.setUp(m, pw.folded); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// patchWork is what both patchers start from: a copy of the model to
+// rewrite, its index, the tensors to patch in it and their sizes in bytes,
+// and with PatcherOptions.FoldTransposes the tensors stored transposed
+// (foldTransposes' map).
+type patchWork struct {
+	work    *Model
+	ix      *graphIndex
+	tensors map[string]*onnxpb.TensorProto
+	sizes   map[string]int
+	folded  map[string]string
+}
+
+func (m *Model) newPatchWork(names []string, opts PatcherOptions) (*patchWork, error) {
+	pw := &patchWork{work: m.Clone()}
+	pw.ix = newGraphIndex(pw.work)
+	var err error
+	if pw.tensors, pw.sizes, err = pw.work.patchable(pw.ix, names); err != nil {
+		return nil, err
+	}
+	if opts.FoldTransposes {
+		pw.folded = foldTransposes(pw.work, pw.ix, names)
+	}
+	return pw, nil
+}
+
+// setUp finishes a Patcher whose slots hold the place of every tensor it
+// patches and of every transposed copy (under the copy's name): it marks
+// the tensors stored transposed, moves the copies' slots to p.copies and
+// writes m's values into them all, releasing each tensor's pages as it
+// goes.
+func (p *Patcher) setUp(m *Model, folded map[string]string) error {
 	orig := newGraphIndex(m)
 	for name, c := range folded {
 		s, ok := p.slots[c]
 		if !ok {
-			return nil, fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, c)
+			return fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, c)
 		}
 		d := orig.stored(name).GetDims()
 		s.rows, s.cols = int(d[0]), int(d[1])
@@ -123,19 +154,20 @@ func (m *Model) newPatcher(names []string, opts PatcherOptions) (*Patcher, error
 			delete(p.slots, c)
 		}
 	}
-	for _, name := range names {
+	for _, name := range p.names {
 		if _, ok := p.slots[name]; !ok {
-			return nil, fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, name)
+			return fmt.Errorf("onnx: %s: tensor %q not found in the marshalled model", m.Path, name)
 		}
 		values, err := m.readTensor(orig.stored(name))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := p.Set(name, values); err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", m.Path, err)
+			return fmt.Errorf("onnx: %s: %w", m.Path, err)
 		}
+		p.Release(name)
 	}
-	return p, nil
+	return nil
 }
 
 // patchable returns the stored tensors of m named names, in the graph that
