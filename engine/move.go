@@ -75,10 +75,14 @@ func (e *Evaluator) setMove(m Move) error {
 				}
 				name := names[i]
 				terms := m.terms(name)
-				// Mapped values fault in at once rather than page by page.
-				mmapfile.PopulateValues(e.base[name].f32)
-				for _, t := range terms {
-					mmapfile.PopulateValues(t.d)
+				// A large model's values are mapped: they fault in at
+				// once rather than page by page. A small model's are in
+				// memory, where the calls would only cost time.
+				if e.large {
+					mmapfile.PopulateValues(e.base[name].f32)
+					for _, t := range terms {
+						mmapfile.PopulateValues(t.d)
+					}
 				}
 				if err := e.patcher.SetFunc(name, e.base[name].plus(terms)); err != nil {
 					errOnce.Do(func() { first = err })
