@@ -75,6 +75,33 @@ type browserRun struct {
 	stderr string
 }
 
+// canvas returns where the 3-D view's canvas lies in the screenshot.
+func (b *browserRun) canvas(t *testing.T) image.Rectangle {
+	t.Helper()
+	rect, _ := b.attr("data-lsweep-canvas")
+	var x, y, w, h int
+	if _, err := fmt.Sscanf(rect, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil {
+		t.Fatalf("data-lsweep-canvas=%q: %v", rect, err)
+	}
+	return image.Rect(x, y, x+w, y+h)
+}
+
+// count returns the pixels of the canvas in the screenshot whose 8-bit
+// red, green and blue satisfy keep.
+func (b *browserRun) count(t *testing.T, keep func(r, g, bl uint32) bool) int {
+	n := 0
+	r := b.canvas(t)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := b.shot.At(x, y).RGBA()
+			if keep(cr>>8, cg>>8, cb>>8) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // attr returns the body's attribute name in the DOM.
 func (b *browserRun) attr(name string) (string, bool) {
 	m := regexp.MustCompile(`<body[^>]*\s` + regexp.QuoteMeta(name) + `="([^"]*)"`).FindStringSubmatch(b.dom)
@@ -237,13 +264,8 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the view read back %d distinct colours, want a shaded surface (200 or more)", n)
 		}
 		// The canvas as the screenshot shows it.
-		rect, _ := run.attr("data-lsweep-canvas")
-		var x, y, w, h int
-		if _, err := fmt.Sscanf(rect, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil {
-			t.Fatalf("data-lsweep-canvas=%q: %v", rect, err)
-		}
-		r := image.Rect(x, y, x+w, y+h)
-		if !r.In(run.shot.Bounds()) || w < 200 || h < 200 {
+		r := run.canvas(t)
+		if !r.In(run.shot.Bounds()) || r.Dx() < 200 || r.Dy() < 200 {
 			t.Fatalf("the canvas at %v is not within the %v screenshot, or too small", r, run.shot.Bounds())
 		}
 		n, inked := colours(run.shot, r)
@@ -323,20 +345,7 @@ func TestBrowser(t *testing.T) {
 		if got := run.intAttr(t, "data-lsweep-path"); got != 6 {
 			t.Errorf("the view drew %d points of the path, want 6", got)
 		}
-		rect, _ := run.attr("data-lsweep-canvas")
-		var x, y, w, h int
-		if _, err := fmt.Sscanf(rect, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil {
-			t.Fatalf("data-lsweep-canvas=%q: %v", rect, err)
-		}
-		red := 0
-		for py := y; py < y+h; py++ {
-			for px := x; px < x+w; px++ {
-				cr, cg, cb, _ := run.shot.At(px, py).RGBA()
-				if cr>>8 > 180 && cg>>8 < 90 && cb>>8 < 90 {
-					red++
-				}
-			}
-		}
+		red := run.count(t, func(r, g, b uint32) bool { return r > 180 && g < 90 && b < 90 })
 		t.Logf("%d red pixels on the canvas", red)
 		if red < 100 {
 			t.Errorf("the canvas shows %d red pixels, want the path drawn", red)
@@ -368,21 +377,7 @@ func TestBrowser(t *testing.T) {
 		if got := run.intAttr(t, "data-lsweep-estimated"); got != want {
 			t.Errorf("the view dotted %d interpolated points, want %d", got, want)
 		}
-		rect, _ := run.attr("data-lsweep-canvas")
-		var x, y, w, h int
-		if _, err := fmt.Sscanf(rect, "%d,%d,%d,%d", &x, &y, &w, &h); err != nil {
-			t.Fatalf("data-lsweep-canvas=%q: %v", rect, err)
-		}
-		grey := 0
-		for py := y; py < y+h; py++ {
-			for px := x; px < x+w; px++ {
-				cr, cg, cb, _ := run.shot.At(px, py).RGBA()
-				r, g, b := cr>>8, cg>>8, cb>>8
-				if r > 100 && r < 160 && max(r, g, b)-min(r, g, b) < 8 {
-					grey++
-				}
-			}
-		}
+		grey := run.count(t, func(r, g, b uint32) bool { return r > 100 && r < 160 && max(r, g, b)-min(r, g, b) < 8 })
 		t.Logf("%d grey pixels on the canvas", grey)
 		if grey < 200 {
 			t.Errorf("the canvas shows %d grey pixels, want the interpolated points dotted", grey)
