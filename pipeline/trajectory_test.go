@@ -71,20 +71,38 @@ func TestTrajectoryAgainstScikitLearn(t *testing.T) {
 	}
 
 	// directions.npz is what run --directions reads: the components.
-	params, err := landscape.ModelParams(ckpts[7])
+	if worst := componentsError(t, res.Directions, ckpts[7], ref["components"], func(string) bool { return false }); worst > 1e-7 {
+		t.Errorf("directions differ from the components by up to %g", worst)
+	}
+}
+
+// componentsError loads a trajectory's directions file against the model
+// ckpt and returns its largest difference from the reference PCA
+// components comps, tensor by tensor in the directions' order; the tensors
+// skip names must hold zeros and are left out of the comparison.
+func componentsError(t *testing.T, directions, ckpt string, comps *npz.Array, skip func(name string) bool) float64 {
+	t.Helper()
+	params, err := landscape.ModelParams(ckpt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y, err := normalize.Load(res.Directions, params)
+	x, y, err := normalize.Load(directions, params)
 	if err != nil {
 		t.Fatal(err)
 	}
-	comps := ref["components"]
 	p := comps.Shape[1]
 	var worst float64
 	for k, d := range []*normalize.Direction{x, y} {
 		var flat []float64
 		for _, n := range d.Names {
+			if skip(n) {
+				for _, v := range d.Values[n] {
+					if v != 0 {
+						t.Fatalf("direction %d moves %s", k, n)
+					}
+				}
+				continue
+			}
 			for _, v := range d.Values[n] {
 				flat = append(flat, float64(v))
 			}
@@ -96,9 +114,7 @@ func TestTrajectoryAgainstScikitLearn(t *testing.T) {
 			worst = math.Max(worst, math.Abs(v-comps.Data[k*p+j]))
 		}
 	}
-	if worst > 1e-7 {
-		t.Errorf("directions differ from the components by up to %g", worst)
-	}
+	return worst
 }
 
 func TestTrajectoryBadInputs(t *testing.T) {
@@ -334,40 +350,8 @@ func TestTrajectoryBatchNorm(t *testing.T) {
 		t.Errorf("the result is within %g (ratios) and %g (coordinates) of the PCA that includes the running statistics", r, c)
 	}
 
-	params, err := landscape.ModelParams(ckpts[5])
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, y, err := normalize.Load(res.Directions, params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comps := ref["components"]
-	p := comps.Shape[1]
-	var worstDir float64
-	for k, d := range []*normalize.Direction{x, y} {
-		var flat []float64
-		for _, n := range d.Names {
-			if strings.Contains(n, "running_") || strings.HasPrefix(n, "bn") {
-				for _, v := range d.Values[n] {
-					if v != 0 {
-						t.Fatalf("direction %d moves %s", k, n)
-					}
-				}
-				continue
-			}
-			for _, v := range d.Values[n] {
-				flat = append(flat, float64(v))
-			}
-		}
-		if len(flat) != p {
-			t.Fatalf("direction %d holds %d values (%v), the reference %d", k, len(flat), d.Names, p)
-		}
-		for j, v := range flat {
-			worstDir = math.Max(worstDir, math.Abs(v-comps.Data[k*p+j]))
-		}
-	}
-	if worstDir > 1e-7 {
-		t.Errorf("directions differ from the components by up to %g", worstDir)
+	skip := func(n string) bool { return strings.Contains(n, "running_") || strings.HasPrefix(n, "bn") }
+	if worst := componentsError(t, res.Directions, ckpts[5], ref["components"], skip); worst > 1e-7 {
+		t.Errorf("directions differ from the components by up to %g", worst)
 	}
 }
