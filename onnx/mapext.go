@@ -36,15 +36,10 @@ func (m *Model) MapExternal(names []string) (*External, error) {
 		if t == nil || t.GetDataLocation() != onnxpb.TensorProto_EXTERNAL || DataType(t.GetDataType()) != Float {
 			continue
 		}
-		ref, err := m.externalRef(t)
+		ref, want, err := m.externalSpan(t)
 		if err != nil {
 			x.Close()
 			return nil, err
-		}
-		want, ok := byteSize(t)
-		if !ok || ref.length >= 0 && ref.length != want || ref.offset > ref.size || want > ref.size-ref.offset {
-			x.Close()
-			return nil, m.tensorErr(t, "external data file %s (%d bytes) does not hold %d bytes at offset %d", ref.path, ref.size, want, ref.offset)
 		}
 		if ref.offset%4 != 0 || want == 0 {
 			continue

@@ -259,8 +259,30 @@ func (m *Model) externalRef(t *onnxpb.TensorProto) (externalRef, error) {
 	return ref, nil
 }
 
-func (m *Model) readExternal(t *onnxpb.TensorProto) ([]byte, error) {
+// externalSpan returns where an external tensor's bytes lie and how many
+// there are, checked against its shape and the file's size before anything
+// is read or mapped: a declared shape must not make lsweep allocate or
+// view more than the file holds.
+func (m *Model) externalSpan(t *onnxpb.TensorProto) (externalRef, int64, error) {
 	ref, err := m.externalRef(t)
+	if err != nil {
+		return ref, 0, err
+	}
+	want, ok := byteSize(t)
+	if !ok {
+		return ref, 0, m.tensorErr(t, "shape %v of %v is too large", t.GetDims(), DataType(t.GetDataType()))
+	}
+	if ref.length >= 0 && ref.length != want {
+		return ref, 0, m.tensorErr(t, "external data length %d, its shape %v needs %d bytes", ref.length, t.GetDims(), want)
+	}
+	if ref.offset > ref.size || want > ref.size-ref.offset {
+		return ref, 0, m.tensorErr(t, "external data file %s (%d bytes) is too short for %d bytes at offset %d", ref.path, ref.size, want, ref.offset)
+	}
+	return ref, want, nil
+}
+
+func (m *Model) readExternal(t *onnxpb.TensorProto) ([]byte, error) {
+	ref, want, err := m.externalSpan(t)
 	if err != nil {
 		return nil, err
 	}
@@ -269,18 +291,6 @@ func (m *Model) readExternal(t *onnxpb.TensorProto) ([]byte, error) {
 		return nil, m.tensorErr(t, "external data: %v", err)
 	}
 	defer f.Close()
-	want, ok := byteSize(t)
-	if !ok {
-		return nil, m.tensorErr(t, "shape %v of %v is too large", t.GetDims(), DataType(t.GetDataType()))
-	}
-	if ref.length >= 0 && ref.length != want {
-		return nil, m.tensorErr(t, "external data length %d, its shape %v needs %d bytes", ref.length, t.GetDims(), want)
-	}
-	// Checked before allocating: a declared shape must not make lsweep
-	// allocate more than the file holds.
-	if ref.offset > ref.size || want > ref.size-ref.offset {
-		return nil, m.tensorErr(t, "external data file %s (%d bytes) is too short for %d bytes at offset %d", ref.path, ref.size, want, ref.offset)
-	}
 	buf := make([]byte, want)
 	if _, err := f.ReadAt(buf, ref.offset); err != nil {
 		if err == io.EOF {
