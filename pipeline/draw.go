@@ -31,8 +31,15 @@ const (
 	ScaleLinear Scale = "linear" // always linear
 )
 
-// Levels are contour levels Min, Min+Step, ... Max, as the reference
-// implementation's vmin, vmax and vlevel give them.
+// Levels fix the contour levels and the loss's colour scale of a run's
+// pictures, so that the pictures of several runs drawn with the same Levels
+// compare: levels Min, Min+Step, ... Max, as the reference implementation's
+// vmin, vmax and vlevel give them, or, with Step 0, round numbers from Min
+// to Max (log-spaced on a log scale). The loss's colours run from Min to Max
+// in the contours, the filled contours and the heat map (the reference's
+// heat map takes vmin and vmax too). Unless the Scale says otherwise, the
+// scale is log when Min > 0 and Max is more than two decades above it,
+// whatever the data.
 type Levels struct{ Min, Max, Step float64 }
 
 // PlotOptions style the pictures of a run. NewPlotOptions returns the
@@ -66,8 +73,13 @@ func (o *PlotOptions) Check() error {
 	default:
 		return fmt.Errorf("unknown scale %q (want log, linear or none for automatic)", o.Scale)
 	}
-	if l := o.Levels; l != nil && !(l.Max > l.Min && l.Step > 0) {
-		return fmt.Errorf("levels %g to %g by %g: want min < max and a positive step", l.Min, l.Max, l.Step)
+	if l := o.Levels; l != nil {
+		if !(l.Max > l.Min && l.Step >= 0) || math.IsInf(l.Max-l.Min, 0) || math.IsInf(l.Step, 0) {
+			return fmt.Errorf("levels %g to %g by %g: want finite min < max and a step >= 0 (0: round numbers)", l.Min, l.Max, l.Step)
+		}
+		if _, log := o.fixed(); log && l.Min <= 0 {
+			return fmt.Errorf("levels from %g on a log scale: want min > 0", l.Min)
+		}
 	}
 	if _, err := render.ColorMapNamed(o.Palette); err != nil {
 		return err
@@ -76,6 +88,21 @@ func (o *PlotOptions) Check() error {
 		return fmt.Errorf("VTP refinement %d: want 1 or more", o.VTPRefine)
 	}
 	return nil
+}
+
+// fixed returns the contour levels and the scale that o.Levels give; nil
+// when they are not set.
+func (o *PlotOptions) fixed() (levels []float64, log bool) {
+	l := o.Levels
+	if l == nil {
+		return nil, false
+	}
+	log = render.SpansDecades(l.Min, l.Max)
+	o.scaled(&log)
+	if l.Step > 0 {
+		return render.StepLevels(l.Min, l.Max, l.Step), log
+	}
+	return render.RoundLevels(l.Min, l.Max, 10, log), log
 }
 
 // scaled overrides a renderer's automatic log choice when asked.
@@ -245,15 +272,14 @@ func (d *drawing) surface(s *sweep.Surface) error {
 		path = append(path, dots)
 		dotted = " (grey dots: points interpolated, not computed)"
 	}
-	var levels []float64
-	if o.Levels != nil {
-		levels = render.StepLevels(o.Levels.Min, o.Levels.Max, o.Levels.Step)
-	}
+	// Fixed levels fix the colour scale too, so that runs drawn with the
+	// same levels compare.
+	levels, fixedLog := o.fixed()
 	c := render.NewContour(g)
 	c.Title, c.XLabel, c.YLabel, c.ColorMap, c.Overlays = title+" — loss contours", xl, yl, cm, path
 	o.scaled(&c.Log)
 	if levels != nil {
-		c.Levels = levels
+		c.Levels, c.Log, c.Min, c.Max = levels, fixedLog, o.Levels.Min, o.Levels.Max
 	}
 	caption := "Contour lines of the loss"
 	if d.ri.traj != nil {
@@ -267,7 +293,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	fc.Title, fc.XLabel, fc.YLabel, fc.ColorMap, fc.ZLabel, fc.Overlays = title+" — loss", xl, yl, cm, "loss", path
 	o.scaled(&fc.Log)
 	if levels != nil {
-		fc.Levels = levels
+		fc.Levels, fc.Log, fc.Min, fc.Max = levels, fixedLog, o.Levels.Min, o.Levels.Max
 	}
 	if err := d.save("filled_contour", fc, 5.6*vg.Inch, 4.6*vg.Inch, "Filled contours of the loss"+dotted); err != nil {
 		return err
@@ -278,7 +304,12 @@ func (d *drawing) surface(s *sweep.Surface) error {
 		set(hm)
 		return d.save(name, hm, 5.6*vg.Inch, 4.6*vg.Inch, caption)
 	}
-	if err := heat("loss", "heatmap", "loss", "loss", "Heat map of the loss (grey: not computed)"+dotted, func(hm *render.HeatMap) { o.scaled(&hm.Log) }); err != nil {
+	if err := heat("loss", "heatmap", "loss", "loss", "Heat map of the loss (grey: not computed)"+dotted, func(hm *render.HeatMap) {
+		o.scaled(&hm.Log)
+		if levels != nil {
+			hm.Log, hm.Min, hm.Max = fixedLog, o.Levels.Min, o.Levels.Max
+		}
+	}); err != nil {
 		return err
 	}
 	if acc, ok := s.Values["acc"]; ok && anyFinite(acc) {
@@ -311,6 +342,9 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	// scales do: otherwise the far corners flatten the basin.
 	_, sf.Log = render.AutoLevels(s.Values["loss"], 10)
 	o.scaled(&sf.Log)
+	if levels != nil {
+		sf.Log = fixedLog
+	}
 	if err := d.save("surface3d", sf, 6*vg.Inch, 5*vg.Inch, "The loss surface in 3-D"); err != nil {
 		return err
 	}

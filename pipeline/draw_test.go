@@ -1,8 +1,12 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,5 +63,77 @@ func TestDrawPartial(t *testing.T) {
 	}
 	if !strings.Contains(string(page), "bowl.onnx") {
 		t.Error("report.html does not name the model of the manifest")
+	}
+}
+
+// scaledBowl is bowl times k: the same shape, another range of losses.
+type scaledBowl float64
+
+func (k scaledBowl) Evaluate(ctx context.Context, a, b float64) ([]float64, error) {
+	v, _ := bowl{}.Evaluate(ctx, a, b)
+	return []float64{float64(k) * v[0], v[1]}, nil
+}
+
+// drawBowl computes a 9x9 run of ev in a new folder and draws it with o.
+func drawBowl(t *testing.T, ev sweep.Evaluator, o *pipeline.PlotOptions) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "run")
+	g := sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 9}, Y: sweep.Axis{Min: -1, Max: 1, N: 9}}
+	m := sweep.Manifest{Identity: map[string]any{"seed": 0}, Info: map[string]any{"model": "bowl.onnx"}, Grid: g, Channels: []string{"loss", "acc"}}
+	st, err := sweep.Open(out, m, sweep.Shard{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sweep.Run(context.Background(), st, g, sweep.CoarseToFine(g), ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	o.NoReport = true
+	if _, err := pipeline.Draw(out, nil, o); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// colorBar returns the part of a picture right of its plot, from 82% of its
+// width: the colour bar and its labels.
+func colorBar(t *testing.T, path string) *image.NRGBA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	r := image.Rect(b.Min.X+b.Dx()*82/100, b.Min.Y, b.Max.X, b.Max.Y)
+	out := image.NewNRGBA(r)
+	draw.Draw(out, r, img, r.Min, draw.Src)
+	return out
+}
+
+// TestDrawFixedLevels: two runs whose losses differ by a factor of 30,
+// drawn with the same Levels, have the same colour bars (levels and colour
+// scale come from the Levels, log-spaced over three decades); drawn with
+// automatic levels, they differ.
+func TestDrawFixedLevels(t *testing.T) {
+	fixed := func() *pipeline.PlotOptions {
+		o := pipeline.NewPlotOptions()
+		o.Levels = &pipeline.Levels{Min: 0.1, Max: 100}
+		return o
+	}
+	low, high := drawBowl(t, scaledBowl(1), fixed()), drawBowl(t, scaledBowl(30), fixed())
+	autoLow, autoHigh := drawBowl(t, scaledBowl(1), pipeline.NewPlotOptions()), drawBowl(t, scaledBowl(30), pipeline.NewPlotOptions())
+	for _, name := range []string{"filled_contour.png", "heatmap.png"} {
+		a, b := colorBar(t, filepath.Join(low, name)), colorBar(t, filepath.Join(high, name))
+		if !bytes.Equal(a.Pix, b.Pix) {
+			t.Errorf("%s: the colour bars of two runs drawn with the same levels differ", name)
+		}
+		if a, b := colorBar(t, filepath.Join(autoLow, name)), colorBar(t, filepath.Join(autoHigh, name)); bytes.Equal(a.Pix, b.Pix) {
+			t.Errorf("%s: the colour bars of two runs with automatic levels are the same: the test cannot fail", name)
+		}
 	}
 }

@@ -33,6 +33,12 @@ type Contour struct {
 	// rather than in the level; NewContour sets it with the levels.
 	Log bool
 
+	// Min and Max, when Max > Min (and Min > 0 with Log), fix the colour
+	// scale of the lines, so that pictures of several surfaces colour a
+	// level alike; NewContour leaves them 0: the scale runs between the
+	// lowest and the highest level the data cross.
+	Min, Max float64
+
 	// ColorMap colours the lines, lowest level first. NewContour sets
 	// Viridis.
 	ColorMap palette.ColorMap
@@ -79,9 +85,9 @@ func NewContour(g plotter.GridXYZ) *Contour {
 const lineColorRange = 0.88
 
 // LevelColor returns the colour of the line at level l: the colour map at
-// l's place between the lowest and the highest level that the data cross
-// (on a log scale when Log is set), using the darker 88% of the map so that
-// every line shows on white.
+// l's place between the lowest and the highest level that the data cross,
+// or between Min and Max when they are set (on a log scale when Log is
+// set), using the darker 88% of the map so that every line shows on white.
 func (c *Contour) LevelColor(l float64) color.Color {
 	lo, hi, _ := dataRange(gridValues(c.Grid))
 	return c.levelColor(c.lineScale(lo, hi), l)
@@ -93,6 +99,9 @@ func (c *Contour) levelColor(s colorScale, l float64) color.Color {
 
 // lineScale returns the colour scale of the lines for data in [lo, hi].
 func (c *Contour) lineScale(lo, hi float64) colorScale {
+	if c.Max > c.Min && (!c.Log || c.Min > 0) {
+		return colorScale{lo: c.Min, hi: c.Max, log: c.Log}
+	}
 	levels, _ := cleanLevels(c.Levels, c.Log)
 	var in []float64
 	for _, l := range levels {

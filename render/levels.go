@@ -78,6 +78,24 @@ func AutoLevels(values []float64, n int) (levels []float64, log bool) {
 	return niceLinearLevels(lo, hi, n), false
 }
 
+// RoundLevels returns about n round levels bracketing [lo, hi], as
+// AutoLevels chooses them: log-spaced (1, 2, 5 times a power of ten, or
+// sparser) when log is true, equally spaced otherwise. It returns nil when
+// lo or hi is not finite, hi <= lo, n < 1, or log is true and lo <= 0.
+func RoundLevels(lo, hi float64, n int, log bool) []float64 {
+	if n < 1 || !finite(lo) || !finite(hi) || hi <= lo || (log && lo <= 0) {
+		return nil
+	}
+	if log {
+		return niceLogLevels(lo, hi, n)
+	}
+	return niceLinearLevels(lo, hi, n)
+}
+
+// SpansDecades reports whether values from lo to hi call for a log scale,
+// as AutoLevels decides it: lo > 0 and hi more than two decades above it.
+func SpansDecades(lo, hi float64) bool { return wantLog(lo, hi, lo) }
+
 // wantLog reports whether data with finite range [lo, hi] and smallest
 // positive value pos call for a log colour scale.
 func wantLog(lo, hi, pos float64) bool {

@@ -138,3 +138,58 @@ func TestAutoLevelsEdges(t *testing.T) {
 	}
 	sameLevels(t, func() []float64 { l, _ := render.AutoLevels([]float64{2, 2, math.NaN()}, 10); return l }(), []float64{2})
 }
+
+func TestRoundLevels(t *testing.T) {
+	sameLevels(t, render.RoundLevels(0.1, 100, 10, true), []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100})
+	sameLevels(t, render.RoundLevels(0.01, 1e5, 10, true), []float64{0.01, 0.1, 1, 10, 100, 1000, 1e4, 1e5})
+	sameLevels(t, render.RoundLevels(0, 1, 5, false), []float64{0, 0.25, 0.5, 0.75, 1})
+	// The levels bracket [lo, hi], as AutoLevels's do.
+	sameLevels(t, render.RoundLevels(0.13, 0.96, 5, false), []float64{0, 0.2, 0.4, 0.6, 0.8, 1})
+	if l, _ := render.AutoLevels([]float64{0.1, 3, 100}, 10); !slicesNear(l, render.RoundLevels(0.1, 100, 10, true)) {
+		t.Errorf("AutoLevels %v and RoundLevels %v of the same range differ", l, render.RoundLevels(0.1, 100, 10, true))
+	}
+	for _, bad := range [][2]float64{{0, 1}, {-1, 10}, {1, 1}, {2, 1}, {math.NaN(), 1}, {1, math.Inf(1)}} {
+		if l := render.RoundLevels(bad[0], bad[1], 10, true); l != nil {
+			t.Errorf("RoundLevels(%v, %v, log) = %v, want nil", bad[0], bad[1], l)
+		}
+	}
+	if !render.SpansDecades(0.1, 100) || render.SpansDecades(1, 100) || render.SpansDecades(0, 1e6) || render.SpansDecades(-1, 1e6) {
+		t.Error("SpansDecades: want true for 0.1 to 100 only")
+	}
+}
+
+func slicesNear(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !near(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Contour's Min and Max fix the colours of its lines: two contour plots of
+// different data colour a level alike with them, and differently without.
+func TestContourFixedColors(t *testing.T) {
+	grid := func(k float64) *render.Grid {
+		g := &render.Grid{Xs: []float64{0, 1, 2}, Ys: []float64{0, 1, 2}}
+		for i := range 9 {
+			g.Values = append(g.Values, k*float64(1+i))
+		}
+		return g
+	}
+	a, b := render.NewContour(grid(1)), render.NewContour(grid(3))
+	a.Levels, b.Levels = []float64{2, 4, 6, 8}, []float64{2, 4, 6, 8}
+	if a.LevelColor(4) == b.LevelColor(4) {
+		t.Fatal("lines coloured alike without Min and Max: the test cannot fail")
+	}
+	a.Min, a.Max, b.Min, b.Max = 1, 27, 1, 27
+	if a.LevelColor(4) != b.LevelColor(4) {
+		t.Errorf("level 4: %v and %v with the same Min and Max", a.LevelColor(4), b.LevelColor(4))
+	}
+	if a.LevelColor(2) == a.LevelColor(8) {
+		t.Error("levels 2 and 8 coloured alike")
+	}
+}

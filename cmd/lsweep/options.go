@@ -117,9 +117,9 @@ type plotFlags struct {
 func (o *plotFlags) AddFlags(f flagSet) {
 	def := pipeline.NewPlotOptions()
 	f.StringSliceVar(&o.opts.Formats, "format", def.Formats, "picture formats: png, svg, pdf (comma-separated)")
-	f.Float64Var(&o.vmin, "vmin", math.NaN(), "lowest contour level (with --vmax and --vlevel: levels vmin, vmin+vlevel, ... vmax)")
-	f.Float64Var(&o.vmax, "vmax", math.NaN(), "highest contour level")
-	f.Float64Var(&o.vlevel, "vlevel", math.NaN(), "step between contour levels")
+	f.Float64Var(&o.vmin, "vmin", math.NaN(), "lowest contour level and bottom of the loss's colour scale (with --vmax; to compare several runs' pictures)")
+	f.Float64Var(&o.vmax, "vmax", math.NaN(), "highest contour level and top of the loss's colour scale")
+	f.Float64Var(&o.vlevel, "vlevel", math.NaN(), "step between contour levels: vmin, vmin+vlevel, ... vmax (default: round numbers, log-spaced on a log scale)")
 	f.BoolVar(&o.log, "log", false, "log colour scale and log-spaced levels (default: when the loss spans more than two decades)")
 	f.BoolVar(&o.linear, "linear", false, "linear colour scale and levels even when the loss spans decades")
 	f.StringVar(&o.opts.Palette, "palette", def.Palette, "colour map of the pictures and the report: viridis, magma, inferno, plasma, cividis (a _r suffix reverses)")
@@ -150,17 +150,17 @@ func (o *plotFlags) options() (*pipeline.PlotOptions, error) {
 	case o.linear:
 		p.Scale = pipeline.ScaleLinear
 	}
-	set := 0
-	for _, v := range []float64{o.vmin, o.vmax, o.vlevel} {
-		if !math.IsNaN(v) {
-			set++
-		}
-	}
 	switch {
-	case set != 0 && set != 3:
-		return nil, errors.New("--vmin, --vmax and --vlevel go together")
-	case set == 3:
-		p.Levels = &pipeline.Levels{Min: o.vmin, Max: o.vmax, Step: o.vlevel}
+	case math.IsNaN(o.vmin) != math.IsNaN(o.vmax) || (math.IsNaN(o.vmin) && !math.IsNaN(o.vlevel)):
+		return nil, errors.New("--vmin and --vmax go together (--vlevel, the step between levels, needs them)")
+	case !math.IsNaN(o.vmin):
+		p.Levels = &pipeline.Levels{Min: o.vmin, Max: o.vmax}
+		if !math.IsNaN(o.vlevel) {
+			p.Levels.Step = o.vlevel
+			if !(o.vlevel > 0) {
+				return nil, fmt.Errorf("--vlevel %g: want a step > 0", o.vlevel)
+			}
+		}
 	}
 	if err := p.Check(); err != nil {
 		return nil, err
