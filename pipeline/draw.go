@@ -181,10 +181,13 @@ func overlayLabels(outs []string, infos []runInfo) []string {
 }
 
 // Draw draws every picture of the output folder out into it and, unless
-// o.NoReport, its report page, and returns the files written. others are
-// further 1-D runs whose curves are overlaid on the curve picture. A
-// partial run draws its contours and 3-D view on the finest complete
-// lattice of the coarse-to-fine order.
+// o.NoReport, its report page, and returns the files written. When out is
+// a 1-D run, others are further 1-D runs whose curves are overlaid on its
+// curve picture; when it is a 2-D run, others are further 2-D runs, each
+// drawn into its own folder, all with the same contour levels and colour
+// scale (o.Levels, or those of the range of all their losses), so that
+// their pictures compare. A partial run draws its contours and 3-D view on
+// the finest complete lattice of the coarse-to-fine order.
 func Draw(out string, others []string, o *PlotOptions) ([]string, error) {
 	if o == nil {
 		o = NewPlotOptions()
@@ -192,22 +195,16 @@ func Draw(out string, others []string, o *PlotOptions) ([]string, error) {
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
-	s, err := sweep.ReadSurface(filepath.Join(out, sweep.SurfaceName))
+	s, err := readDrawable(out)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s holds no surface.npz: run lsweep run first (or lsweep merge for shards)", out)
-		}
 		return nil, err
 	}
-	if s.Count() == 0 {
-		return nil, fmt.Errorf("%s: no point of the surface is computed yet", out)
+	if s.Grid.Is2D() && len(others) > 0 {
+		return drawAlike(append([]string{out}, others...), o)
 	}
 	d := &drawing{out: out, o: o, ri: readRunInfo(out)}
 	d.cm, _ = render.ColorMapNamed(o.Palette)
 	if s.Grid.Is2D() {
-		if len(others) > 0 {
-			return nil, errors.New("overlaying other runs works for 1-D runs only")
-		}
 		err = d.surface(s)
 	} else {
 		err = d.curves(s, others)
@@ -223,6 +220,62 @@ func Draw(out string, others []string, o *PlotOptions) ([]string, error) {
 		d.files = append(d.files, path)
 	}
 	return d.files, nil
+}
+
+// readDrawable reads the surface of the output folder out, which must have
+// a point computed.
+func readDrawable(out string) (*sweep.Surface, error) {
+	s, err := sweep.ReadSurface(filepath.Join(out, sweep.SurfaceName))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s holds no surface.npz: run lsweep run first (or lsweep merge for shards)", out)
+		}
+		return nil, err
+	}
+	if s.Count() == 0 {
+		return nil, fmt.Errorf("%s: no point of the surface is computed yet", out)
+	}
+	return s, nil
+}
+
+// drawAlike draws each of the 2-D runs outs into its folder with the same
+// levels and colour scale: o.Levels, or round levels over the range of all
+// their losses (from the smallest positive one when they span decades).
+func drawAlike(outs []string, o *PlotOptions) ([]string, error) {
+	var losses []float64
+	for _, out := range outs {
+		s, err := readDrawable(out)
+		if err != nil {
+			return nil, err
+		}
+		if !s.Grid.Is2D() {
+			return nil, fmt.Errorf("%s is a 1-D run: drawing runs alike needs 2-D runs only (1-D runs are overlaid on one curve picture)", out)
+		}
+		losses = append(losses, s.Values["loss"]...)
+	}
+	alike := *o
+	if levels, log := render.AutoLevels(losses, 10); alike.Levels == nil && len(levels) > 1 {
+		// The scale is decided here, on the losses, not again on the
+		// round range of the levels.
+		o.scaled(&log)
+		if log && levels[0] <= 0 {
+			return nil, fmt.Errorf("the runs' losses reach %g: no log scale for them (drop --log)", levels[0])
+		}
+		alike.Levels = &Levels{Min: levels[0], Max: levels[len(levels)-1]}
+		alike.Scale = ScaleLinear
+		if log {
+			alike.Scale = ScaleLog
+		}
+	}
+	var files []string
+	for _, out := range outs {
+		f, err := Draw(out, nil, &alike)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f...)
+	}
+	return files, nil
 }
 
 // drawing is one Draw under way.

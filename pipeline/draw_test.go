@@ -117,8 +117,8 @@ func colorBar(t *testing.T, path string) *image.NRGBA {
 
 // TestDrawFixedLevels: two runs whose losses differ by a factor of 30,
 // drawn with the same Levels, have the same colour bars (levels and colour
-// scale come from the Levels, log-spaced over three decades); drawn with
-// automatic levels, they differ.
+// scale come from the Levels, log-spaced over three decades); drawn apart
+// with automatic levels, they differ, and drawn together they agree again.
 func TestDrawFixedLevels(t *testing.T) {
 	fixed := func() *pipeline.PlotOptions {
 		o := pipeline.NewPlotOptions()
@@ -127,13 +127,41 @@ func TestDrawFixedLevels(t *testing.T) {
 	}
 	low, high := drawBowl(t, scaledBowl(1), fixed()), drawBowl(t, scaledBowl(30), fixed())
 	autoLow, autoHigh := drawBowl(t, scaledBowl(1), pipeline.NewPlotOptions()), drawBowl(t, scaledBowl(30), pipeline.NewPlotOptions())
-	for _, name := range []string{"filled_contour.png", "heatmap.png"} {
-		a, b := colorBar(t, filepath.Join(low, name)), colorBar(t, filepath.Join(high, name))
-		if !bytes.Equal(a.Pix, b.Pix) {
-			t.Errorf("%s: the colour bars of two runs drawn with the same levels differ", name)
+	sameBars := func(a, b string) bool {
+		same := true
+		for _, name := range []string{"filled_contour.png", "heatmap.png"} {
+			if !bytes.Equal(colorBar(t, filepath.Join(a, name)).Pix, colorBar(t, filepath.Join(b, name)).Pix) {
+				t.Logf("%s: colour bars differ", name)
+				same = false
+			}
 		}
-		if a, b := colorBar(t, filepath.Join(autoLow, name)), colorBar(t, filepath.Join(autoHigh, name)); bytes.Equal(a.Pix, b.Pix) {
-			t.Errorf("%s: the colour bars of two runs with automatic levels are the same: the test cannot fail", name)
-		}
+		return same
+	}
+	if !sameBars(low, high) {
+		t.Error("two runs drawn with the same levels have different colour bars")
+	}
+	if sameBars(autoLow, autoHigh) {
+		t.Error("two runs drawn with automatic levels have the same colour bars: the test cannot fail")
+	}
+	// Drawn together, runs share the levels of all their losses.
+	if _, err := pipeline.Draw(autoLow, []string{autoHigh}, pipeline.NewPlotOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if !sameBars(autoLow, autoHigh) {
+		t.Error("two 2-D runs drawn together have different colour bars")
+	}
+	// A 1-D run cannot be drawn alike with a 2-D one.
+	line := filepath.Join(t.TempDir(), "line")
+	g := sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 5}}
+	st, err := sweep.Open(line, sweep.Manifest{Identity: map[string]any{"seed": 0}, Grid: g, Channels: []string{"loss", "acc"}}, sweep.Shard{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sweep.Run(context.Background(), st, g, sweep.CoarseToFine(g), bowl{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := pipeline.Draw(autoLow, []string{line}, pipeline.NewPlotOptions()); err == nil || !strings.Contains(err.Error(), line) || !strings.Contains(err.Error(), "1-D") {
+		t.Errorf("a 2-D and a 1-D run drawn together: %v", err)
 	}
 }

@@ -25,7 +25,10 @@ shards) into OUT:
   1-D: curve.png (loss and accuracy against the coordinate)
   both: report.html, one file that works offline, with an interactive 3-D view
 Further 1-D output folders (OTHER_OUT) are overlaid on OUT's curve picture,
-with a legend: the way to compare models.
+with a legend: the way to compare models. Further 2-D output folders are each
+drawn into their own folder, all with the same contour levels and colour
+scale (--vmin and --vmax, or those of all their losses), so that their
+pictures compare side by side.
 
 lsweep run draws the PNGs and the report by default.` + "\n" + exitStatusHelp,
 		Args: cobra.MinimumNArgs(1),
