@@ -69,6 +69,8 @@ batch() {
       $L run "$M/$m.onnx" "$D" --x -1:1:21 --y -1:1:21 --out "$O/${m}_2d" "${Q[@]}"
     done
     $L plot "$O/sb${wd}_1d" "$O/lb${wd}_1d" --log
+    # the two 2-D surfaces with the same contour levels and colours
+    $L plot "$O/sb${wd}_2d" "$O/lb${wd}_2d" >/dev/null
     compare "$O/compare$wd.json" "$M/lb$wd.onnx" "$M/sb$wd.onnx" "$D" --base-label "lb$wd" --candidate-label "sb$wd" \
       --hessian --hessian-samples 128
     compare "$O/compare${wd}_none.json" "$M/lb$wd.onnx" "$M/sb$wd.onnx" "$D" --base-label "lb$wd" \
@@ -84,6 +86,12 @@ resnets() {
       $L run "$M/$n.onnx" "$D" --x -1:1:21 --y -1:1:21 --out "$O/$n" "${Q[@]}"
       $L hessian "$M/$n.onnx" "$D" --at 0,0 --json "${H[@]}" >"$O/$n.hessian.json"
     done
+  done
+  # the wide nets with and without skips with the same contour levels and
+  # colours (their losses span the same decades; the deep nets without skips
+  # reach 1e8-1e11, where shared levels would leave their twins two lines)
+  for m in resnet20_w8 resnet20_w16 resnet20_w32; do
+    $L plot "$O/$m" "$O/${m}_noskip" >/dev/null
   done
 }
 
