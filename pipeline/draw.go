@@ -105,6 +105,19 @@ func (o *PlotOptions) fixed() (levels []float64, log bool) {
 	return render.RoundLevels(l.Min, l.Max, 10, log), log
 }
 
+// lossLog reports whether a loss surface is drawn on a log scale: that of
+// o.Levels when they are set, else the Scale's, else when the loss spans
+// more than two decades.
+func (o *PlotOptions) lossLog(loss []float64) bool {
+	if o.Levels != nil {
+		_, log := o.fixed()
+		return log
+	}
+	_, log := render.AutoLevels(loss, 10)
+	o.scaled(&log)
+	return log
+}
+
 // scaled overrides a renderer's automatic log choice when asked.
 func (o *PlotOptions) scaled(log *bool) {
 	switch o.Scale {
@@ -393,11 +406,7 @@ func (d *drawing) surface(s *sweep.Surface) error {
 	sf.Azimuth, sf.Elevation, sf.Clip = o.Azimuth, o.Elevation, o.Clip
 	// Heights on a log scale when the loss spans decades, as the colour
 	// scales do: otherwise the far corners flatten the basin.
-	_, sf.Log = render.AutoLevels(s.Values["loss"], 10)
-	o.scaled(&sf.Log)
-	if levels != nil {
-		sf.Log = fixedLog
-	}
+	sf.Log = o.lossLog(s.Values["loss"])
 	if err := d.save("surface3d", sf, 6*vg.Inch, 5*vg.Inch, "The loss surface in 3-D"); err != nil {
 		return err
 	}

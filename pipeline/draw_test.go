@@ -165,3 +165,38 @@ func TestDrawFixedLevels(t *testing.T) {
 		t.Errorf("a 2-D and a 1-D run drawn together: %v", err)
 	}
 }
+
+// TestReportScale: the report's 3-D view starts on the scale of the
+// pictures: linear for a loss within two decades, log with Levels over
+// three decades, linear again when the Scale says so.
+func TestReportScale(t *testing.T) {
+	cases := []struct {
+		name string
+		set  func(*pipeline.PlotOptions)
+		want string
+	}{
+		{"automatic", func(*pipeline.PlotOptions) {}, `"log":false`},
+		{"levels over decades", func(o *pipeline.PlotOptions) { o.Levels = &pipeline.Levels{Min: 0.1, Max: 100} }, `"log":true`},
+		{"levels, linear", func(o *pipeline.PlotOptions) {
+			o.Levels, o.Scale = &pipeline.Levels{Min: 0.1, Max: 100}, pipeline.ScaleLinear
+		}, `"log":false`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := pipeline.NewPlotOptions()
+			c.set(o)
+			out := drawBowl(t, scaledBowl(1), o)
+			o.NoReport = false
+			if _, err := pipeline.Draw(out, nil, o); err != nil {
+				t.Fatal(err)
+			}
+			page, err := os.ReadFile(filepath.Join(out, "report.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(page), c.want) {
+				t.Errorf("report.html lacks %s", c.want)
+			}
+		})
+	}
+}

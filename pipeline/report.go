@@ -52,7 +52,7 @@ func reportOf(s *sweep.Surface, d *drawing) *report.Report {
 	if s.Grid.Is2D() {
 		r.Surface.Y = s.Grid.Y.Coords()
 	}
-	_, r.Surface.Log = render.AutoLevels(s.Values["loss"], 10)
+	r.Surface.Log = d.o.lossLog(s.Values["loss"]) // as the pictures
 	sum := Summarize(s)
 	if sum.MinIndex >= 0 {
 		if s.Grid.Is2D() {
