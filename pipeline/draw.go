@@ -74,11 +74,14 @@ func (o *PlotOptions) Check() error {
 		return fmt.Errorf("unknown scale %q (want log, linear or none for automatic)", o.Scale)
 	}
 	if l := o.Levels; l != nil {
-		if !(l.Max > l.Min && l.Step >= 0) || math.IsInf(l.Max-l.Min, 0) || math.IsInf(l.Step, 0) {
-			return fmt.Errorf("levels %g to %g by %g: want finite min < max and a step >= 0 (0: round numbers)", l.Min, l.Max, l.Step)
+		if !(l.Max > l.Min) || math.IsInf(l.Max-l.Min, 0) {
+			return fmt.Errorf("contour levels from %g to %g: want finite values, the first below the second", l.Min, l.Max)
+		}
+		if !(l.Step >= 0) || math.IsInf(l.Step, 0) {
+			return fmt.Errorf("contour level step %g: want a finite step > 0, or 0 for round numbers", l.Step)
 		}
 		if _, log := o.fixed(); log && l.Min <= 0 {
-			return fmt.Errorf("levels from %g on a log scale: want min > 0", l.Min)
+			return fmt.Errorf("contour levels from %g on a log scale: want min > 0", l.Min)
 		}
 	}
 	if _, err := render.ColorMapNamed(o.Palette); err != nil {
