@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lsweep/lsweep/engine"
 	"github.com/lsweep/lsweep/landscape"
@@ -110,16 +112,17 @@ func engineOptions(ro runtimeOptions, do dataOptions) (eo engine.Options, err er
 // plotFlags are the flags that style the pictures of a run.
 type plotFlags struct {
 	opts               pipeline.PlotOptions
-	vmin, vmax, vlevel float64
+	vmin, vmax, vlevel optionalFloat
 	log, linear        bool
 }
 
 func (o *plotFlags) AddFlags(f flagSet) {
 	def := pipeline.NewPlotOptions()
 	f.StringSliceVar(&o.opts.Formats, "format", def.Formats, "picture formats: png, svg, pdf (comma-separated)")
-	f.Float64Var(&o.vmin, "vmin", math.NaN(), "lowest contour level and bottom of the loss's colour scale (with --vmax; to compare several runs' pictures)")
-	f.Float64Var(&o.vmax, "vmax", math.NaN(), "highest contour level and top of the loss's colour scale")
-	f.Float64Var(&o.vlevel, "vlevel", math.NaN(), "step between contour levels: vmin, vmin+vlevel, ... vmax (default: round numbers, log-spaced on a log scale)")
+	o.vmin, o.vmax, o.vlevel = unset, unset, unset
+	f.Var(&o.vmin, "vmin", "lowest contour level and bottom of the loss's colour scale (with --vmax; to compare several runs' pictures)")
+	f.Var(&o.vmax, "vmax", "highest contour level and top of the loss's colour scale")
+	f.Var(&o.vlevel, "vlevel", "step between contour levels: vmin, vmin+vlevel, ... vmax (default: round numbers, log-spaced on a log scale)")
 	f.BoolVar(&o.log, "log", false, "log colour scale and log-spaced levels (default: when the loss spans more than two decades)")
 	f.BoolVar(&o.linear, "linear", false, "linear colour scale and levels even when the loss spans decades")
 	f.StringVar(&o.opts.Palette, "palette", def.Palette, "colour map of the pictures and the report: viridis, magma, inferno, plasma, cividis (a _r suffix reverses)")
@@ -130,8 +133,35 @@ func (o *plotFlags) AddFlags(f flagSet) {
 	f.BoolVar(&o.opts.NoReport, "no-report", false, "do not write report.html")
 }
 
+// optionalFloat is a number flag that may be left out: NaN (unset) until
+// given, and shown without a default in the help.
+type optionalFloat float64
+
+var unset = optionalFloat(math.NaN())
+
+func (v *optionalFloat) String() string {
+	if v.unset() {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+
+func (v *optionalFloat) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("%q: want a finite number", s)
+	}
+	*v = optionalFloat(f)
+	return nil
+}
+
+func (v *optionalFloat) Type() string { return "float" }
+
+func (v *optionalFloat) unset() bool { return math.IsNaN(float64(*v)) }
+
 // flagSet is the part of pflag.FlagSet the options use.
 type flagSet interface {
+	Var(value pflag.Value, name string, usage string)
 	StringSliceVar(p *[]string, name string, value []string, usage string)
 	Float64Var(p *float64, name string, value float64, usage string)
 	BoolVar(p *bool, name string, value bool, usage string)
@@ -151,14 +181,14 @@ func (o *plotFlags) options() (*pipeline.PlotOptions, error) {
 		p.Scale = pipeline.ScaleLinear
 	}
 	switch {
-	case math.IsNaN(o.vmin) != math.IsNaN(o.vmax) || (math.IsNaN(o.vmin) && !math.IsNaN(o.vlevel)):
+	case o.vmin.unset() != o.vmax.unset() || (o.vmin.unset() && !o.vlevel.unset()):
 		return nil, errors.New("--vmin and --vmax go together (--vlevel, the step between levels, needs them)")
-	case !math.IsNaN(o.vmin):
-		p.Levels = &pipeline.Levels{Min: o.vmin, Max: o.vmax}
-		if !math.IsNaN(o.vlevel) {
-			p.Levels.Step = o.vlevel
-			if !(o.vlevel > 0) {
-				return nil, fmt.Errorf("--vlevel %g: want a step > 0", o.vlevel)
+	case !o.vmin.unset():
+		p.Levels = &pipeline.Levels{Min: float64(o.vmin), Max: float64(o.vmax)}
+		if !o.vlevel.unset() {
+			p.Levels.Step = float64(o.vlevel)
+			if !(p.Levels.Step > 0) {
+				return nil, fmt.Errorf("--vlevel %g: want a step > 0", p.Levels.Step)
 			}
 		}
 	}

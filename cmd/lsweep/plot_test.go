@@ -111,6 +111,7 @@ func TestPlotBadInput(t *testing.T) {
 		{"all NaN", []string{"plot", nan}, []string{"no finite"}},
 		{"unknown format", []string{"plot", nan, "--format", "jpg"}, []string{"jpg"}},
 		{"half a level spec", []string{"plot", nan, "--vmin", "0.1"}, []string{"--vmin", "--vlevel"}},
+		{"a level that is no number", []string{"plot", nan, "--vmin", "nan", "--vmax", "1"}, []string{"--vmin", "finite number"}},
 		{"a step alone", []string{"plot", nan, "--vlevel", "0.5"}, []string{"--vmin", "--vmax"}},
 		{"a zero step", []string{"plot", nan, "--vmin", "0", "--vmax", "1", "--vlevel", "0"}, []string{"--vlevel 0"}},
 		{"log levels from 0", []string{"plot", nan, "--vmin", "0", "--vmax", "10", "--log"}, []string{"log scale", "min > 0"}},
