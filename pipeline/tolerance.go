@@ -88,24 +88,37 @@ func (t *Tolerance) rule(refine bool) *estimate.Rule {
 	return r
 }
 
-// Verification is the result of Config.Verify: points of the surface
-// computed again over every sample.
+// Verification is the result of Config.Verify: estimated points of the
+// surface computed again over every sample.
 type Verification struct {
-	Points int     `json:"points"`
-	Worst  float64 `json:"worst"`  // the largest |loss - full| in units of the tolerance around full
-	Within float64 `json:"within"` // the share of the points within the tolerance
-	WorstX float64 `json:"worst_x"`
-	WorstY float64 `json:"worst_y"`
+	Points    int     `json:"points"`    // the points computed again
+	Estimated int     `json:"estimated"` // the surface's estimated points, of which Points were drawn
+	Worst     float64 `json:"worst"`     // the largest |loss - full| in units of the tolerance around full
+	Within    float64 `json:"within"`    // the share of the points within the tolerance
+	WorstX    float64 `json:"worst_x"`
+	WorstY    float64 `json:"worst_y"`
 }
 
-// verify computes k points of s, drawn with seed, over every sample.
+// verify computes again, over every sample, k random points of s whose loss
+// is estimated: interpolated, or computed on a prefix of the samples. A
+// point computed over every sample is exact; checking it would prove
+// nothing.
 func verify(ctx context.Context, l *landscape.Landscape, s *sweep.Surface, t *Tolerance, k int, seed uint64) (*Verification, error) {
+	n := l.Engine().Samples()
+	counts, filled := s.Values[landscape.ToleranceChannels[1]], s.Values[sweep.EstimatedChannel]
+	estimated := func(i int) bool {
+		return s.Mask[i] && (filled != nil && filled[i] != 0 || counts != nil && int(counts[i]) < n)
+	}
 	v := &Verification{}
 	within := 0
 	// The points are drawn from the run's seed, in a stream of their own
 	// ("verify"), so that a user can rerun the same check.
-	for _, i := range estimate.Order(s.Grid.Len(), seed^0x766572696679)[:min(k, s.Grid.Len())] {
-		if !s.Mask[i] {
+	for _, i := range estimate.Order(s.Grid.Len(), seed^0x766572696679) {
+		if !estimated(i) {
+			continue
+		}
+		v.Estimated++
+		if v.Points == k {
 			continue
 		}
 		x, y := s.Grid.Coord(i)

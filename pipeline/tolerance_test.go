@@ -101,8 +101,30 @@ func TestTolerance(t *testing.T) {
 	if _, ok := m.Info.Other["tolerance_rule"]; !ok {
 		t.Error("the manifest does not state the stopping rule")
 	}
-	if v := eres.Verification; v == nil || v.Points != 10 || v.Worst > 1 {
-		t.Errorf("verification %+v", v)
+	// The verification draws estimated points only (interpolated, or on a
+	// prefix of the samples), and its worst error is the full run's there.
+	estimated := 0
+	for i := range grid.Len() {
+		if es.Values[sweep.EstimatedChannel][i] != 0 || es.Values["samples"][i] < 1797 {
+			estimated++
+		}
+	}
+	if v := eres.Verification; v == nil || v.Points != 10 || v.Estimated != estimated || v.Worst > 1 {
+		t.Errorf("verification %+v, want 10 of the %d estimated points", v, estimated)
+	} else {
+		i := -1
+		for k := range grid.Len() {
+			if x, y := grid.Coord(k); x == v.WorstX && y == v.WorstY {
+				i = k
+			}
+		}
+		if i < 0 {
+			t.Fatalf("the worst verified point (%g, %g) is no grid point", v.WorstX, v.WorstY)
+		}
+		f := fs.Values["loss"][i]
+		if e := math.Abs(es.Values["loss"][i]-f) / (tol.Rel*math.Abs(f) + tol.Abs); math.Abs(e-v.Worst) > 1e-6 {
+			t.Errorf("the worst verified point (%g, %g): %g tolerances, the full run says %g", v.WorstX, v.WorstY, v.Worst, e)
+		}
 	}
 	// A resume with another tolerance is refused, naming it.
 	again := est

@@ -22,7 +22,7 @@ func (o *toleranceFlags) AddFlags(f flagSet) {
 	f.Float64Var(&o.delta, "tolerance-delta", 0, "with --tolerance: the probability per point that the sequential bound fails (0: 0.01)")
 	f.BoolVar(&o.noRefine, "no-refine", false, "with --tolerance: compute every point of the grid (sequential sampling only)")
 	f.IntVar(&o.coarse, "coarse-step", 0, "with --tolerance: the largest step of the first, fully computed lattice, in grid points (0: 8)")
-	f.IntVar(&o.verify, "verify", 0, "with --tolerance: compute K random points again over every sample and print the largest error in units of the tolerance")
+	f.IntVar(&o.verify, "verify", 0, "with --tolerance: compute K random estimated points (interpolated, or on a prefix of the samples) again over every sample and print the largest error in units of the tolerance")
 }
 
 // apply sets the tolerance of cfg; changed reports whether a flag was
@@ -46,7 +46,12 @@ func printTolerance(w io.Writer, res *pipeline.Result) {
 	if res.SampleForwards > 0 {
 		fmt.Fprintf(w, "forwards      %d samples through the model\n", res.SampleForwards)
 	}
-	if v := res.Verification; v != nil {
-		fmt.Fprintf(w, "verify        largest error %.3g tolerances over %d points (%.1f%% within; worst at %.4g, %.4g)\n", v.Worst, v.Points, 100*v.Within, v.WorstX, v.WorstY)
+	switch v := res.Verification; {
+	case v == nil:
+	case v.Points == 0:
+		fmt.Fprintf(w, "verify        nothing to check: every point was computed over every sample\n")
+	default:
+		fmt.Fprintf(w, "verify        largest error %.3g tolerances over %d of the %d estimated points (%.1f%% within; worst at %.4g, %.4g)\n",
+			v.Worst, v.Points, v.Estimated, 100*v.Within, v.WorstX, v.WorstY)
 	}
 }
