@@ -54,6 +54,9 @@ type TrajectoryConfig struct {
 	Force     bool // discard the surface in Out and start over
 	NoSurface bool // the path and the directions only
 	NoPlot    bool
+	// Tolerance and Verify estimate the surface as Config's do.
+	Tolerance *Tolerance
+	Verify    int
 	Plot      *PlotOptions
 	Progress  sweep.Progress
 	Notes     func(note string)
@@ -156,6 +159,7 @@ func Trajectory(ctx context.Context, cfg TrajectoryConfig) (*TrajectoryResult, e
 	run := Config{
 		Landscape: landscape.Config{Model: cfg.Final, Data: cfg.Data, Dataset: cfg.Dataset, Engine: cfg.Engine, DirectionsFile: res.Directions},
 		Grid:      grid, Out: cfg.Out, Force: cfg.Force, NoPlot: true, Plot: plot, Progress: cfg.Progress, Notes: cfg.Notes,
+		Tolerance: cfg.Tolerance, Verify: cfg.Verify,
 	}
 	res.Surface, err = Run(ctx, run)
 	if _, statErr := os.Stat(res.Directions); errors.Is(statErr, fs.ErrNotExist) {

@@ -355,3 +355,45 @@ func TestTrajectoryBatchNorm(t *testing.T) {
 		t.Errorf("directions differ from the components by up to %g", worst)
 	}
 }
+
+// TestTrajectoryTolerance: a trajectory's surface estimated to a tolerance
+// is within it of the full surface on the same plane at every point, with
+// fewer samples through the model, interpolated points marked, and its
+// verification drawn among them.
+func TestTrajectoryTolerance(t *testing.T) {
+	testenv.RequireRuntime(t)
+	ctx := context.Background()
+	ckpts := checkpoints()
+	full := pipeline.TrajectoryConfig{Final: ckpts[7], Data: digitsData, Checkpoints: ckpts, Out: filepath.Join(t.TempDir(), "full"), Points: 21, NoPlot: true}
+	fres, err := pipeline.Trajectory(ctx, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est := full
+	est.Out = filepath.Join(t.TempDir(), "est")
+	est.Tolerance, est.Verify = &pipeline.Tolerance{Rel: 0.02, Abs: 1e-3}, 5
+	eres, err := pipeline.Trajectory(ctx, est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, es := readSurface(t, fres.Surface.Surface), readSurface(t, eres.Surface.Surface)
+	if fs.Grid != es.Grid {
+		t.Fatalf("grids %v and %v", fs.Grid, es.Grid)
+	}
+	filled := 0
+	for i, f := range fs.Values["loss"] {
+		if e := math.Abs(es.Values["loss"][i]-f) / (0.02*math.Abs(f) + 1e-3); e > 1 {
+			t.Errorf("point %d: %g, the full surface %g: %.2f tolerances", i, es.Values["loss"][i], f, e)
+		}
+		if es.Values[sweep.EstimatedChannel][i] != 0 {
+			filled++
+		}
+	}
+	if filled == 0 || eres.Surface.SampleForwards >= fres.Surface.SampleForwards {
+		t.Errorf("%d points interpolated, %d sample forwards against %d", filled, eres.Surface.SampleForwards, fres.Surface.SampleForwards)
+	}
+	if v := eres.Surface.Verification; v == nil || v.Points != 5 || v.Estimated < filled || v.Worst > 1 {
+		t.Errorf("verification %+v", v)
+	}
+	t.Logf("%d of %d points interpolated; %d sample forwards, full %d", filled, fs.Grid.Len(), eres.Surface.SampleForwards, fres.Surface.SampleForwards)
+}

@@ -236,7 +236,7 @@ func printSummary(w io.Writer, res *pipeline.Result, took time.Duration) error {
 	fmt.Fprintf(w, "time          %s\n", took.Round(time.Millisecond))
 	fmt.Fprintf(w, "surface       %s\n", res.Surface)
 	fmt.Fprintf(w, "directions    %s\n", res.Directions)
-	printTolerance(w, res)
+	printTolerance(w, res, 14)
 	if len(res.Files) > 0 {
 		fmt.Fprintf(w, "pictures      %s\n", strings.Join(res.Files, " "))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,6 +26,7 @@ type trajectoryOptions struct {
 	noPlot    bool
 	quiet     bool
 	json      bool
+	tolerance toleranceFlags
 	plot      plotFlags
 }
 
@@ -46,7 +48,8 @@ The output folder (--out, default FINAL's name with .trajectory) holds:
   directions.npz   the two components (lsweep run --directions reads them)
 and, unless --no-surface, the loss surface of FINAL on DATA over that plane
 (a grid covering the path with a margin, or --x and --y), as lsweep run
-writes it, drawn with the path on top; with --no-surface, the path alone in
+writes it (--tolerance estimates it as lsweep run does), drawn with the path
+on top; with --no-surface, the path alone in
 path.png. Checkpoints whose tensors differ from
 FINAL's are refused with the tensors named.` + "\n" + exitStatusHelp,
 		Args: cobra.MinimumNArgs(3),
@@ -66,6 +69,7 @@ FINAL's are refused with the tensors named.` + "\n" + exitStatusHelp,
 	f.BoolVar(&opts.noPlot, "no-plot", false, "do not draw the pictures and report.html")
 	f.BoolVar(&opts.quiet, "quiet", false, "print no progress")
 	f.BoolVar(&opts.json, "json", false, "print trajectory.json's content")
+	opts.tolerance.AddFlags(f)
 	opts.plot.AddFlags(f)
 	return cmd
 }
@@ -89,6 +93,14 @@ func runTrajectory(cmd *cobra.Command, opts trajectoryOptions, final, data strin
 		return err
 	}
 	cfg.Dataset = opts.data.datasetOptions()
+	var est pipeline.Config
+	if err := opts.tolerance.apply(&est, cmd.Flags().Changed); err != nil {
+		return err
+	}
+	if est.Tolerance != nil && opts.noSurface {
+		return errors.New("--tolerance estimates the surface: drop --no-surface")
+	}
+	cfg.Tolerance, cfg.Verify = est.Tolerance, est.Verify
 	rep := progress.New(stderr, "points")
 	rep.Quiet = opts.quiet
 	cfg.Progress = rep
@@ -123,6 +135,7 @@ func printTrajectory(w io.Writer, res *pipeline.TrajectoryResult) error {
 	fmt.Fprintf(w, "directions          %s\n", res.Directions)
 	if res.Surface != nil {
 		fmt.Fprintf(w, "surface             %s\n", res.Surface.Surface)
+		printTolerance(w, res.Surface, 20)
 	}
 	if len(res.Files) > 0 {
 		fmt.Fprintf(w, "pictures            %s\n", strings.Join(res.Files, " "))

@@ -41,17 +41,18 @@ func (o *toleranceFlags) apply(cfg *pipeline.Config, changed func(string) bool) 
 	return nil
 }
 
-// printTolerance prints the work an estimated run did and its check.
-func printTolerance(w io.Writer, res *pipeline.Result) {
+// printTolerance prints the work an estimated run did and its check, its
+// labels padded to width.
+func printTolerance(w io.Writer, res *pipeline.Result, width int) {
 	if res.SampleForwards > 0 {
-		fmt.Fprintf(w, "forwards      %d samples through the model\n", res.SampleForwards)
+		fmt.Fprintf(w, "%-*s%d samples through the model\n", width, "forwards", res.SampleForwards)
 	}
 	switch v := res.Verification; {
 	case v == nil:
 	case v.Points == 0:
-		fmt.Fprintf(w, "verify        nothing to check: every point was computed over every sample\n")
+		fmt.Fprintf(w, "%-*snothing to check: every point was computed over every sample\n", width, "verify")
 	default:
-		fmt.Fprintf(w, "verify        largest error %.3g tolerances over %d of the %d estimated points (%.1f%% within; worst at %.4g, %.4g)\n",
-			v.Worst, v.Points, v.Estimated, 100*v.Within, v.WorstX, v.WorstY)
+		fmt.Fprintf(w, "%-*slargest error %.3g tolerances over %d of the %d estimated points (%.1f%% within; worst at %.4g, %.4g)\n",
+			width, "verify", v.Worst, v.Points, v.Estimated, 100*v.Within, v.WorstX, v.WorstY)
 	}
 }
