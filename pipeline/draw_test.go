@@ -31,17 +31,7 @@ func (bowl) Evaluate(ctx context.Context, a, b float64) ([]float64, error) {
 // order computed draws every picture of a surface, and the report's 3-D
 // view takes the palette asked for; no ONNX Runtime needed.
 func TestDrawPartial(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "run")
-	g := sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 9}, Y: sweep.Axis{Min: -1, Max: 1, N: 9}}
-	m := sweep.Manifest{Identity: map[string]any{"seed": 0}, Info: map[string]any{"model": "bowl.onnx"}, Grid: g, Channels: []string{"loss", "acc"}}
-	st, err := sweep.Open(out, m, sweep.Shard{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sweep.Run(context.Background(), st, g, sweep.CoarseToFine(g)[:30], bowl{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	out := bowlRun(t, bowl{}, 30)
 	o := pipeline.NewPlotOptions()
 	o.Palette = "inferno"
 	files, err := pipeline.Draw(out, nil, o)
@@ -74,8 +64,9 @@ func (k scaledBowl) Evaluate(ctx context.Context, a, b float64) ([]float64, erro
 	return []float64{float64(k) * v[0], v[1]}, nil
 }
 
-// drawBowl computes a 9x9 run of ev in a new folder and draws it with o.
-func drawBowl(t *testing.T, ev sweep.Evaluator, o *pipeline.PlotOptions) string {
+// bowlRun computes the first n points (every point when n is 0), in
+// coarse-to-fine order, of a 9x9 run of ev "bowl.onnx" into a new folder.
+func bowlRun(t *testing.T, ev sweep.Evaluator, n int) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "run")
 	g := sweep.Grid{X: sweep.Axis{Min: -1, Max: 1, N: 9}, Y: sweep.Axis{Min: -1, Max: 1, N: 9}}
@@ -84,10 +75,21 @@ func drawBowl(t *testing.T, ev sweep.Evaluator, o *pipeline.PlotOptions) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sweep.Run(context.Background(), st, g, sweep.CoarseToFine(g), ev, nil); err != nil {
+	defer st.Close()
+	points := sweep.CoarseToFine(g)
+	if n > 0 {
+		points = points[:n]
+	}
+	if err := sweep.Run(context.Background(), st, g, points, ev, nil); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	return out
+}
+
+// drawBowl computes a 9x9 run of ev in a new folder and draws it with o.
+func drawBowl(t *testing.T, ev sweep.Evaluator, o *pipeline.PlotOptions) string {
+	t.Helper()
+	out := bowlRun(t, ev, 0)
 	o.NoReport = true
 	if _, err := pipeline.Draw(out, nil, o); err != nil {
 		t.Fatal(err)
