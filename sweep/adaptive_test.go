@@ -320,22 +320,24 @@ func (s *stored) Evaluate(ctx context.Context, x, y float64) ([]float64, error) 
 	return []float64{s.loss[i], 1}, nil
 }
 
-// TestAdaptiveLandscapes refines three real loss landscapes, 51 x 51 over
-// every sample, stored in testdata: `lsweep run MODEL DATA --x -1:1:51 --y
-// -1:1:51` (seed 0) of the fixtures digits/resnet_skip.onnx and
-// digits/resnet_noskip.onnx on digits/data.npz, and cifar/resnet20.onnx on
-// cifar/hess_data.npz. Every filled point must be within the tolerance of
-// its true value. ResNet-20's surface bends sharply between two rows (y
+// TestAdaptiveLandscapes refines real loss landscapes over every sample,
+// stored in testdata: `lsweep run MODEL DATA --x -1:1:51 --y -1:1:51`
+// (seed 0) of the fixtures digits/resnet_skip.onnx and
+// digits/resnet_noskip.onnx on digits/data.npz and cifar/resnet20.onnx on
+// cifar/hess_data.npz, and the first on a 65 x 65 grid, whose lattices
+// halve exactly. Every filled point must be within the tolerance of its
+// true value. ResNet-20's surface bends sharply between two rows (y
 // indices 20 and 21, x 0 to 6): checking the coarser lattice's cubic to
 // 1.25 tolerances instead of half of one lets fills there miss by 1.8.
 func TestAdaptiveLandscapes(t *testing.T) {
-	gr := grid2(t, "-1:1:51", "-1:1:51")
-	for _, name := range []string{"resnet_skip", "resnet_noskip", "resnet20"} {
+	for _, name := range []string{"resnet_skip", "resnet_noskip", "resnet20", "resnet_skip_65"} {
 		t.Run(name, func(t *testing.T) {
 			file, err := npz.ReadFile(filepath.Join("testdata", "landscape_"+name+".npz"))
 			if err != nil {
 				t.Fatal(err)
 			}
+			n := file["xcoordinates"].Len()
+			gr := grid2(t, fmt.Sprintf("-1:1:%d", n), fmt.Sprintf("-1:1:%d", n))
 			loss := file["loss"]
 			if loss == nil || loss.Len() != gr.Len() {
 				t.Fatalf("testdata: want a loss of %d points, have %v", gr.Len(), loss)
@@ -354,8 +356,8 @@ func TestAdaptiveLandscapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			truth := func(x, y float64) float64 { return loss.Data[ev.index[[2]float64{x, y}]] }
-			// Refinement must save: the three surfaces need 1155 to 1498
-			// of their 2601 points.
+			// Refinement must save: the 51 x 51 surfaces need 1155 to 1498
+			// of their 2601 points, the 65 x 65 one 1457 of 4225.
 			if n := checkWithin(t, s, truth); n > gr.Len()*2/3 {
 				t.Errorf("computed %d of %d points", n, gr.Len())
 			}
