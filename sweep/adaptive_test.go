@@ -364,3 +364,43 @@ func TestAdaptiveLandscapes(t *testing.T) {
 		})
 	}
 }
+
+// A loss that overflows (+Inf) or fails (NaN) in a region is never filled
+// there, nor ringed into: every point whose true value is not finite is
+// computed, and every filled point is within the tolerance of a finite one.
+func TestAdaptiveNonFinite(t *testing.T) {
+	fn := func(x, y float64) float64 {
+		switch {
+		case x > 0.7:
+			return math.Inf(1)
+		case y < -0.75 && x < -0.5:
+			return math.NaN()
+		}
+		return 0.2 + x*x + 2*y*y
+	}
+	gr := grid2(t, "-1:1:41", "-1:1:41")
+	s, err := runAdaptive(t, t.TempDir(), gr, sweep.Shard{}, &surf{fn: fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	computed := 0
+	for i := range gr.Len() {
+		x, y := gr.Coord(i)
+		want, got := fn(x, y), s.Values["loss"][i]
+		if s.Values[sweep.EstimatedChannel][i] == 0 {
+			computed++
+			continue
+		}
+		if math.IsInf(want, 0) || math.IsNaN(want) {
+			t.Errorf("point (%g, %g), %v there, was filled with %v", x, y, want, got)
+			continue
+		}
+		if e := math.Abs(got-want) / (refine.Rel*math.Abs(want) + refine.Abs); !(e <= 1) {
+			t.Errorf("filled point (%g, %g): %v, the function %v: %.2f tolerances off", x, y, got, want, e)
+		}
+	}
+	if computed == gr.Len() {
+		t.Error("every point computed: the finite region was not refined adaptively")
+	}
+	t.Logf("%d of %d points computed", computed, gr.Len())
+}
