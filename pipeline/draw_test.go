@@ -170,7 +170,8 @@ func TestDrawFixedLevels(t *testing.T) {
 
 // TestReportScale: the report's 3-D view starts on the scale of the
 // pictures: linear for a loss within two decades, log with Levels over
-// three decades, linear again when the Scale says so.
+// three decades, linear again when the Scale says so; with Levels its loss
+// range is theirs.
 func TestReportScale(t *testing.T) {
 	cases := []struct {
 		name string
@@ -198,6 +199,10 @@ func TestReportScale(t *testing.T) {
 			}
 			if !strings.Contains(string(page), c.want) {
 				t.Errorf("report.html lacks %s", c.want)
+			}
+			// Fixed levels fix the 3-D view's loss range too.
+			if has := strings.Contains(string(page), `"loss_range":[0.1,100]`); has != (o.Levels != nil) {
+				t.Errorf("report.html holds the levels' loss range: %v, want %v", has, o.Levels != nil)
 			}
 		})
 	}

@@ -53,6 +53,9 @@ func reportOf(s *sweep.Surface, d *drawing) *report.Report {
 		r.Surface.Y = s.Grid.Y.Coords()
 	}
 	r.Surface.Log = d.o.lossLog(s.Values["loss"]) // as the pictures
+	if l := d.o.Levels; l != nil {
+		r.Surface.LossRange = []float64{l.Min, l.Max}
+	}
 	sum := Summarize(s)
 	if sum.MinIndex >= 0 {
 		if s.Grid.Is2D() {

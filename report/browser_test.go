@@ -263,6 +263,9 @@ func TestBrowser(t *testing.T) {
 		if n := run.intAttr(t, "data-lsweep-colors"); n < 200 {
 			t.Errorf("the view read back %d distinct colours, want a shaded surface (200 or more)", n)
 		}
+		if sc, _ := run.attr("data-lsweep-scale"); !strings.HasPrefix(sc, "-0.0") {
+			t.Errorf("the view's scale is %q, want the loss's own range (from about -0.03)", sc)
+		}
 		// The canvas as the screenshot shows it.
 		r := run.canvas(t)
 		if !r.In(run.shot.Bounds()) || r.Dx() < 200 || r.Dy() < 200 {
@@ -272,6 +275,16 @@ func TestBrowser(t *testing.T) {
 		t.Logf("the canvas %v shows %d colours, %.0f%% of it not white", r, n, 100*inked)
 		if n < 200 || inked < 0.15 {
 			t.Errorf("the canvas shows %d colours, %.0f%% of it not white: want a drawn surface", n, 100*inked)
+		}
+	})
+	t.Run("loss range", func(t *testing.T) {
+		t.Parallel()
+		s := bowl(51)
+		s.LossRange = []float64{-1, 3}
+		run := open(t, "range", sampleReport(t, "A fixed loss range", s), 1280, 1100, "")
+		checkClean(t, run, "ok")
+		if sc, _ := run.attr("data-lsweep-scale"); sc != "-1,3" {
+			t.Errorf("the view's scale is %q, want the fixed range -1,3", sc)
 		}
 	})
 	t.Run("interaction", func(t *testing.T) {

@@ -26,6 +26,11 @@ type Surface struct {
 	X, Y   []float64            // coordinates; Y empty for a 1-D curve
 	Values map[string][]float64 // channel name ("loss", "acc", ...) -> row-major values
 	Log    bool                 // start the interactive view on a log scale
+	// LossRange, when it holds two numbers lo < hi, fixes the scale of the
+	// loss's heights and colours to [lo, hi] (values beyond take the
+	// nearer end), so that the views of several runs compare; nil: the
+	// range of the values.
+	LossRange []float64
 }
 
 // Image is a picture drawn elsewhere, such as a contour plot, embedded in
@@ -123,6 +128,7 @@ type surfaceJSON struct {
 	Y        floats        `json:"y"`
 	Channels []channelJSON `json:"channels"`
 	Log      bool          `json:"log"`
+	Range    floats        `json:"loss_range,omitempty"`
 }
 
 type channelJSON struct {
@@ -258,6 +264,9 @@ func encodeSurface(s *Surface) (*surfaceJSON, *surfaceInfo, error) {
 		return cmp.Compare(a, b)
 	})
 	out := &surfaceJSON{X: s.X, Y: s.Y, Log: s.Log}
+	if r := s.LossRange; len(r) == 2 && r[1] > r[0] {
+		out.Range = floats{r[0], r[1]}
+	}
 	if out.Y == nil {
 		out.Y = floats{} // [] in JSON, not null
 	}

@@ -115,8 +115,10 @@
   // scale maps the values of a channel to heights: values above clip are
   // clipped, then, on a log scale, log10(v + off) is taken, where off makes
   // the smallest value positive. lo and hi bound the heights; ticks returns
-  // tick heights with labels in the channel's units.
-  function scale(values, log, clip) {
+  // tick heights with labels in the channel's units. A range [lo, hi]
+  // (the loss's, when the pictures fix it) replaces the values' own, and
+  // values beyond it take the nearer end.
+  function scale(values, log, clip, range) {
     var lo = Infinity, hi = -Infinity;
     for (var i = 0; i < values.length; i++) {
       var v = values[i];
@@ -126,11 +128,18 @@
         if (v > hi) hi = v;
       }
     }
+    var fixed = range && range.length === 2 && lo <= hi;
+    if (fixed) {
+      lo = range[0];
+      hi = Math.min(range[1], clip);
+      if (!(hi > lo)) hi = range[1];
+    }
     var s = { ok: lo <= hi, log: log, off: 0, clip: clip };
     if (!s.ok) return s;
     if (log && lo <= 0) s.off = -lo + ((hi - lo) * 1e-3 || 1);
     s.f = function (v) {
       if (v > clip) v = clip;
+      if (fixed) v = Math.min(Math.max(v, lo), hi);
       return log ? Math.log10(v + s.off) : v;
     };
     s.inv = function (z) { return log ? Math.pow(10, z) - s.off : z; };
@@ -225,6 +234,9 @@
   if (data.palette && data.palette.length > 1) PALETTE = data.palette;
   initLightbox();
   var S = data.surface;
+  // lossRange returns the fixed range of channel c: the loss's, when the
+  // pictures fix it.
+  function lossRange(c) { return c.name === 'loss' ? S.loss_range : null; }
   if (!S) {
     setStatus('ok');
     return;
@@ -276,7 +288,7 @@
       size = W + 'x' + H;
       hide();
       var o = options(), primary = channels[0];
-      var s1 = scale(primary.values, o.log, o.clip);
+      var s1 = scale(primary.values, o.log, o.clip, lossRange(primary));
       var s2 = second ? scale(second.values, false, Infinity) : null;
       var m = { l: 70, r: second ? 70 : 24, t: 40, b: 50 };
       var pw = Math.max(10, W - m.l - m.r), ph = Math.max(10, H - m.t - m.b);
@@ -474,7 +486,7 @@
     // build makes the triangles of the chosen channel: two per grid cell
     // whose four corners are computed, coloured by height in the palette.
     function build() {
-      var o = options(), vals = o.channel.values, s = scale(vals, o.log, o.clip);
+      var o = options(), vals = o.channel.values, s = scale(vals, o.log, o.clip, lossRange(o.channel));
       var n = nx * ny, Z = new Float32Array(n), ok = new Uint8Array(n), col = new Float32Array(3 * n), N = new Float32Array(3 * n);
       var i, j, k;
       for (k = 0; k < n; k++) {
@@ -1055,6 +1067,7 @@
       body.setAttribute('data-lsweep-path', String(cur.path ? cur.path.dots.length : 0));
       body.setAttribute('data-lsweep-estimated', String(cur.estimated ? cur.estimated.length : 0));
       body.setAttribute('data-lsweep-canvas', [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(','));
+      body.setAttribute('data-lsweep-scale', cur.s.ok ? cur.s.lo + ',' + cur.s.hi : '');
     }
   }
 
