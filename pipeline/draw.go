@@ -31,7 +31,7 @@ const (
 	ScaleLinear Scale = "linear" // always linear
 )
 
-// Levels fix the contour levels and the loss's colour scale of a run's
+// Levels fix the contour levels and the loss's colour scale of a 2-D run's
 // pictures, so that the pictures of several runs drawn with the same Levels
 // compare: levels Min, Min+Step, ... Max, as the reference implementation's
 // vmin, vmax and vlevel give them, or, with Step 0, round numbers from Min

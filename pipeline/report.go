@@ -53,7 +53,8 @@ func reportOf(s *sweep.Surface, d *drawing) *report.Report {
 		r.Surface.Y = s.Grid.Y.Coords()
 	}
 	r.Surface.Log = d.o.lossLog(s.Values["loss"]) // as the pictures
-	if l := d.o.Levels; l != nil {
+	if l := d.o.Levels; l != nil && s.Grid.Is2D() {
+		// As the 2-D pictures; a 1-D run's curve keeps its own range.
 		r.Surface.LossRange = []float64{l.Min, l.Max}
 	}
 	sum := Summarize(s)
