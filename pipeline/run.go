@@ -135,6 +135,9 @@ type Result struct {
 	// computed, summed over them (a whole run or merged shards; a run
 	// without a tolerance: points x samples).
 	SampleForwards int64
+	// FullForwards is, with a tolerance, what a run of every point over
+	// every sample forwards: the grid's points times the samples.
+	FullForwards int64
 	// Verification is the check Config.Verify asked for (nil otherwise).
 	Verification *Verification
 }
@@ -282,6 +285,7 @@ func finish(ctx context.Context, c Config, l *landscape.Landscape, res *Result) 
 	if res.SampleForwards, err = recordForwards(c.Out, s); err != nil {
 		return err
 	}
+	res.FullForwards = int64(s.Grid.Len()) * int64(l.Engine().Samples())
 	if c.Verify > 0 {
 		res.Verification, err = verify(ctx, l, s, c.Tolerance, c.Verify, c.Landscape.Seed)
 	}

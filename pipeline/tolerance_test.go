@@ -68,6 +68,9 @@ func TestTolerance(t *testing.T) {
 	if float64(within) < 0.99*float64(grid.Len()) || worst > 2 {
 		t.Errorf("%d of %d points within the tolerance, worst %.2f tolerances", within, grid.Len(), worst)
 	}
+	if eres.FullForwards != fres.SampleForwards || fres.FullForwards != 0 {
+		t.Errorf("full forwards %d with a tolerance, %d without: want %d and 0", eres.FullForwards, fres.FullForwards, fres.SampleForwards)
+	}
 	if fres.SampleForwards != int64(grid.Len()*1797) {
 		t.Errorf("a full run forwarded %d samples, want %d", fres.SampleForwards, grid.Len()*1797)
 	}

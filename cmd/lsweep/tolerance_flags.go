@@ -44,7 +44,11 @@ func (o *toleranceFlags) apply(cfg *pipeline.Config, changed func(string) bool) 
 // printTolerance prints the work an estimated run did and its check, its
 // labels padded to width.
 func printTolerance(w io.Writer, res *pipeline.Result, width int) {
-	if res.SampleForwards > 0 {
+	switch {
+	case res.SampleForwards > 0 && res.FullForwards > 0:
+		fmt.Fprintf(w, "%-*s%d samples through the model (%.2fx fewer than every point over every sample)\n",
+			width, "forwards", res.SampleForwards, float64(res.FullForwards)/float64(res.SampleForwards))
+	case res.SampleForwards > 0:
 		fmt.Fprintf(w, "%-*s%d samples through the model\n", width, "forwards", res.SampleForwards)
 	}
 	switch v := res.Verification; {
