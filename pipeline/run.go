@@ -138,6 +138,9 @@ type Result struct {
 	// FullForwards is, with a tolerance, what a run of every point over
 	// every sample forwards: the grid's points times the samples.
 	FullForwards int64
+	// Interpolated is, with a tolerance, the points filled from computed
+	// neighbours, not computed.
+	Interpolated int
 	// Verification is the check Config.Verify asked for (nil otherwise).
 	Verification *Verification
 }
@@ -286,6 +289,11 @@ func finish(ctx context.Context, c Config, l *landscape.Landscape, res *Result) 
 		return err
 	}
 	res.FullForwards = int64(s.Grid.Len()) * int64(l.Engine().Samples())
+	for i, e := range s.Values[sweep.EstimatedChannel] {
+		if s.Mask[i] && e != 0 {
+			res.Interpolated++
+		}
+	}
 	if c.Verify > 0 {
 		res.Verification, err = verify(ctx, l, s, c.Tolerance, c.Verify, c.Landscape.Seed)
 	}

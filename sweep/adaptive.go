@@ -136,14 +136,21 @@ func RunAdaptive(ctx context.Context, s *Store, g Grid, shard Shard, ev Evaluato
 	}
 	a := newAdaptive(s, g, shard.norm(), ev, r)
 	if p != nil {
-		// Progress counts the grid's points; filled ones are done at the end.
+		// Progress counts the points to compute: at most the grid's, fewer
+		// as cells are filled (with a ProgressTotal); filled points are
+		// done at the end otherwise.
 		p.Start(g.Len(), a.count())
 		defer p.Finish()
 		a.progress = p
 	}
 	err := a.run(ctx)
 	if err == nil && p != nil {
-		p.Step(g.Len()) // the rest is filled
+		if pt, ok := p.(ProgressTotal); ok {
+			pt.SetTotal(a.count())
+			p.Step(a.count())
+		} else {
+			p.Step(g.Len()) // the rest is filled
+		}
 	}
 	if ferr := s.Flush(); ferr != nil {
 		err = errors.Join(err, ferr)
@@ -266,6 +273,7 @@ func (a *adaptive) run(ctx context.Context) error {
 		qx, qy := a.latX[L+1], a.latY[L+1]
 		if L+2 == a.levels() {
 			active = a.fillConsistent(active, L)
+			a.retotal(active)
 		}
 		// The points of level L+1 inside the active cells that level L
 		// lacks (whether an earlier, interrupted run computed them or not).
@@ -319,9 +327,35 @@ func (a *adaptive) run(ctx context.Context) error {
 		if err := a.compute(ctx, out); err != nil {
 			return err
 		}
+		a.retotal(next)
 		active = next
 	}
 	return a.record()
+}
+
+// retotal tells a ProgressTotal the points that may still be computed:
+// the grid's, less those filled outside the cells still active (a point
+// filled on the edge of an active cell may yet be computed).
+func (a *adaptive) retotal(active []cell) {
+	pt, ok := a.progress.(ProgressTotal)
+	if !ok {
+		return
+	}
+	open := make([]bool, a.g.Len())
+	for _, c := range active {
+		for y := c.y0; y <= c.y1; y++ {
+			for x := c.x0; x <= c.x1; x++ {
+				open[y*a.nx+x] = true
+			}
+		}
+	}
+	filled := 0
+	for i, k := range a.known {
+		if k && !a.computed[i] && !open[i] {
+			filled++
+		}
+	}
+	pt.SetTotal(a.g.Len() - filled)
 }
 
 // fillConsistent fills, at the last level, the active cells in which the

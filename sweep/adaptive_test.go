@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -403,4 +404,54 @@ func TestAdaptiveNonFinite(t *testing.T) {
 		t.Error("every point computed: the finite region was not refined adaptively")
 	}
 	t.Logf("%d of %d points computed", computed, gr.Len())
+}
+
+// totals records what RunAdaptive tells a ProgressTotal.
+type totals struct {
+	mu     sync.Mutex
+	total  []int // at Start, then each SetTotal
+	done   []int
+	broken string
+}
+
+func (p *totals) Start(total, done int) { p.total = append(p.total, total) }
+func (p *totals) Finish()               {}
+func (p *totals) SetTotal(total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = append(p.total, total)
+}
+func (p *totals) Step(done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.total[len(p.total)-1]; done > t && p.broken == "" {
+		p.broken = fmt.Sprintf("%d points done of a total of %d", done, t)
+	}
+	p.done = append(p.done, done)
+}
+
+// An adaptive run's progress total falls from the grid's points, as cells
+// are filled, to the points computed, and no step passes it.
+func TestAdaptiveProgress(t *testing.T) {
+	gr := grid2(t, "-1:1:31", "-1:1:31")
+	s, err := sweep.Open(t.TempDir(), adaptiveManifest(gr), sweep.Shard{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ev := &surf{fn: kinked}
+	p := &totals{}
+	if err := sweep.RunAdaptive(context.Background(), s, gr, sweep.Shard{}, ev, refine, p); err != nil {
+		t.Fatal(err)
+	}
+	computed := int(ev.calls.Load())
+	if p.total[0] != gr.Len() || p.total[len(p.total)-1] != computed || p.done[len(p.done)-1] != computed {
+		t.Errorf("totals %v, last step %d: want from %d to the %d points computed", p.total, p.done[len(p.done)-1], gr.Len(), computed)
+	}
+	if !slices.IsSortedFunc(p.total, func(a, b int) int { return b - a }) {
+		t.Errorf("the total rose: %v", p.total)
+	}
+	if p.broken != "" {
+		t.Error(p.broken)
+	}
 }

@@ -25,6 +25,15 @@ type Progress interface {
 	Finish()
 }
 
+// ProgressTotal is a Progress whose total can change while a run goes:
+// RunAdaptive lowers it from every point of the grid as cells are filled,
+// down to the points it computes, so that the rate and the time left count
+// computed points only. progress.Reporter implements it.
+type ProgressTotal interface {
+	Progress
+	SetTotal(total int)
+}
+
 // Run evaluates with ev, in the given order, every point of points that s
 // lacks, records each in s and tells p (which may be nil) of the progress.
 // Points s already holds are skipped, so running again after an

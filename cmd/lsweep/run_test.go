@@ -393,7 +393,7 @@ func TestRunTolerance(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "over 5 of the") || !strings.Contains(r.stdout, "estimated points") || !strings.Contains(r.stdout, "fewer than every point over every sample") {
+	if !strings.Contains(r.stdout, "over 5 of the") || !strings.Contains(r.stdout, "estimated points") || !strings.Contains(r.stdout, "fewer than every point over every sample") || !strings.Contains(r.stdout, "interpolated from computed neighbours") {
 		t.Errorf("stdout lacks the verification or the forwards:\n%s", r.stdout)
 	}
 	ws := readSurface(t, whole)

@@ -44,6 +44,9 @@ func (o *toleranceFlags) apply(cfg *pipeline.Config, changed func(string) bool) 
 // printTolerance prints the work an estimated run did and its check, its
 // labels padded to width.
 func printTolerance(w io.Writer, res *pipeline.Result, width int) {
+	if res.FullForwards > 0 {
+		fmt.Fprintf(w, "%-*s%d computed, %d interpolated from computed neighbours\n", width, "points", res.Computed-res.Interpolated, res.Interpolated)
+	}
 	switch {
 	case res.SampleForwards > 0 && res.FullForwards > 0:
 		fmt.Fprintf(w, "%-*s%d samples through the model (%.2fx fewer than every point over every sample)\n",

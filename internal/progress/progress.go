@@ -129,6 +129,17 @@ func (r *Reporter) Step(done int) {
 	}
 }
 
+// SetTotal changes the number of points to do, as an adaptive run learns
+// that it needs fewer than it said at Start.
+func (r *Reporter) SetTotal(total int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total = total
+	if r.term && !r.Quiet && r.started && !r.finished {
+		r.draw()
+	}
+}
+
 // Finish ends the report: it draws the bar a last time and ends its line,
 // or writes a last plain line. Calls after the first do nothing.
 func (r *Reporter) Finish() {

@@ -81,6 +81,36 @@ func TestPlain(t *testing.T) {
 	}
 }
 
+// TestSetTotal: an adaptive run lowers its total as it fills cells; the
+// time left and the last line count the points it computes.
+func TestSetTotal(t *testing.T) {
+	var b strings.Builder
+	clk := newClock()
+	r := progress.New(&b, "points")
+	r.Now = clk.now
+	r.Start(100, 0)
+	for k := 1; k <= 40; k++ {
+		clk.advance(time.Second)
+		if k == 15 {
+			r.SetTotal(50)
+		}
+		r.Step(k)
+	}
+	r.SetTotal(40)
+	r.Finish()
+	want := []string{
+		"points: 100 points to compute",
+		"points: 10/100 points (10%), 1.00 points/s, ETA 1:30",
+		"points: 20/50 points (40%), 1.00 points/s, ETA 30s",
+		"points: 30/50 points (60%), 1.00 points/s, ETA 20s",
+		"points: 40/50 points (80%), 1.00 points/s, ETA 10s",
+		"points: 40/40 points in 40s, 1.00 points/s",
+	}
+	if got := strings.TrimSuffix(b.String(), "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
 // TestPlainInterval checks that a line comes at the first Step once
 // Interval has passed, and no more often.
 func TestPlainInterval(t *testing.T) {
