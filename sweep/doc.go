@@ -39,5 +39,7 @@
 // first, then refinement where a checked channel bends or where
 // interpolants disagree with computed points beyond a tolerance, and the
 // rest filled by an interpolant bounded by computed neighbours, marked in
-// the channel EstimatedChannel. Resumption and shards work as for Run.
+// the channel EstimatedChannel. Resumption and shards work as for Run. A
+// Progress that is also a ProgressTotal is told the points still to compute
+// as cells are filled.
 package sweep
