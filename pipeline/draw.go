@@ -216,10 +216,17 @@ func Draw(out string, others []string, o *PlotOptions) ([]string, error) {
 		return nil, err
 	}
 	if s.Grid.Is2D() && len(others) > 0 {
-		return drawAlike(append([]string{out}, others...), o)
+		return drawAlike(out, s, others, o)
 	}
+	return drawRun(out, s, others, o)
+}
+
+// drawRun is Draw of the surface s of the output folder out, with o
+// checked.
+func drawRun(out string, s *sweep.Surface, others []string, o *PlotOptions) ([]string, error) {
 	d := &drawing{out: out, o: o, ri: readRunInfo(out)}
 	d.cm, _ = render.ColorMapNamed(o.Palette)
+	var err error
 	if s.Grid.Is2D() {
 		err = d.surface(s)
 	} else {
@@ -254,38 +261,45 @@ func readDrawable(out string) (*sweep.Surface, error) {
 	return s, nil
 }
 
-// drawAlike draws each of the 2-D runs outs into its folder with the same
-// levels and colour scale: o.Levels, or round levels over the range of all
-// their losses (from the smallest positive one when they span decades).
-func drawAlike(outs []string, o *PlotOptions) ([]string, error) {
-	var losses []float64
-	for _, out := range outs {
-		s, err := readDrawable(out)
+// drawAlike draws the 2-D run s in out and the others, each into its
+// folder, with the same levels and colour scale: o.Levels, or round levels
+// over the range of all their losses (from the smallest positive one when
+// they span decades).
+func drawAlike(out string, s *sweep.Surface, others []string, o *PlotOptions) ([]string, error) {
+	outs, surfaces := append([]string{out}, others...), []*sweep.Surface{s}
+	for _, other := range others {
+		sf, err := readDrawable(other)
 		if err != nil {
 			return nil, err
 		}
-		if !s.Grid.Is2D() {
-			return nil, fmt.Errorf("%s is a 1-D run: drawing runs alike needs 2-D runs only (1-D runs are overlaid on one curve picture)", out)
+		if !sf.Grid.Is2D() {
+			return nil, fmt.Errorf("%s is a 1-D run: drawing runs alike needs 2-D runs only (1-D runs are overlaid on one curve picture)", other)
 		}
-		losses = append(losses, s.Values["loss"]...)
+		surfaces = append(surfaces, sf)
 	}
 	alike := *o
-	if levels, log := render.AutoLevels(losses, 10); alike.Levels == nil && len(levels) > 1 {
-		// The scale is decided here, on the losses, not again on the
-		// round range of the levels.
-		o.scaled(&log)
-		if log && levels[0] <= 0 {
-			return nil, fmt.Errorf("the runs' losses reach %g: no log scale for them (drop --log)", levels[0])
+	if alike.Levels == nil {
+		var losses []float64
+		for _, s := range surfaces {
+			losses = append(losses, s.Values["loss"]...)
 		}
-		alike.Levels = &Levels{Min: levels[0], Max: levels[len(levels)-1]}
-		alike.Scale = ScaleLinear
-		if log {
-			alike.Scale = ScaleLog
+		if levels, log := render.AutoLevels(losses, 10); len(levels) > 1 {
+			// The scale is decided here, on the losses, not again on the
+			// round range of the levels.
+			o.scaled(&log)
+			if log && levels[0] <= 0 {
+				return nil, fmt.Errorf("the runs' losses reach %g: no log scale for them (drop --log)", levels[0])
+			}
+			alike.Levels = &Levels{Min: levels[0], Max: levels[len(levels)-1]}
+			alike.Scale = ScaleLinear
+			if log {
+				alike.Scale = ScaleLog
+			}
 		}
 	}
 	var files []string
-	for _, out := range outs {
-		f, err := Draw(out, nil, &alike)
+	for i, out := range outs {
+		f, err := drawRun(out, surfaces[i], nil, &alike)
 		if err != nil {
 			return nil, err
 		}

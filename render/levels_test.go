@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/lsweep/lsweep/render"
@@ -145,7 +146,7 @@ func TestRoundLevels(t *testing.T) {
 	sameLevels(t, render.RoundLevels(0, 1, 5, false), []float64{0, 0.25, 0.5, 0.75, 1})
 	// The levels bracket [lo, hi], as AutoLevels's do.
 	sameLevels(t, render.RoundLevels(0.13, 0.96, 5, false), []float64{0, 0.2, 0.4, 0.6, 0.8, 1})
-	if l, _ := render.AutoLevels([]float64{0.1, 3, 100}, 10); !slicesNear(l, render.RoundLevels(0.1, 100, 10, true)) {
+	if l, _ := render.AutoLevels([]float64{0.1, 3, 100}, 10); !slices.EqualFunc(l, render.RoundLevels(0.1, 100, 10, true), near) {
 		t.Errorf("AutoLevels %v and RoundLevels %v of the same range differ", l, render.RoundLevels(0.1, 100, 10, true))
 	}
 	for _, bad := range [][2]float64{{0, 1}, {-1, 10}, {1, 1}, {2, 1}, {math.NaN(), 1}, {1, math.Inf(1)}} {
@@ -156,18 +157,6 @@ func TestRoundLevels(t *testing.T) {
 	if !render.SpansDecades(0.1, 100) || render.SpansDecades(1, 100) || render.SpansDecades(0, 1e6) || render.SpansDecades(-1, 1e6) {
 		t.Error("SpansDecades: want true for 0.1 to 100 only")
 	}
-}
-
-func slicesNear(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !near(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // Contour's Min and Max fix the colours of its lines: two contour plots of
